@@ -1,0 +1,193 @@
+package csv
+
+import (
+	"math"
+	"strconv"
+	"unsafe"
+)
+
+// pow10 holds the powers of ten that float64 represents exactly.
+var pow10 = [...]float64{
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+}
+
+// parseFloat parses b as strconv.ParseFloat(string(b), 64) would, without
+// allocating. Plain decimals ([+-]digits[.digits]) whose digits form an
+// integer below 2^53 with at most 22 after the point take the exact fast
+// path: one correctly rounded division of two exactly representable
+// numbers, which is what strconv does for them too. Anything else
+// (exponents, long mantissas, hex, inf, nan) goes to strconv. ok is false
+// when b is not a number; the value may then be NaN or ±Inf for the
+// caller to reject.
+func parseFloat(b []byte) (v float64, ok bool) {
+	i := 0
+	neg := false
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg = b[0] == '-'
+		i = 1
+	}
+	var mant uint64
+	nd, digits, frac := 0, 0, 0
+	dot := false
+	for ; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c >= '0' && c <= '9':
+			nd++
+			if digits > 0 || c != '0' {
+				digits++
+			}
+			if digits > 16 {
+				return slowFloat(b)
+			}
+			mant = mant*10 + uint64(c-'0')
+			if dot {
+				frac++
+			}
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return slowFloat(b)
+		}
+	}
+	if nd == 0 { // "", "+", ".", "-." are not numbers
+		return 0, false
+	}
+	if mant >= 1<<53 || frac > 22 {
+		return slowFloat(b)
+	}
+	v = float64(mant)
+	if frac > 0 {
+		v /= pow10[frac]
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+// slowFloat is the strconv fallback. The string shares b's memory and
+// does not outlive the call: strconv copies it into any error it returns,
+// and the error is dropped here.
+func slowFloat(b []byte) (float64, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(unsafe.String(&b[0], len(b)), 64)
+	if err != nil {
+		return 0, false
+	}
+	return v, true
+}
+
+// finite reports whether v is neither NaN nor ±Inf.
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// decimal is a time cell split exactly into a signed integer part and a
+// fraction in units of 1e-9 of that part's unit. Keeping them apart is what
+// lets 1700000000.001 s become exactly 1700000000001000000 ns, where a
+// float64 would be off by up to ~100 ns at today's epoch.
+type decimal struct {
+	neg   bool
+	ipart uint64 // integer part, magnitude
+	frac  uint64 // fraction × 1e9, rounded half up on the tenth digit
+	// approx is the value as a float64, for magnitude decisions and for
+	// cells in exponent notation (then ipart and frac are derived from it).
+	approx float64
+}
+
+// parseDecimal parses a time cell. Plain decimals are split exactly;
+// other forms strconv accepts (exponents) go through float64 and are then
+// only as precise as a float64 (about 0.2 µs at today's epoch in seconds).
+func parseDecimal(b []byte) (d decimal, ok bool) {
+	i := 0
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		d.neg = b[0] == '-'
+		i = 1
+	}
+	nd := 0
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		if d.ipart > (math.MaxUint64-9)/10 {
+			return slowDecimal(b)
+		}
+		d.ipart = d.ipart*10 + uint64(b[i]-'0')
+		nd++
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		scale := uint64(1e8)
+		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+			c := uint64(b[i] - '0')
+			switch {
+			case scale > 0:
+				d.frac += c * scale
+				scale /= 10
+			case scale == 0 && c >= 5:
+				d.frac++ // tenth digit rounds; later ones cannot change it
+				scale = math.MaxUint64
+			default:
+				scale = math.MaxUint64 // rounding decided
+			}
+			nd++
+		}
+	}
+	if i != len(b) {
+		return slowDecimal(b)
+	}
+	if nd == 0 {
+		return decimal{}, false
+	}
+	if d.frac >= 1e9 { // .9999999995 rounds up into the integer
+		d.frac -= 1e9
+		d.ipart++
+	}
+	d.approx = float64(d.ipart) + float64(d.frac)/1e9
+	if d.neg {
+		d.approx = -d.approx
+	}
+	return d, true
+}
+
+// slowDecimal handles exponent notation through strconv.
+func slowDecimal(b []byte) (decimal, bool) {
+	v, ok := slowFloat(b)
+	if !ok || !finite(v) {
+		return decimal{}, false
+	}
+	d := decimal{neg: v < 0, approx: v}
+	a := math.Abs(v)
+	if a >= 1<<63 {
+		d.ipart = math.MaxUint64 // too large for any unit: nanos reports it
+		return d, true
+	}
+	ip := math.Floor(a)
+	d.ipart = uint64(ip)
+	d.frac = uint64(math.Round((a - ip) * 1e9))
+	if d.frac >= 1e9 {
+		d.frac -= 1e9
+		d.ipart++
+	}
+	return d, true
+}
+
+// nanos converts d, counted in units of unitNS nanoseconds, to
+// nanoseconds, rounding the fraction to the nearest nanosecond. ok is
+// false when the result does not fit an int64.
+func (d decimal) nanos(unitNS int64) (int64, bool) {
+	u := uint64(unitNS)
+	if d.ipart > math.MaxInt64/u {
+		return 0, false
+	}
+	n := d.ipart * u
+	// frac is in 1e-9 units; frac×u/1e9 ≤ u, and frac×u < 1e18 since u ≤ 1e9.
+	f := (d.frac*u + 5e8) / 1e9
+	if n > math.MaxInt64-f {
+		return 0, false
+	}
+	n += f
+	if d.neg {
+		return -int64(n), true
+	}
+	return int64(n), true
+}
