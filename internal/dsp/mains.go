@@ -9,12 +9,13 @@ import (
 )
 
 // Mains detection bands, in Hz. The line band is wide enough for the Hann
-// main lobe and a mains frequency off by up to about 1 Hz; the flanking
-// bands stay within 6 Hz of the line so that they never reach the other
-// mains frequency's lines (50 and 60 Hz harmonics are at least 10 Hz apart).
+// main lobe (two bins each side) and a mains frequency off by up to 0.5 Hz;
+// the flanking bands end within 7 Hz of the line when bins are narrow
+// (under 0.5 Hz), so they never reach the other mains frequency's lines
+// (harmonics of 50 and 60 Hz are at least 10 Hz apart).
 const (
-	mainsLineHalfWidth = 1.0 // Hz each side of h·f, plus two bins
-	mainsFlankWidth    = 4.0 // Hz of flanking band each side, at least four bins
+	mainsLineHalfWidth = 0.5 // Hz each side of h·f, plus two bins
+	mainsFlankWidth    = 6.0 // Hz of flanking band each side, at least four bins
 )
 
 // MainsDetector finds power-line interference in blocks of n samples at
@@ -22,9 +23,9 @@ const (
 // spectrum buffers, so Detect allocates nothing. It is not safe for
 // concurrent use.
 //
-// The bins are fs/n Hz wide; to tell 50 from 60 Hz they must be well under
-// 5 Hz, so use n of at least fs/2 samples (half a second); a few seconds is
-// better.
+// The bins are fs/n Hz wide. To tell 50 from 60 Hz reliably they should
+// be 0.5 Hz or narrower, so use blocks of at least 2 s (n >= 2 fs); shorter
+// blocks work with coarser bands and a noisier ratio.
 type MainsDetector struct {
 	n     int
 	fs    float64

@@ -5,8 +5,8 @@ import "math"
 // ring is the ring buffer and running sum shared by MovingRMS and
 // MovingAverage. Each step adds v - old to the sum (a single rounding, so a
 // constant input leaves the sum untouched), and every n steps the sum is
-// recomputed from the ring, so rounding errors cannot accumulate beyond one
-// window's worth.
+// recomputed from the ring with compensated summation, so rounding errors
+// cannot accumulate beyond one window's worth.
 type ring struct {
 	buf   []float64
 	pos   int // next slot to write
@@ -39,13 +39,25 @@ func (w *ring) push(v float64) float64 {
 	w.since++
 	if w.since >= len(w.buf) {
 		w.since = 0
-		s := 0.0
-		for _, x := range w.buf[:w.count] {
-			s += x
-		}
-		w.sum = s
+		w.sum = compensatedSum(w.buf[:w.count])
 	}
 	return w.sum
+}
+
+// compensatedSum returns the sum of s with Neumaier's compensated summation,
+// accurate to about one rounding whatever len(s).
+func compensatedSum(s []float64) float64 {
+	var sum, c float64
+	for _, x := range s {
+		t := sum + x
+		if math.Abs(sum) >= math.Abs(x) {
+			c += (sum - t) + x
+		} else {
+			c += (x - t) + sum
+		}
+		sum = t
+	}
+	return sum + c
 }
 
 func (w *ring) reset() {
@@ -59,8 +71,8 @@ func (w *ring) reset() {
 //
 // so during start-up (fewer than n samples seen) it averages what it has.
 // It keeps a running sum of squares, updated per sample and recomputed
-// exactly from the ring every n steps so it cannot drift; a tiny negative
-// sum from rounding is clamped to 0. Step is O(1) amortised (O(n) once every
+// from the ring every n steps (compensated summation) so it cannot drift;
+// a tiny negative sum from rounding is clamped to 0. Step is O(1) amortised (O(n) once every
 // n steps) and allocates nothing.
 type MovingRMS struct{ w ring }
 
