@@ -52,6 +52,7 @@ const (
 	TypeSummary    = "summary"
 	TypeEpoch      = "epoch"
 	TypeSymptom    = "symptom"
+	TypeWatermark  = "watermark"
 )
 
 // Phases a twitch can fall in.
@@ -197,6 +198,25 @@ type Symptom struct {
 	Text    string `json:"text,omitempty"`
 }
 
+// Watermark is a promise, not an observation: no event starting before
+// Time will follow in this stream. Detectors decide some events late (a
+// bout is known when it ends; a twitch's phase once the activity around
+// it is settled), so they emit events as soon as they are final, out of
+// order, and the Runner sends Watermarks; a sink that must write in time
+// order (the events file) holds events until a Watermark passes them.
+// Watermarks are never written out.
+type Watermark struct {
+	Time Timestamp
+}
+
+// Watermarker is implemented by Processors that emit events late; the
+// Runner asks after every batch. ok is false when nothing is pending.
+type Watermarker interface {
+	Watermark() (t int64, ok bool)
+}
+
+func (e *Watermark) EventType() string  { return TypeWatermark }
+func (e *Watermark) At() Timestamp      { return e.Time }
 func (e *Twitch) EventType() string     { return TypeTwitch }
 func (e *Bout) EventType() string       { return TypeBout }
 func (e *Rest) EventType() string       { return TypeRest }

@@ -151,7 +151,7 @@ func (r *Runner) Run(ctx context.Context) (Result, error) {
 			runErr = fmt.Errorf("pipeline: begin processor: %w", err)
 		}
 	}
-	var firstT, lastT int64
+	var firstT, lastT, lastMark int64
 	seen := false
 	msg := first
 	for ok && runErr == nil {
@@ -179,6 +179,10 @@ func (r *Runner) Run(ctx context.Context) (Result, error) {
 					runErr = fmt.Errorf("pipeline: process: %w", err)
 					break
 				}
+			}
+			if w := r.watermark(lastT); w > lastMark {
+				lastMark = w
+				emit(&Watermark{Time: Timestamp(w)})
 			}
 		}
 		free <- b
@@ -250,6 +254,20 @@ func (r *Runner) Run(ctx context.Context) (Result, error) {
 		runErr = fmt.Errorf("pipeline: %s: no samples", meta.File)
 	}
 	return res, runErr
+}
+
+// watermark returns the time before which no processor will emit an
+// event any more: the earliest pending start, or the last frame's time.
+func (r *Runner) watermark(last int64) int64 {
+	w := last
+	for _, p := range r.Processors {
+		if wm, ok := p.(Watermarker); ok {
+			if t, pending := wm.Watermark(); pending && t < w {
+				w = t
+			}
+		}
+	}
+	return w
 }
 
 // read fills batches until the source ends, fails, or ctx is done.

@@ -1,6 +1,6 @@
 // Package session wires one recording or live stream through twitchd's
-// pipeline: a decoder as the Source, the detectors as Processors, the
-// persistence rule as an EventStage, and the caller's sinks.
+// pipeline: a decoder as the Source, the detectors as a Processor, event
+// stages such as the persistence rule, and the caller's sinks.
 package session
 
 import (
@@ -8,6 +8,7 @@ import (
 	"log/slog"
 
 	"github.com/twitchd/twitchd/internal/decode"
+	"github.com/twitchd/twitchd/internal/detect"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
@@ -19,6 +20,10 @@ type Config struct {
 	Session string
 	// Speed paces replay: 0 as fast as possible, 1 real time, N times real time.
 	Speed float64
+	// Detect configures the detectors; the zero value means detect.Default().
+	Detect *detect.Config
+	// Stages transform the event stream before the sinks (the persistence rule).
+	Stages []pipeline.EventStage
 	// Sinks receive every event (events file, InfluxDB, collectors in tests).
 	Sinks []pipeline.Sink
 	// Log receives diagnostics; nil discards them.
@@ -27,13 +32,23 @@ type Config struct {
 
 // Run processes src until it ends or ctx is cancelled.
 func Run(ctx context.Context, src pipeline.Source, cfg Config) (pipeline.Result, error) {
+	dc := detect.Default()
+	if cfg.Detect != nil {
+		dc = *cfg.Detect
+	}
+	det, err := detect.New(dc)
+	if err != nil {
+		return pipeline.Result{}, err
+	}
 	r := &pipeline.Runner{
-		Source:  src,
-		Sinks:   cfg.Sinks,
-		Subject: cfg.Subject,
-		Site:    cfg.Site,
-		Session: cfg.Session,
-		Speed:   cfg.Speed,
+		Source:     src,
+		Processors: []pipeline.Processor{det},
+		Stages:     cfg.Stages,
+		Sinks:      cfg.Sinks,
+		Subject:    cfg.Subject,
+		Site:       cfg.Site,
+		Session:    cfg.Session,
+		Speed:      cfg.Speed,
 	}
 	return r.Run(ctx)
 }

@@ -1,0 +1,179 @@
+package detect
+
+import (
+	"fmt"
+	"time"
+)
+
+// Config holds every window, threshold and time constant of the
+// detectors. All durations are in seconds of recording time, so any
+// sample rate works. Default returns the values the benchmark suite was
+// tuned with; each field documents why it has its default.
+type Config struct {
+	// Epoch is the length of an activity epoch. 5 s is GGIR's default for
+	// ENMO (van Hees et al. 2013) and short enough to follow sets and strides.
+	Epoch float64
+
+	// Cut-points on mean ENMO per epoch, in milli-g. 40 mg separates
+	// sedentary from light activity (GGIR's common default), 100 mg is the
+	// moderate threshold and 400 mg the vigorous one (Hildebrand et al.
+	// 2014, Med Sci Sports Exerc 46(9):1816-24, wrist ~100.6 / 428.8 mg).
+	LightMG, ModerateMG, VigorousMG float64
+
+	// BoutMin is the least active time that makes a bout: sixty seconds
+	// keeps fidgets and a walk to the door out. BoutGap is the longest
+	// inactive stretch inside a run of active epochs (pauses between reps
+	// or at a crossing). BoutMerge joins two bouts separated by less than
+	// this (rests between sets). PostExercise is how long after a bout a
+	// rest still counts as post-exercise.
+	BoutMin, BoutGap, BoutMerge, PostExercise float64
+	// RestSegment caps the length of one reported rest event, so events
+	// can be released in time order without holding them for hours.
+	RestSegment float64
+
+	// EMG front end. The band-pass is a Butterworth of order EMGOrder
+	// (2*order poles) from EMGLow to EMGHigh Hz, the upper edge kept below
+	// 0.45 times the sample rate: the usual 20-450 Hz surface EMG band
+	// (SENIAM; De Luca 2010) that drops motion artefacts and baseline
+	// wander below 20 Hz. Mains: a comb notch (Q MainsQ, harmonics up to
+	// MainsHarmonics) at the frequency found in the first MainsWindow
+	// seconds, or at Mains when it is non-zero.
+	EMGOrder       int
+	EMGLow         float64
+	EMGHigh        float64
+	Mains          float64
+	MainsQ         float64
+	MainsHarmonics int
+	MainsWindow    float64
+
+	// FastRMS is the twitch envelope window: a fasciculation potential
+	// lasts 5-20 ms, so 15 ms keeps its energy together without smearing
+	// neighbours. SlowRMS is the activity envelope (250 ms, the usual
+	// window for voluntary EMG amplitude).
+	FastRMS, SlowRMS float64
+
+	// Noise floor: the envelope is sampled every FloorStep seconds into a
+	// window of FloorWindow seconds; the floor is its FloorQuantile
+	// quantile, and the spread is estimated from the gap between that
+	// quantile and the 5th percentile. Using a low quantile keeps the
+	// floor honest while up to three quarters of the window is activity.
+	FloorStep, FloorWindow, FloorQuantile float64
+	// Warmup is how long a channel observes before it reports anything:
+	// the floor and the mains estimate need data.
+	Warmup float64
+
+	// Burst thresholds on the fast envelope: on when above
+	// floor + OnSigma*spread and above OnRatio*floor; off below the
+	// midpoint. Bursts separated by less than MergeGap are one burst (the
+	// potentials of one fasciculation burst come 5-30 ms apart).
+	OnSigma, OnRatio, MergeGap float64
+	// TwitchMin and TwitchMax bound a twitch's duration; longer bursts are
+	// voluntary activity, fidgets or cramps.
+	TwitchMin, TwitchMax float64
+	// TwitchMaxPeakMV rejects EMG bursts with a band-passed peak above
+	// this: fasciculation potentials reach hundreds of µV at the skin,
+	// electrode pops reach millivolts.
+	TwitchMaxPeakMV float64
+	// LFRatio rejects bursts whose 0.5-15 Hz energy (in the unfiltered
+	// signal) exceeds LFRatio times their band-passed energy: pops and
+	// cable motion are steps and swings, potentials are not.
+	LFRatio float64
+
+	// Context: a candidate twitch is kept only when the Context seconds
+	// before and after it show no voluntary activity or limb movement.
+	// ActiveMin is how long the activity envelope must stay up before it
+	// counts as activity (a twitch alone does not).
+	Context, ActiveMin float64
+	// ActivitySigma and ActivityRatio set the activity threshold on the
+	// slow envelope like OnSigma and OnRatio do for bursts.
+	ActivitySigma, ActivityRatio float64
+
+	// Cramps: sustained activity of at least CrampMin seconds with gaps
+	// no longer than CrampGap, at rest (no limb movement over
+	// CrampMotionFrac of its duration). Cramps last seconds to minutes,
+	// with motor units firing at 6-25 Hz.
+	CrampMin, CrampGap, CrampMotionFrac float64
+
+	// Accelerometer front end: the gravity estimate is a low-pass at
+	// GravityHz; the twitch band is a band-pass from AccLow to AccHigh Hz
+	// (kept below 0.45 times the rate), where the damped 8-20 Hz jerk of a
+	// visible twitch lives and posture changes do not. AccRMS is its
+	// envelope window.
+	GravityHz, AccLow, AccHigh, AccRMS float64
+	// AccOnSigma and AccOnRatio set the acc burst threshold. A weaker
+	// threshold, AccConfirmSigma, is used for acc bursts that coincide
+	// with an EMG twitch: a twitch seen in both is more certain.
+	AccOnSigma, AccOnRatio, AccConfirmSigma float64
+	// AccMinPeakG is an absolute floor under the acc threshold.
+	AccMinPeakG float64
+	// PostureDeg rejects acc bursts across which the gravity direction
+	// turns by more than this: a posture shift, not a twitch.
+	PostureDeg float64
+	// FuseWindow is how close an EMG and an acc twitch must be to be
+	// the same twitch.
+	FuseWindow float64
+
+	// EMG-only intensity of a bout, from its mean activity RMS in mV:
+	// without a maximal contraction to normalise against this is a rough
+	// guide, used only when there is no accelerometer.
+	EMGModerateMV, EMGVigorousMV float64
+	// EMGActiveFrac is the share of an epoch the activity envelope must be
+	// up for the epoch to count as active on EMG alone.
+	EMGActiveFrac float64
+}
+
+// Default returns the tuned defaults.
+func Default() Config {
+	return Config{
+		Epoch:   5,
+		LightMG: 40, ModerateMG: 100, VigorousMG: 400,
+		BoutMin: 60, BoutGap: 10, BoutMerge: 120, PostExercise: 6 * 3600,
+		RestSegment: 300,
+
+		EMGOrder: 2, EMGLow: 20, EMGHigh: 450,
+		MainsQ: 30, MainsHarmonics: 5, MainsWindow: 2,
+		FastRMS: 0.015, SlowRMS: 0.25,
+		FloorStep: 0.02, FloorWindow: 20, FloorQuantile: 0.25,
+		Warmup:  3,
+		OnSigma: 10, OnRatio: 3, MergeGap: 0.06,
+		TwitchMin: 0.004, TwitchMax: 0.5, TwitchMaxPeakMV: 3,
+		LFRatio: 1,
+		Context: 1.5, ActiveMin: 0.6,
+		ActivitySigma: 8, ActivityRatio: 3,
+		CrampMin: 3, CrampGap: 0.5, CrampMotionFrac: 0.3,
+
+		GravityHz: 0.5, AccLow: 4, AccHigh: 25, AccRMS: 0.06,
+		AccOnSigma: 7, AccOnRatio: 2.5, AccConfirmSigma: 4, AccMinPeakG: 0.004,
+		PostureDeg: 4,
+		FuseWindow: 0.1,
+
+		EMGModerateMV: 0.1, EMGVigorousMV: 0.3,
+		EMGActiveFrac: 0.5,
+	}
+}
+
+// Validate reports the first setting that cannot work.
+func (c Config) Validate() error {
+	pos := map[string]float64{
+		"epoch": c.Epoch, "bout-min": c.BoutMin, "fast-rms": c.FastRMS, "slow-rms": c.SlowRMS,
+		"floor-step": c.FloorStep, "floor-window": c.FloorWindow, "twitch-max": c.TwitchMax,
+		"context": c.Context, "cramp-min": c.CrampMin, "acc-rms": c.AccRMS, "rest-segment": c.RestSegment,
+	}
+	for name, v := range pos {
+		if !(v > 0) {
+			return fmt.Errorf("detect: %s must be positive, got %g", name, v)
+		}
+	}
+	if !(c.LightMG < c.ModerateMG && c.ModerateMG < c.VigorousMG) {
+		return fmt.Errorf("detect: cut-points must increase: %g, %g, %g mg", c.LightMG, c.ModerateMG, c.VigorousMG)
+	}
+	if c.FloorQuantile <= 0.05 || c.FloorQuantile >= 1 {
+		return fmt.Errorf("detect: floor quantile must be in (0.05, 1), got %g", c.FloorQuantile)
+	}
+	if c.EMGLow <= 0 || c.EMGHigh <= c.EMGLow {
+		return fmt.Errorf("detect: EMG band %g-%g Hz is empty", c.EMGLow, c.EMGHigh)
+	}
+	return nil
+}
+
+func ns(sec float64) int64 { return int64(sec * float64(time.Second)) }

@@ -1,0 +1,523 @@
+// Package detect finds exercise bouts, rest, twitch bursts and cramps in
+// accelerometer and surface-EMG streams.
+//
+// Each EMG channel is band-passed (Butterworth, 20-450 Hz kept below
+// Nyquist), notched at the mains frequency it finds itself, and followed
+// by two RMS envelopes against robust noise floors: a 15 ms one whose
+// short bursts are twitch candidates, and a 250 ms one whose sustained
+// rises are voluntary activity or, at rest, cramps. Each three-axis
+// accelerometer gives ENMO per epoch (activity intensity with published
+// cut-points, hence bouts and rest), a 4-25 Hz band where the damped jerk
+// of a visible twitch shows, and a movement envelope that tells fidgets
+// and posture shifts from stillness. A candidate twitch is kept only when
+// the seconds around it are quiet on every sensor; an accelerometer burst
+// too weak to stand alone is kept when an EMG twitch confirms it.
+//
+// Everything runs sample by sample in bounded memory; events are emitted
+// as soon as they are final, and Watermark says how far the stream is
+// settled, so a sink can restore time order.
+package detect
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/twitchd/twitchd/pipeline"
+)
+
+const (
+	sensorEMG = "emg"
+	sensorAcc = "acc"
+)
+
+type candidate struct {
+	sensor, channel string
+	start, end      int64
+	peak, snr       float64
+	potentials      int
+	strong          bool
+}
+
+type crampCandidate struct {
+	channel    string
+	start, end int64
+	peak, rms  float64
+}
+
+// decided is an accepted twitch waiting for its phase (and for a possible
+// confirmation by the other sensor).
+type decided struct {
+	ev     *pipeline.Twitch
+	sensor string
+	start  int64
+	end    int64
+}
+
+// Detector is a pipeline.Processor running every detector on a stream.
+type Detector struct {
+	cfg  Config
+	emit pipeline.Emit
+	tags pipeline.Tags
+	tl   *timeline
+	emg  []*emgChan
+	acc  []*accGroup
+
+	cands   []candidate
+	cramps  []crampCandidate
+	waiting []decided // accepted twitches and cramps waiting for their phase
+	crampQ  []*pipeline.Cramp
+	bt      bouts
+
+	started  bool
+	epStart  int64
+	restFrom int64
+	restOpen bool
+	last     int64
+	nextTick int64
+	hold     int64
+}
+
+// New returns a Detector with the given configuration.
+func New(cfg Config) (*Detector, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Detector{cfg: cfg}, nil
+}
+
+// Begin sets up one detector per EMG channel and per three-axis
+// accelerometer found in meta.
+func (d *Detector) Begin(meta pipeline.Meta, emit pipeline.Emit) error {
+	d.emit = emit
+	d.tags = pipeline.Tags{Subject: meta.Subject, Site: meta.Site, Session: meta.Session}
+	d.tl = newTimeline(240)
+	d.bt = bouts{cfg: &d.cfg}
+	d.hold = ns(d.cfg.Context+d.cfg.ActiveMin+d.cfg.FuseWindow) + 3*slotNS
+	groups := map[string]*[3]int{}
+	var order []string
+	for i, ch := range meta.Channels {
+		switch ch.Kind {
+		case pipeline.KindEMG:
+			if ch.RateHz <= 0 {
+				return fmt.Errorf("detect: EMG channel %s has no sample rate", ch.Name)
+			}
+			c, err := newEMG(&d.cfg, i, ch.Name, ch.RateHz, d.tl, d)
+			if err != nil {
+				return err
+			}
+			d.emg = append(d.emg, c)
+		case pipeline.KindAcc:
+			g := ch.Group
+			if g == "" {
+				g = "acc"
+			}
+			ix, ok := groups[g]
+			if !ok {
+				ix = &[3]int{-1, -1, -1}
+				groups[g] = ix
+				order = append(order, g)
+			}
+			switch ch.Axis {
+			case 'x', 'X':
+				ix[0] = i
+			case 'y', 'Y':
+				ix[1] = i
+			case 'z', 'Z':
+				ix[2] = i
+			default:
+				return fmt.Errorf("detect: accelerometer channel %s has no axis", ch.Name)
+			}
+		}
+	}
+	for _, g := range order {
+		ix := *groups[g]
+		if ix[0] < 0 || ix[1] < 0 || ix[2] < 0 {
+			return fmt.Errorf("detect: accelerometer %q needs x, y and z channels", g)
+		}
+		rate := meta.Channels[ix[0]].RateHz
+		if rate <= 0 {
+			return fmt.Errorf("detect: accelerometer %q has no sample rate", g)
+		}
+		a, err := newAcc(&d.cfg, g, ix, rate, d.tl, d)
+		if err != nil {
+			return err
+		}
+		d.acc = append(d.acc, a)
+	}
+	if len(d.emg) == 0 && len(d.acc) == 0 {
+		var names []string
+		for _, c := range meta.Channels {
+			names = append(names, c.Name)
+		}
+		return fmt.Errorf("detect: no EMG or accelerometer channel among %s", strings.Join(names, ", "))
+	}
+	return nil
+}
+
+// Process runs every detector over the batch's frames.
+func (d *Detector) Process(b *pipeline.Batch) error {
+	ep := ns(d.cfg.Epoch)
+	for i := range b.Frames {
+		f := &b.Frames[i]
+		t := f.Time
+		if !d.started {
+			d.started = true
+			d.epStart = t - ((t%ep)+ep)%ep
+			d.restFrom, d.restOpen = t, true
+			d.nextTick = t
+		}
+		if t-d.epStart > 48*3600*int64(1e9) {
+			// A long gap: close the current epoch and jump.
+			d.closeEpoch(d.epStart, d.epStart+ep)
+			d.epStart = t - ((t%ep)+ep)%ep
+		}
+		for t >= d.epStart+ep {
+			d.closeEpoch(d.epStart, d.epStart+ep)
+			d.epStart += ep
+		}
+		for _, c := range d.emg {
+			if v := f.Values[c.idx]; v == v {
+				c.step(t, v)
+			}
+		}
+		for _, g := range d.acc {
+			x, y, z := f.Values[g.ix[0]], f.Values[g.ix[1]], f.Values[g.ix[2]]
+			if x == x && y == y && z == z {
+				g.step(t, [3]float64{x, y, z})
+			}
+		}
+		d.last = t
+		if t >= d.nextTick {
+			d.tick(t, false)
+			d.nextTick = t + slotNS
+		}
+	}
+	return nil
+}
+
+// End closes every open burst, run and bout and emits what is left.
+func (d *Detector) End(last int64) error {
+	if !d.started {
+		return nil
+	}
+	for _, c := range d.emg {
+		c.finish(last)
+	}
+	for _, g := range d.acc {
+		g.finish(last)
+	}
+	ep := ns(d.cfg.Epoch)
+	if last >= d.epStart {
+		d.closeEpoch(d.epStart, min(d.epStart+ep, last+1))
+	}
+	d.bt.end(d.boutDone)
+	d.tick(last, true)
+	if d.restOpen && last > d.restFrom {
+		d.emitRest(d.restFrom, last)
+	}
+	d.restOpen = false
+	return nil
+}
+
+// Watermark implements pipeline.Watermarker.
+func (d *Detector) Watermark() (int64, bool) {
+	w, ok := int64(math.MaxInt64), false
+	low := func(t int64) {
+		if t < w {
+			w, ok = t, true
+		}
+	}
+	if !d.started {
+		return 0, false
+	}
+	low(d.epStart)
+	for _, c := range d.cands {
+		low(c.start)
+	}
+	for _, c := range d.cramps {
+		low(c.start)
+	}
+	for _, c := range d.waiting {
+		low(c.start)
+	}
+	for _, c := range d.crampQ {
+		low(int64(c.Start))
+	}
+	for _, c := range d.emg {
+		if c.b.open {
+			low(c.b.start)
+		}
+		if c.act.open {
+			low(c.act.start)
+		}
+	}
+	for _, g := range d.acc {
+		if g.b.open {
+			low(g.b.start)
+		}
+	}
+	if t, pending := d.bt.unsettled(); pending {
+		low(t)
+	}
+	if d.restOpen {
+		low(d.restFrom)
+	}
+	return w, ok
+}
+
+func (d *Detector) twitchCandidate(c candidate)     { d.cands = append(d.cands, c) }
+func (d *Detector) crampCandidate(c crampCandidate) { d.cramps = append(d.cramps, c) }
+
+// tick decides what has waited long enough.
+func (d *Detector) tick(now int64, final bool) {
+	sort.SliceStable(d.cands, func(i, j int) bool { return d.cands[i].end < d.cands[j].end })
+	n := 0
+	for _, c := range d.cands {
+		wait := d.hold
+		if c.sensor == sensorAcc {
+			wait += ns(d.cfg.FuseWindow)
+		}
+		if final || c.end+wait <= now {
+			d.decide(c)
+			continue
+		}
+		d.cands[n] = c
+		n++
+	}
+	d.cands = d.cands[:n]
+
+	n = 0
+	for _, c := range d.cramps {
+		if final || c.end+ns(d.cfg.ActiveMin)+2*slotNS <= now {
+			d.decideCramp(c)
+			continue
+		}
+		d.cramps[n] = c
+		n++
+	}
+	d.cramps = d.cramps[:n]
+
+	d.releasePhases(final)
+	d.restSegments(now)
+}
+
+// quiet reports whether the context around [start, end] shows no
+// activity or movement.
+func (d *Detector) quiet(start, end int64) bool {
+	margin := ns(0.3)
+	ctx := ns(d.cfg.Context)
+	return !d.tl.busy(start-ctx, start-margin) && !d.tl.busy(end+margin, end+ctx)
+}
+
+func (d *Detector) decide(c candidate) {
+	if !d.quiet(c.start, c.end) {
+		return
+	}
+	if c.sensor == sensorAcc && !d.stillPosture(c.start, c.end) {
+		return
+	}
+	fw := ns(d.cfg.FuseWindow)
+	var match *pipeline.Twitch
+	other := sensorEMG
+	if c.sensor == sensorEMG {
+		other = sensorAcc
+	}
+	for i := range d.waiting {
+		w := &d.waiting[i]
+		if w.sensor == other && w.start <= c.end+fw && c.start <= w.end+fw {
+			match = w.ev
+			break
+		}
+	}
+	if !c.strong && match == nil {
+		return
+	}
+	ev := &pipeline.Twitch{
+		Start: pipeline.Timestamp(c.start), End: pipeline.Timestamp(c.end), Tags: d.tags,
+		Sensor: c.sensor, Channel: c.channel, Peak: c.peak, SNR: round3(c.snr),
+		Potentials: c.potentials,
+	}
+	if match != nil {
+		match.Confirmed, ev.Confirmed = true, true
+	}
+	d.waiting = append(d.waiting, decided{ev: ev, sensor: c.sensor, start: c.start, end: c.end})
+}
+
+// stillPosture rejects accelerometer bursts across which gravity turns:
+// the limb changed posture.
+func (d *Detector) stillPosture(start, end int64) bool {
+	g0, ok0 := d.tl.gravity(start - ns(0.5))
+	g1, ok1 := d.tl.gravity(end + ns(0.5))
+	if !ok0 || !ok1 {
+		return true
+	}
+	n0 := math.Sqrt(g0[0]*g0[0] + g0[1]*g0[1] + g0[2]*g0[2])
+	n1 := math.Sqrt(g1[0]*g1[0] + g1[1]*g1[1] + g1[2]*g1[2])
+	if n0 == 0 || n1 == 0 {
+		return true
+	}
+	cos := (g0[0]*g1[0] + g0[1]*g1[1] + g0[2]*g1[2]) / (n0 * n1)
+	return math.Acos(math.Min(1, cos))*180/math.Pi <= d.cfg.PostureDeg
+}
+
+func (d *Detector) decideCramp(c crampCandidate) {
+	if len(d.acc) > 0 {
+		moving, _ := d.tl.fractions(c.start, c.end)
+		if moving > d.cfg.CrampMotionFrac {
+			return
+		}
+	} else {
+		if _, fast := d.tl.fractions(c.start, c.end); fast < 0.6 {
+			return
+		}
+	}
+	d.crampQ = append(d.crampQ, &pipeline.Cramp{
+		Start: pipeline.Timestamp(c.start), End: pipeline.Timestamp(c.end), Tags: d.tags,
+		Sensor: sensorEMG, Channel: c.channel, Peak: c.peak, MeanRMS: c.rms,
+	})
+}
+
+// releasePhases emits twitches and cramps whose phase is settled.
+func (d *Detector) releasePhases(final bool) {
+	fw := ns(d.cfg.FuseWindow)
+	horizon := d.last - d.hold - fw
+	post := ns(d.cfg.PostExercise)
+	n := 0
+	for _, w := range d.waiting {
+		if !final && w.end > horizon {
+			// The other sensor may still confirm it.
+			d.waiting[n] = w
+			n++
+			continue
+		}
+		ph, ok := d.bt.phase(w.start, post)
+		if !ok && !final {
+			d.waiting[n] = w
+			n++
+			continue
+		}
+		if !ok {
+			ph = pipeline.PhaseActivity
+		}
+		w.ev.Phase = ph
+		d.emit(w.ev)
+	}
+	d.waiting = d.waiting[:n]
+	n = 0
+	for _, c := range d.crampQ {
+		ph, ok := d.bt.phase(int64(c.Start), post)
+		if !ok && !final {
+			d.crampQ[n] = c
+			n++
+			continue
+		}
+		if ph == pipeline.PhaseActivity || !ok {
+			continue // sustained EMG inside an exercise bout is exercise
+		}
+		d.emit(c)
+	}
+	d.crampQ = d.crampQ[:n]
+}
+
+func (d *Detector) closeEpoch(start, end int64) {
+	f := epochFeatures{start: start, end: end}
+	emgActive := false
+	for _, g := range d.acc {
+		enmo, peak, n := g.epoch()
+		if n == 0 {
+			continue
+		}
+		f.hasAcc = true
+		f.enmo = math.Max(f.enmo, enmo)
+		f.peakDyn = math.Max(f.peakDyn, peak)
+		d.emit(&pipeline.Epoch{
+			Start: pipeline.Timestamp(start), End: pipeline.Timestamp(end), Tags: d.tags,
+			Sensor: sensorAcc, Channel: g.name, ENMO: round3(enmo), Noise: g.envFloor.level,
+			Intensity: d.cfg.epochIntensity(enmo),
+		})
+	}
+	for _, c := range d.emg {
+		rms, peak, frac, n := c.epoch()
+		if n == 0 {
+			continue
+		}
+		f.emgRMS = math.Max(f.emgRMS, rms)
+		f.emgPeak = math.Max(f.emgPeak, peak)
+		if frac >= d.cfg.EMGActiveFrac {
+			emgActive = true
+		}
+		d.emit(&pipeline.Epoch{
+			Start: pipeline.Timestamp(start), End: pipeline.Timestamp(end), Tags: d.tags,
+			Sensor: sensorEMG, Channel: c.name, RMS: rms, Noise: c.fastFloor.level,
+		})
+	}
+	if f.hasAcc {
+		f.active = f.enmo >= d.cfg.LightMG
+	} else {
+		f.active = emgActive
+	}
+	d.bt.epoch(f, d.boutDone)
+}
+
+func (d *Detector) boutDone(b *boutAcc) {
+	sensor := sensorEMG
+	if b.hasAcc {
+		sensor = sensorAcc
+		if len(d.emg) > 0 {
+			sensor = "acc+emg"
+		}
+	}
+	ev := &pipeline.Bout{
+		Start: pipeline.Timestamp(b.start), End: pipeline.Timestamp(b.end), Tags: d.tags,
+		Sensor: sensor, Intensity: d.cfg.intensity(b), PeakRMS: b.peakRMS,
+	}
+	if b.hasAcc {
+		var sum float64
+		for _, v := range b.enmo {
+			sum += v
+		}
+		ev.MeanENMO = round3(sum / float64(len(b.enmo)))
+		ev.PeakENMO = round3(b.peakENMO)
+		ev.PeakAcc = b.peakG
+	}
+	if len(d.emg) > 0 {
+		ev.MeanRMS = b.rmsSum / float64(max(1, b.activeN))
+	}
+	if d.restOpen && b.start > d.restFrom {
+		d.emitRest(d.restFrom, b.start)
+	}
+	d.emit(ev)
+	d.restFrom, d.restOpen = b.end, true
+}
+
+// restSegments emits settled rest in pieces of at most RestSegment.
+func (d *Detector) restSegments(now int64) {
+	if !d.restOpen {
+		return
+	}
+	settled := now - ns(d.cfg.Epoch)
+	if t, pending := d.bt.unsettled(); pending && t < settled {
+		settled = t
+	}
+	seg := ns(d.cfg.RestSegment)
+	for settled-d.restFrom >= seg {
+		d.emitRest(d.restFrom, d.restFrom+seg)
+	}
+}
+
+// emitRest emits rest from a to b, in pieces of at most RestSegment.
+func (d *Detector) emitRest(a, b int64) {
+	seg := ns(d.cfg.RestSegment)
+	for a < b {
+		e := min(b, a+seg)
+		last, ok := d.bt.lastEnd(a)
+		after := ok && a-last <= ns(d.cfg.PostExercise)
+		d.emit(&pipeline.Rest{Start: pipeline.Timestamp(a), End: pipeline.Timestamp(e), Tags: d.tags, AfterExercise: after})
+		a = e
+	}
+	d.restFrom = b
+}
+
+func round3(v float64) float64 { return math.Round(v*1000) / 1000 }

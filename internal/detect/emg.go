@@ -1,0 +1,230 @@
+package detect
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/twitchd/twitchd/internal/dsp"
+)
+
+// emgChan follows one surface-EMG channel: band-pass, mains comb notch,
+// a fast RMS envelope for twitch bursts and a slow one for voluntary
+// activity and cramps, each against its own robust noise floor.
+type emgChan struct {
+	cfg   *Config
+	idx   int
+	name  string
+	fs    float64
+	dt    int64
+	tl    *timeline
+	sink  candidateSink
+	first int64
+	seen  bool
+
+	bp, notch, lf *dsp.SOS
+	mains         *dsp.MainsDetector
+	mbuf          []float64
+	mfill         int
+	mainsHz       float64
+	mainsDone     bool
+
+	fast, slow           *dsp.MovingRMS
+	fastFloor, slowFloor *floor
+
+	b                  burst
+	peak, eBP, eLF     float64
+	act                run
+	actMarked          int64
+	actSum2, actPeak   float64
+	actN               int64
+	epSum2, epPeakSlow float64
+	epN, epActiveN     int64
+}
+
+// candidateSink receives what channels find.
+type candidateSink interface {
+	twitchCandidate(c candidate)
+	crampCandidate(c crampCandidate)
+}
+
+func newEMG(cfg *Config, idx int, name string, fs float64, tl *timeline, sink candidateSink) (*emgChan, error) {
+	hi := math.Min(cfg.EMGHigh, 0.45*fs)
+	if hi <= cfg.EMGLow*1.5 {
+		return nil, fmt.Errorf("detect: EMG channel %s at %g Hz is too slow for a %g Hz band-pass", name, fs, cfg.EMGLow)
+	}
+	bp, err := dsp.ButterBandpass(cfg.EMGOrder, cfg.EMGLow, hi, fs)
+	if err != nil {
+		return nil, fmt.Errorf("detect: EMG channel %s: %w", name, err)
+	}
+	lf, err := dsp.ButterBandpass(2, 2, math.Min(15, 0.4*fs), fs)
+	if err != nil {
+		return nil, fmt.Errorf("detect: EMG channel %s: %w", name, err)
+	}
+	n := 256
+	for float64(n) < cfg.MainsWindow*fs {
+		n *= 2
+	}
+	c := &emgChan{
+		cfg: cfg, idx: idx, name: name, fs: fs, dt: int64(1e9 / fs), tl: tl, sink: sink,
+		bp: bp, lf: lf,
+		fast:      dsp.NewMovingRMS(max(2, int(math.Round(cfg.FastRMS*fs)))),
+		slow:      dsp.NewMovingRMS(max(4, int(math.Round(cfg.SlowRMS*fs)))),
+		fastFloor: newFloor(cfg.FloorStep, cfg.FloorWindow, cfg.FloorQuantile),
+		slowFloor: newFloor(cfg.FloorStep*5, cfg.FloorWindow*3, cfg.FloorQuantile),
+	}
+	c.b.gap = ns(cfg.MergeGap)
+	c.act.gap = ns(cfg.CrampGap)
+	if cfg.Mains > 0 {
+		c.setMains(cfg.Mains)
+	} else if 50 < 0.45*fs {
+		c.mains = dsp.NewMainsDetector(n, fs)
+		c.mbuf = make([]float64, n)
+	} else {
+		c.mainsDone = true
+	}
+	return c, nil
+}
+
+func (c *emgChan) setMains(f float64) {
+	c.mainsDone, c.mainsHz = true, f
+	if f <= 0 || f >= 0.45*c.fs {
+		return
+	}
+	if n, err := dsp.CombNotch(f, c.cfg.MainsHarmonics, c.cfg.MainsQ, c.fs); err == nil {
+		c.notch = n
+	}
+}
+
+func (c *emgChan) step(t int64, x float64) {
+	if !c.seen {
+		c.first, c.seen = t, true
+	}
+	y := c.bp.Step(x)
+	if !c.mainsDone {
+		c.mbuf[c.mfill] = y
+		c.mfill++
+		if c.mfill == len(c.mbuf) {
+			f, _ := c.mains.Detect(c.mbuf, 4)
+			c.setMains(f)
+		}
+	}
+	if c.notch != nil {
+		y = c.notch.Step(y)
+	}
+	lf := c.lf.Step(x)
+	fe := c.fast.Step(y)
+	se := c.slow.Step(y)
+	c.epSum2 += y * y
+	c.epN++
+	if se > c.epPeakSlow {
+		c.epPeakSlow = se
+	}
+	c.fastFloor.observe(t, fe, c.b.open)
+	c.slowFloor.observe(t, se, false)
+	if t-c.first < ns(c.cfg.Warmup) || !c.fastFloor.ready || !c.slowFloor.ready {
+		return
+	}
+	c.activity(t, y, se)
+	on := c.fastFloor.threshold(c.cfg.OnSigma, c.cfg.OnRatio, 0)
+	off := c.fastFloor.level + 0.5*(on-c.fastFloor.level)
+	if fe > on {
+		c.tl.at(t).emgFast = true
+	}
+	switch c.b.step(t, fe, on, off) {
+	case burstOpened:
+		c.peak, c.eBP, c.eLF = math.Abs(y), y*y, lf*lf
+	case burstClosed:
+		c.closeBurst()
+	default:
+		if c.b.open {
+			c.peak = math.Max(c.peak, math.Abs(y))
+			c.eBP += y * y
+			c.eLF += lf * lf
+		}
+	}
+}
+
+// activity follows the slow envelope: sustained activity marks the
+// timeline (so nearby bursts are not taken for twitches) and, when it
+// lasts long enough, becomes a cramp candidate.
+func (c *emgChan) activity(t int64, y, se float64) {
+	on := c.slowFloor.threshold(c.cfg.ActivitySigma, c.cfg.ActivityRatio, 0)
+	cond := se > on
+	if cond {
+		c.epActiveN++
+	}
+	wasOpen := c.act.open
+	if c.act.step(t, cond) {
+		c.closeActivity()
+		return
+	}
+	if !c.act.open {
+		return
+	}
+	if !wasOpen {
+		c.actSum2, c.actPeak, c.actN, c.actMarked = 0, 0, 0, c.act.start
+	}
+	c.actSum2 += y * y
+	c.actN++
+	c.actPeak = math.Max(c.actPeak, math.Abs(y))
+	if c.act.heldFor >= ns(c.cfg.ActiveMin) {
+		c.tl.markEMG(c.actMarked, t)
+		c.actMarked = t
+	}
+}
+
+func (c *emgChan) closeActivity() {
+	if c.act.closedEnd-c.act.start < ns(c.cfg.CrampMin) || c.actN == 0 {
+		return
+	}
+	c.sink.crampCandidate(crampCandidate{
+		channel: c.name, start: c.act.start, end: c.act.closedEnd + c.dt,
+		peak: c.actPeak, rms: math.Sqrt(c.actSum2 / float64(c.actN)),
+	})
+}
+
+func (c *emgChan) closeBurst() {
+	end := c.b.lastAbove + c.dt
+	d := end - c.b.start
+	switch {
+	case d < ns(c.cfg.TwitchMin) || d > ns(c.cfg.TwitchMax):
+		return
+	case c.peak > c.cfg.TwitchMaxPeakMV:
+		return
+	case c.eLF > c.cfg.LFRatio*c.eBP:
+		return
+	}
+	snr := 0.0
+	if c.fastFloor.level > 0 {
+		snr = c.b.peakEnv / c.fastFloor.level
+	}
+	c.sink.twitchCandidate(candidate{
+		sensor: sensorEMG, channel: c.name, start: c.b.start, end: end,
+		peak: c.peak, snr: snr, potentials: c.b.rises, strong: true,
+	})
+}
+
+// finish closes what is open at the end of the stream.
+func (c *emgChan) finish(last int64) {
+	if c.b.open {
+		c.b.open = false
+		c.closeBurst()
+	}
+	if c.act.open {
+		c.act.open = false
+		c.act.closedEnd = c.act.last
+		c.closeActivity()
+	}
+}
+
+// epoch returns the epoch's RMS, peak slow RMS and active share, and resets.
+func (c *emgChan) epoch() (rms, peakSlow, activeFrac float64, n int64) {
+	n = c.epN
+	if n > 0 {
+		rms = math.Sqrt(c.epSum2 / float64(n))
+		activeFrac = float64(c.epActiveN) / float64(n)
+	}
+	peakSlow = c.epPeakSlow
+	c.epSum2, c.epN, c.epActiveN, c.epPeakSlow = 0, 0, 0, 0
+	return rms, peakSlow, activeFrac, n
+}

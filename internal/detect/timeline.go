@@ -1,0 +1,106 @@
+package detect
+
+import "math"
+
+// slotNS is the resolution of the shared activity timeline: 100 ms.
+const slotNS = int64(100e6)
+
+// slot records what every sensor saw during 100 ms.
+type slot struct {
+	idx       int64
+	emgActive bool // sustained voluntary or cramp activity on an EMG channel
+	accMoving bool // sustained limb movement
+	emgFast   bool // fast EMG envelope above the burst threshold (cramp continuity)
+	hasGrav   bool
+	grav      [3]float64 // gravity estimate (g) at the end of the slot
+}
+
+// timeline is a ring of slots covering the last few minutes, shared by the
+// detectors so a candidate twitch can be judged by what surrounds it.
+type timeline struct {
+	slots []slot
+}
+
+func newTimeline(seconds float64) *timeline {
+	n := int(math.Ceil(seconds * 1e9 / float64(slotNS)))
+	return &timeline{slots: make([]slot, n)}
+}
+
+func slotOf(t int64) int64 {
+	if t < 0 {
+		return (t - slotNS + 1) / slotNS
+	}
+	return t / slotNS
+}
+
+// at returns the slot for time t, clearing it if it held an older slot.
+func (tl *timeline) at(t int64) *slot {
+	i := slotOf(t)
+	s := &tl.slots[int(((i%int64(len(tl.slots)))+int64(len(tl.slots)))%int64(len(tl.slots)))]
+	if s.idx != i {
+		*s = slot{idx: i}
+	}
+	return s
+}
+
+// peek returns the slot for t if the ring still holds it.
+func (tl *timeline) peek(t int64) (*slot, bool) {
+	i := slotOf(t)
+	s := &tl.slots[int(((i%int64(len(tl.slots)))+int64(len(tl.slots)))%int64(len(tl.slots)))]
+	return s, s.idx == i
+}
+
+// markEMG marks slots from a to b (inclusive) as EMG-active.
+func (tl *timeline) markEMG(a, b int64) {
+	for t := a; slotOf(t) <= slotOf(b); t += slotNS {
+		tl.at(t).emgActive = true
+	}
+}
+
+// markMoving marks slots from a to b as moving.
+func (tl *timeline) markMoving(a, b int64) {
+	for t := a; slotOf(t) <= slotOf(b); t += slotNS {
+		tl.at(t).accMoving = true
+	}
+}
+
+// busy reports whether any slot in [a, b] shows activity or movement.
+func (tl *timeline) busy(a, b int64) bool {
+	for t := a; slotOf(t) <= slotOf(b); t += slotNS {
+		if s, ok := tl.peek(t); ok && (s.emgActive || s.accMoving) {
+			return true
+		}
+	}
+	return false
+}
+
+// fractions returns the share of slots in [a, b] that were moving and
+// that had the fast EMG envelope up.
+func (tl *timeline) fractions(a, b int64) (moving, fast float64) {
+	n, nm, nf := 0, 0, 0
+	for t := a; slotOf(t) <= slotOf(b); t += slotNS {
+		n++
+		if s, ok := tl.peek(t); ok {
+			if s.accMoving {
+				nm++
+			}
+			if s.emgFast {
+				nf++
+			}
+		}
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return float64(nm) / float64(n), float64(nf) / float64(n)
+}
+
+// gravity returns the gravity estimate recorded nearest before t.
+func (tl *timeline) gravity(t int64) ([3]float64, bool) {
+	for k := 0; k < 5; k++ {
+		if s, ok := tl.peek(t - int64(k)*slotNS); ok && s.hasGrav {
+			return s.grav, true
+		}
+	}
+	return [3]float64{}, false
+}
