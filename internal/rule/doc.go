@@ -1,0 +1,25 @@
+// Package rule is twitchd's persistence rule: it watches the detectors'
+// exercise bouts, rest periods, twitches and cramps, together with the
+// person's history and logged symptoms, and reports a status per subject
+// and body site with the reasons, the numbers behind them and advice that
+// follows from the data.
+//
+// The rule is the one in the article twitchd is built from: twitching at
+// rest after demanding exercise is usually benign; if it ceases when
+// activity resumes that is a good sign; if it remains persistent, consider
+// seeking a medical opinion; if it comes with muscle weakness, clumsiness
+// or cramps, consider seeking medical assistance. Statuses:
+//
+//	none                      no twitch episode
+//	post_exercise             twitching at rest after exercise, activity not resumed yet
+//	ceased                    twitching stopped once activity resumed
+//	persistent                went on after resuming, long after exercise, or on several days
+//	persistent_with_symptoms  persistent together with cramps, weakness or logged symptoms
+//
+// Every threshold lives in Config with a documented default (see
+// DefaultConfig and README.md). The Engine works on the recording's clock,
+// never the wall clock, so a replay gives the same assessments every time.
+//
+// twitchd measures movement and muscle electrical activity. It is not a
+// medical device and does not diagnose; every Assessment carries Notice.
+package rule
