@@ -281,13 +281,13 @@ func TestEngineStatuses(t *testing.T) {
 		},
 		{
 			name: "episodes on three days", hist: daysHist,
-			evs:  emitted(bout(0, 30, V), rest(30, 45), twitches(30, 45, 2, "emg")), last: 45,
+			evs: emitted(bout(0, 30, V), rest(30, 45), twitches(30, 45, 2, "emg")), last: 45,
 			status: StatusPersistent, reason: "did not cease on 3 days",
 			measures: map[string]float64{MeasureDays: 3},
 		},
 		{
 			name: "a day whose episode ceased does not count", hist: ceasedHist,
-			evs:  emitted(bout(0, 30, V), rest(30, 45), twitches(30, 45, 2, "emg")), last: 45,
+			evs: emitted(bout(0, 30, V), rest(30, 45), twitches(30, 45, 2, "emg")), last: 45,
 			status: StatusPostExercise, measures: map[string]float64{MeasureDays: 2},
 		},
 		{
