@@ -84,6 +84,10 @@ func slowFloat(b []byte) (float64, bool) {
 // finite reports whether v is neither NaN nor ±Inf.
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
+// fracScale[i] is the weight, in 1e-18, of fraction digit i.
+var fracScale = [18]uint64{1e17, 1e16, 1e15, 1e14, 1e13, 1e12, 1e11, 1e10, 1e9,
+	1e8, 1e7, 1e6, 1e5, 1e4, 1e3, 1e2, 1e1, 1}
+
 // decimal is a time cell split exactly into a signed integer part and a
 // fraction in units of 1e-9 of that part's unit. Keeping them apart is what
 // lets 1700000000.001 s become exactly 1700000000001000000 ns, where a
@@ -91,7 +95,7 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 type decimal struct {
 	neg   bool
 	ipart uint64 // integer part, magnitude
-	frac  uint64 // fraction × 1e9, rounded half up on the tenth digit
+	frac  uint64 // fraction × 1e18, truncated (see nanos for why that is exact)
 	// approx is the value as a float64, for magnitude decisions and for
 	// cells in exponent notation (then ipart and frac are derived from it).
 	approx float64
@@ -116,19 +120,12 @@ func parseDecimal(b []byte) (d decimal, ok bool) {
 	}
 	if i < len(b) && b[i] == '.' {
 		i++
-		scale := uint64(1e8)
+		pos := 0 // fraction digits seen; past the 18th they cannot change the result
 		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
-			c := uint64(b[i] - '0')
-			switch {
-			case scale > 0:
-				d.frac += c * scale
-				scale /= 10
-			case scale == 0 && c >= 5:
-				d.frac++ // tenth digit rounds; later ones cannot change it
-				scale = math.MaxUint64
-			default:
-				scale = math.MaxUint64 // rounding decided
+			if pos < 18 {
+				d.frac += uint64(b[i]-'0') * fracScale[pos]
 			}
+			pos++
 			nd++
 		}
 	}
@@ -138,11 +135,7 @@ func parseDecimal(b []byte) (d decimal, ok bool) {
 	if nd == 0 {
 		return decimal{}, false
 	}
-	if d.frac >= 1e9 { // .9999999995 rounds up into the integer
-		d.frac -= 1e9
-		d.ipart++
-	}
-	d.approx = float64(d.ipart) + float64(d.frac)/1e9
+	d.approx = float64(d.ipart) + float64(d.frac)/1e18
 	if d.neg {
 		d.approx = -d.approx
 	}
@@ -163,25 +156,28 @@ func slowDecimal(b []byte) (decimal, bool) {
 	}
 	ip := math.Floor(a)
 	d.ipart = uint64(ip)
-	d.frac = uint64(math.Round((a - ip) * 1e9))
-	if d.frac >= 1e9 {
-		d.frac -= 1e9
-		d.ipart++
-	}
+	d.frac = min(uint64(math.Round((a-ip)*1e18)), 1e18-1)
 	return d, true
 }
 
-// nanos converts d, counted in units of unitNS nanoseconds, to
-// nanoseconds, rounding the fraction to the nearest nanosecond. ok is
-// false when the result does not fit an int64.
+// nanos converts d, counted in units of unitNS nanoseconds (1, 1e3, 1e6
+// or 1e9: a divisor of 1e18), to nanoseconds rounded to the nearest,
+// halves away from zero. ok is false when the result does not fit an
+// int64.
+//
+// Truncating the fraction to 18 digits loses nothing: in units of
+// D = 1e18/unitNS the kept fraction is a whole number of 1e-18 steps and
+// the rounding threshold D/2 is one too, so the dropped tail, worth less
+// than one step, cannot carry the value past a threshold; it can only
+// make an exact tie a little more, which rounds up like the tie itself.
 func (d decimal) nanos(unitNS int64) (int64, bool) {
 	u := uint64(unitNS)
 	if d.ipart > math.MaxInt64/u {
 		return 0, false
 	}
 	n := d.ipart * u
-	// frac is in 1e-9 units; frac×u/1e9 ≤ u, and frac×u < 1e18 since u ≤ 1e9.
-	f := (d.frac*u + 5e8) / 1e9
+	div := 1e18 / u
+	f := (d.frac + div/2) / div
 	if n > math.MaxInt64-f {
 		return 0, false
 	}

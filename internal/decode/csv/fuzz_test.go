@@ -1,0 +1,157 @@
+package csv
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math"
+	"math/big"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"github.com/twitchd/twitchd/internal/decode"
+	"github.com/twitchd/twitchd/pipeline"
+)
+
+// FuzzReader feeds arbitrary bytes to the reader: it must not panic, and
+// what it delivers must be in time order with finite values, NaN only for
+// a missing sample, and never a frame whose values are all missing.
+func FuzzReader(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*"))
+	for _, p := range files {
+		if data, err := os.ReadFile(p); err == nil && len(data) < 1<<16 {
+			f.Add(data, false)
+			f.Add(data, true)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte, strict bool) {
+		opts := decode.Options{Name: "fuzz", Rate: 250, Start: start, Strict: strict}
+		rd, err := New(bytes.NewReader(data), opts)
+		if err != nil {
+			return
+		}
+		nch := len(rd.Meta().Channels)
+		if nch == 0 {
+			t.Fatal("New succeeded without channels")
+		}
+		b := pipeline.NewBatch(nch, 7)
+		var last int64
+		seen, frames := false, int64(0)
+		for range len(data) + 2 {
+			err := rd.Next(context.Background(), b)
+			for _, fr := range b.Frames {
+				if seen && fr.Time < last {
+					t.Fatalf("time went back from %d to %d", last, fr.Time)
+				}
+				last, seen = fr.Time, true
+				have := false
+				for _, v := range fr.Values {
+					if math.IsInf(v, 0) {
+						t.Fatalf("infinite value in %v", fr.Values)
+					}
+					have = have || !math.IsNaN(v)
+				}
+				if !have {
+					t.Fatalf("frame with no sample: %v", fr.Values)
+				}
+				frames++
+			}
+			if errors.Is(err, io.EOF) {
+				if b.Len() != 0 {
+					t.Fatal("io.EOF with frames")
+				}
+				st := rd.Stats()
+				if st.Frames != frames {
+					t.Fatalf("stats say %d frames, saw %d", st.Frames, frames)
+				}
+				return
+			}
+			if err != nil {
+				var le *pipeline.LineError
+				if !strict || !errors.As(err, &le) || le.Line <= 0 {
+					t.Fatalf("unexpected error %v", err)
+				}
+				return
+			}
+		}
+		t.Fatal("Next never reached the end")
+	})
+}
+
+// FuzzParseFloat checks the fast path against strconv.ParseFloat: the
+// same bits whenever strconv succeeds, a refusal whenever it fails.
+func FuzzParseFloat(f *testing.F) {
+	for _, s := range []string{"0", "-0", "1.5", "-0.000123", ".5", "5.", "+3", "1e5", "9007199254740993",
+		"123456789012345678", "0.1234567890123456789012345", "nan", "inf", "-", ".", "", "1.2.3", "0x1p-2",
+		"00000000000000000000001.5", "4503599627370496.5"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, ok := parseFloat(b)
+		want, err := strconv.ParseFloat(string(b), 64)
+		if err != nil {
+			if ok {
+				t.Fatalf("parseFloat(%q) = %v, strconv says %v", b, got, err)
+			}
+			return
+		}
+		if !ok {
+			t.Fatalf("parseFloat(%q) refused, strconv gives %v", b, want)
+		}
+		if math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want)) {
+			t.Fatalf("parseFloat(%q) = %v, strconv %v", b, got, want)
+		}
+	})
+}
+
+var plainDecimal = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$`)
+
+// FuzzTimeNanos checks the exact time conversion of plain decimals in
+// seconds, milliseconds and microseconds against math/big: the result is
+// the exact value in ns rounded half away from zero.
+func FuzzTimeNanos(f *testing.F) {
+	for _, s := range []string{"1700000000.001", "1700000000.123456789", "0.0000000005", "-1.5", "1700000000000.0000015",
+		"9.9999999995", "12", ".5",
+		"1700000000000.0000004995", "0.00000000049999999999999999999", "0.0000000005000000000000000000001"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !plainDecimal.MatchString(s) || len(s) > 40 {
+			return
+		}
+		d, ok := parseDecimal([]byte(s))
+		if !ok {
+			t.Fatalf("parseDecimal(%q) refused", s)
+		}
+		for _, unit := range []int64{1e9, 1e6, 1e3} {
+			exact, _ := new(big.Rat).SetString(s)
+			exact.Mul(exact, new(big.Rat).SetInt64(unit))
+			want := roundHalfAway(exact)
+			got, ok := d.nanos(unit)
+			if !want.IsInt64() {
+				if ok {
+					t.Fatalf("%q × %d: got %d, want overflow", s, unit, got)
+				}
+				continue
+			}
+			if !ok || got != want.Int64() {
+				t.Fatalf("%q × %d ns: got %d (ok %v), want %d", s, unit, got, ok, want.Int64())
+			}
+		}
+	})
+}
+
+// roundHalfAway rounds r to the nearest integer, halves away from zero.
+func roundHalfAway(r *big.Rat) *big.Int {
+	a := new(big.Rat).Abs(r)
+	a.Add(a, big.NewRat(1, 2))
+	q := new(big.Int).Quo(a.Num(), a.Denom())
+	if r.Sign() < 0 {
+		q.Neg(q)
+	}
+	return q
+}
