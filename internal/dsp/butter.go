@@ -364,7 +364,7 @@ func warp(f, fs float64) float64 {
 // (0, fs/2).
 func ButterLowpass(order int, fc, fs float64) (*SOS, error) {
 	const what = "butterworth lowpass"
-	if err := validate(what, order, fs, fc); err != nil {
+	if err := validate(what, order, fs, "cutoff", fc); err != nil {
 		return nil, err
 	}
 	f := buttap(order).lp2lp(warp(fc, fs)).bilinear(2)
@@ -380,7 +380,7 @@ func ButterLowpass(order int, fc, fs float64) (*SOS, error) {
 // Errors as for ButterLowpass.
 func ButterHighpass(order int, fc, fs float64) (*SOS, error) {
 	const what = "butterworth highpass"
-	if err := validate(what, order, fs, fc); err != nil {
+	if err := validate(what, order, fs, "cutoff", fc); err != nil {
 		return nil, err
 	}
 	f := buttap(order).lp2hp(warp(fc, fs)).bilinear(2)
@@ -398,7 +398,7 @@ func ButterHighpass(order int, fc, fs float64) (*SOS, error) {
 // Errors as for ButterLowpass, and when lo >= hi.
 func ButterBandpass(order int, lo, hi, fs float64) (*SOS, error) {
 	const what = "butterworth bandpass"
-	if err := validate(what, order, fs, lo); err != nil {
+	if err := validate(what, order, fs, "lower edge", lo); err != nil {
 		return nil, err
 	}
 	if err := checkFreq(what, "upper edge", hi, fs); err != nil {
@@ -412,12 +412,12 @@ func ButterBandpass(order int, lo, hi, fs float64) (*SOS, error) {
 	return NewSOS(f.sos()), nil
 }
 
-func validate(what string, order int, fs, fc float64) error {
+func validate(what string, order int, fs float64, name string, fc float64) error {
 	if err := checkOrder(what, order); err != nil {
 		return err
 	}
 	if err := checkRate(what, fs); err != nil {
 		return err
 	}
-	return checkFreq(what, "cutoff", fc, fs)
+	return checkFreq(what, name, fc, fs)
 }
