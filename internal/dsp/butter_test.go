@@ -105,6 +105,20 @@ func TestButterPassbandFlat(t *testing.T) {
 	}
 }
 
+func TestBandpassUnityAtWarpedCentre(t *testing.T) {
+	for _, d := range []struct{ lo, hi, fs float64 }{{20, 450, 1000}, {20, 112, 250}, {0.5, 15, 100}} {
+		for order := 1; order <= 6; order++ {
+			s := must(t)(ButterBandpass(order, d.lo, d.hi, d.fs))
+			// the digital frequency whose pre-warped value is sqrt(wlo whi)
+			tc := math.Sqrt(math.Tan(math.Pi*d.lo/d.fs) * math.Tan(math.Pi*d.hi/d.fs))
+			fc := math.Atan(tc) * d.fs / math.Pi
+			if g := dB(s.Response(fc, d.fs)); math.Abs(g) > 1e-9 {
+				t.Errorf("order %d %g-%g Hz at fs %g: gain at centre %.3f Hz = %g dB, want 0", order, d.lo, d.hi, d.fs, fc, g)
+			}
+		}
+	}
+}
+
 func TestDesignsStable(t *testing.T) {
 	var designs []*SOS
 	for order := 1; order <= 12; order++ {
