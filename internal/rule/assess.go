@@ -87,17 +87,25 @@ func (tr *track) assessment() *pipeline.Assessment {
 }
 
 // symptomCount counts logged raising symptoms within SymptomLookback.
-func (tr *track) symptomCount() int {
+func (tr *track) symptomCount() int { return len(tr.loggedSymptoms()) }
+
+// loggedSymptoms returns the raising symptoms logged within
+// SymptomLookback before the state's time, and every one handed to this
+// stream (a report may add symptoms logged after the recording).
+func (tr *track) loggedSymptoms() []pipeline.Symptom {
 	from := tr.observed - dur(tr.cfg.SymptomLookback)
-	n := 0
-	for _, ss := range [][]pipeline.Symptom{tr.past.Symptoms, tr.symptoms} {
-		for _, s := range ss {
-			if s.Time >= from && s.Time <= tr.observed && tr.raising(s.Symptom) {
-				n++
-			}
+	var out []pipeline.Symptom
+	for _, s := range tr.past.Symptoms {
+		if s.Time >= from && s.Time <= tr.observed && tr.raising(s.Symptom) {
+			out = append(out, s)
 		}
 	}
-	return n
+	for _, s := range tr.symptoms {
+		if s.Time >= from && tr.raising(s.Symptom) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // allBouts returns the history's bouts followed by this recording's.

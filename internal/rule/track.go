@@ -312,16 +312,10 @@ func (tr *track) raise() {
 
 // symptomReasons lists what accompanies the twitching within SymptomLookback.
 func (tr *track) symptomReasons() []string {
-	now := tr.observed
-	from := now - dur(tr.cfg.SymptomLookback)
 	var why []string
 	logged := map[string]int{}
-	for _, ss := range [][]pipeline.Symptom{tr.past.Symptoms, tr.symptoms} {
-		for _, s := range ss {
-			if s.Time >= from && s.Time <= now && tr.raising(s.Symptom) {
-				logged[s.Symptom]++
-			}
-		}
+	for _, s := range tr.loggedSymptoms() {
+		logged[s.Symptom]++
 	}
 	for _, name := range tr.cfg.RaisingSymptoms {
 		if logged[name] > 0 {

@@ -1,0 +1,278 @@
+package history
+
+import (
+	"context"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twitchd/twitchd/internal/influxtest"
+	"github.com/twitchd/twitchd/internal/rule"
+	"github.com/twitchd/twitchd/internal/sink/influx"
+	"github.com/twitchd/twitchd/pipeline"
+)
+
+func TestMain(m *testing.M) { influxtest.Main(m) }
+
+// day0 is the first day of the test histories, 08:00 UTC.
+var day0 = time.Date(2026, 10, 1, 8, 0, 0, 0, time.UTC)
+
+// at returns the time d days and m minutes after day0.
+func at(d int, m float64) pipeline.Timestamp {
+	return pipeline.Timestamp(day0.AddDate(0, 0, d).Add(time.Duration(m * float64(time.Minute))).UnixNano())
+}
+
+func tg(subject, session string) pipeline.Tags {
+	return pipeline.Tags{Subject: subject, Site: "calf_left", Session: session}
+}
+
+// write stores evs with the sink's schema.
+func write(t *testing.T, srv *influxtest.Server, evs ...pipeline.Event) {
+	t.Helper()
+	w := srv.Client().WriteAPIBlocking(srv.Org, srv.Bucket)
+	for _, ev := range evs {
+		pts, err := influx.Points(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.WritePoint(context.Background(), pts...); err != nil {
+			t.Fatalf("write %s: %v", ev.EventType(), err)
+		}
+	}
+}
+
+// session builds one recording's events on day d for subject: a vigorous
+// bout of 30 min with the given strength proxy, 15 min of rest with
+// twitching at perMin seen by EMG and (the same twitches) by the
+// accelerometer, then, if resume, 10 min of moderate activity and 15 min
+// of rest with twitching at afterPerMin.
+func session(subject string, d int, peakRMS, perMin float64, resume bool, afterPerMin float64) []pipeline.Event {
+	sess := subject + "-" + day0.AddDate(0, 0, d).Format("0102")
+	tags := tg(subject, sess)
+	evs := []pipeline.Event{
+		&pipeline.Bout{Start: at(d, 0), End: at(d, 30), Tags: tags, Sensor: "acc+emg", Intensity: pipeline.IntensityVigorous,
+			PeakRMS: peakRMS, PeakAcc: 2},
+	}
+	tw := func(a, b, rate float64) {
+		if rate <= 0 {
+			return
+		}
+		for m := a + 0.5/rate; m < b; m += 1 / rate {
+			for _, s := range []string{"emg", "acc"} {
+				evs = append(evs, &pipeline.Twitch{Start: at(d, m), End: at(d, m) + 40e6, Tags: tags, Sensor: s, Channel: s,
+					Phase: pipeline.PhasePostExercise, Peak: 0.1, SNR: 6})
+			}
+		}
+	}
+	tw(30, 45, perMin)
+	evs = append(evs, &pipeline.Rest{Start: at(d, 30), End: at(d, 45), Tags: tags, AfterExercise: true})
+	if resume {
+		evs = append(evs, &pipeline.Bout{Start: at(d, 45), End: at(d, 55), Tags: tags, Sensor: "acc", Intensity: pipeline.IntensityModerate})
+		tw(55, 70, afterPerMin)
+		evs = append(evs, &pipeline.Rest{Start: at(d, 55), End: at(d, 70), Tags: tags, AfterExercise: true})
+	}
+	SortEmitted(evs)
+	return evs
+}
+
+// assess runs one recording through an Engine reading r and returns its
+// output (the input plus assessments) and the final assessment.
+func assess(t *testing.T, r *Reader, evs []pipeline.Event, extra ...pipeline.Event) ([]pipeline.Event, *pipeline.Assessment) {
+	t.Helper()
+	tags := evs[0].(*pipeline.Bout).Tags
+	e := rule.New(context.Background(), rule.DefaultConfig(), r, nil)
+	if err := e.Begin(pipeline.Meta{Subject: tags.Subject, Site: tags.Site, Session: tags.Session}); err != nil {
+		t.Fatal(err)
+	}
+	var out []pipeline.Event
+	emit := func(ev pipeline.Event) { out = append(out, ev) }
+	for _, ev := range append(evs, extra...) {
+		e.Handle(ev, emit)
+	}
+	e.End(Emitted(evs[len(evs)-1]), emit)
+	last := out[len(out)-1].(*pipeline.Assessment)
+	if last.Measures[rule.MeasureHistoryOK] != 1 {
+		t.Fatalf("history not read: %s", last.Reason)
+	}
+	return out, last
+}
+
+// TestMultiDayThroughInflux records several days for two people
+// interleaved in one database, each day assessed with the history the
+// previous days left in InfluxDB.
+func TestMultiDayThroughInflux(t *testing.T) {
+	srv := influxtest.Shared(t)
+	r := NewReader(srv.Client().QueryAPI(srv.Org), srv.Bucket)
+	steps := []struct {
+		name    string
+		subject string
+		day     int
+		evs     []pipeline.Event
+		extra   []pipeline.Event // e.g. a symptom logged during the recording
+		want    rule.Status
+		days    float64
+	}{
+		// Day 0: both exercise and twitch; neither resumes (p1) / p2 resumes and it ceases.
+		{"p1 day 0", "p1", 0, session("p1", 0, 1.0, 2, false, 0), nil, rule.StatusPostExercise, 1},
+		{"p2 day 0", "p2", 0, session("p2", 0, 1.0, 2, true, 0), nil, rule.StatusCeased, 0},
+		// A gap of a day with no data at all.
+		{"p1 day 2", "p1", 2, session("p1", 2, 1.0, 2, false, 0), nil, rule.StatusPostExercise, 2},
+		{"p2 day 2", "p2", 2, session("p2", 2, 1.0, 2, true, 0), nil, rule.StatusCeased, 0},
+		// Day 3: p1's third day with an episode that did not cease.
+		{"p1 day 3", "p1", 3, session("p1", 3, 1.0, 2, false, 0), nil, rule.StatusPersistent, 3},
+		{"p2 day 3", "p2", 3, session("p2", 3, 1.0, 2, true, 0), nil, rule.StatusCeased, 0},
+		// Day 4: p2's twitching goes on after resuming; weaker bout
+		// against a baseline of three at 1.0 -> with a weakness trend.
+		{"p2 day 4", "p2", 4, session("p2", 4, 0.7, 2, true, 2), nil, rule.StatusPersistentWithSymptoms, 1},
+	}
+	for _, st := range steps {
+		out, got := assess(t, r, st.evs, st.extra...)
+		if rule.Status(got.Status) != st.want {
+			t.Fatalf("%s: status %s (%s), want %s", st.name, got.Status, got.Reason, st.want)
+		}
+		if got.Measures[rule.MeasureDays] != st.days {
+			t.Errorf("%s: %v days with episodes, want %v", st.name, got.Measures[rule.MeasureDays], st.days)
+		}
+		if got.Measures[rule.MeasureTwitches] != 30+30*boolf(st.want == rule.StatusPersistentWithSymptoms) {
+			t.Errorf("%s: %v twitches: EMG and accelerometer must count once", st.name, got.Measures[rule.MeasureTwitches])
+		}
+		write(t, srv, out...)
+	}
+	// Day 5: p1 logs weakness with "twitchd note" (no site) before a
+	// recording; the history carries it into persistent_with_symptoms.
+	write(t, srv, &pipeline.Symptom{Time: at(5, -60), Tags: pipeline.Tags{Subject: "p1"}, Symptom: rule.SymptomWeakness, Text: "stairs"})
+	_, got := assess(t, r, session("p1", 5, 1.0, 2, false, 0))
+	if got.Status != string(rule.StatusPersistentWithSymptoms) || !strings.Contains(got.Reason, "logged weakness") {
+		t.Errorf("p1 day 5: %s (%s), want persistent_with_symptoms with logged weakness", got.Status, got.Reason)
+	}
+	// p2's strength ratio is against its own baseline only.
+	_, got = assess(t, r, session("p2", 6, 1.0, 2, true, 0))
+	if got.Status != string(rule.StatusCeased) || math.Abs(got.Measures[rule.MeasureStrengthRatio]-1) > 1e-9 {
+		t.Errorf("p2 day 6: %s ratio %v, want ceased with ratio 1 (median of 1,1,1,0.7)", got.Status, got.Measures[rule.MeasureStrengthRatio])
+	}
+}
+
+func boolf(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestLoad checks every list Load returns against what was written.
+func TestLoad(t *testing.T) {
+	srv := influxtest.Shared(t)
+	r := NewReader(srv.Client().QueryAPI(srv.Org), srv.Bucket)
+	write(t, srv, session("p1", 0, 1.0, 2, false, 0)...)
+	write(t, srv, session("p1", 1, 0.9, 0.5, true, 0)...) // 0.5/min: no episode
+	write(t, srv, session("p2", 1, 5.0, 3, true, 0)...)   // someone else, same day
+	write(t, srv, session("p1", 2, 0.8, 2, true, 0)...)   // to be excluded as the current session
+	write(t, srv,
+		&pipeline.Cramp{Start: at(0, 40), End: at(0, 40.3), Tags: tg("p1", "p1-1001"), Sensor: "emg", Channel: "emg", Peak: 1},
+		&pipeline.Cramp{Start: at(1, 40), End: at(1, 40.3), Tags: tg("p2", "p2-1002"), Sensor: "emg", Channel: "emg", Peak: 1},
+		&pipeline.Assessment{Time: at(1, 70), Tags: tg("p1", "p1-1002"), Status: "ceased", Reason: "x", Notice: rule.Notice},
+		&pipeline.Assessment{Time: at(0, 45), Tags: tg("p1", "p1-1001"), Status: "post_exercise", Reason: "x", Notice: rule.Notice},
+		&pipeline.Symptom{Time: at(1, 100), Tags: pipeline.Tags{Subject: "p1"}, Symptom: "cramps", Text: `night "cramp"`},
+		&pipeline.Symptom{Time: at(1, 101), Tags: pipeline.Tags{Subject: "p1", Site: "forearm_right"}, Symptom: "weakness"},
+		&pipeline.Symptom{Time: at(1, 102), Tags: pipeline.Tags{Subject: "p2"}, Symptom: "weakness"},
+	)
+	p, err := r.Load(context.Background(), rule.Query{Subject: "p1", Site: "calf_left", ExcludeSession: "p1-1003",
+		Start: day0.AddDate(0, 0, -1), End: day0.AddDate(0, 0, 3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Bouts) != 3 || p.Bouts[0].PeakRMS != 1.0 || p.Bouts[1].PeakRMS != 0.9 || p.Bouts[2].Intensity != "moderate" {
+		t.Errorf("bouts %+v, want p1's three of days 0 and 1", p.Bouts)
+	}
+	if len(p.Bouts) > 0 && (p.Bouts[0].End-p.Bouts[0].Start != pipeline.Timestamp(30*time.Minute) || p.Bouts[0].Session != "p1-1001") {
+		t.Errorf("bout 0 %+v: want 30 min in session p1-1001", p.Bouts[0])
+	}
+	// Day 0: 30 twitches per sensor in 15 min, 5-min windows of 10 each: 3
+	// windows per sensor channel, 6 in all; day 1 has none.
+	if len(p.Episodes) != 6 {
+		t.Errorf("%d episode windows, want 6: %v", len(p.Episodes), p.Episodes)
+	}
+	for _, e := range p.Episodes {
+		if e < at(0, 30) || e > at(0, 50) {
+			t.Errorf("episode window at %s outside day 0's rest", e)
+		}
+	}
+	if len(p.Ceased) != 1 || p.Ceased[0] != at(1, 70) {
+		t.Errorf("ceased %v, want one at %s", p.Ceased, at(1, 70))
+	}
+	if len(p.Cramps) != 1 || p.Cramps[0] != at(0, 40) {
+		t.Errorf("cramps %v, want p1's one", p.Cramps)
+	}
+	if len(p.Symptoms) != 1 || p.Symptoms[0].Symptom != "cramps" || p.Symptoms[0].Text != `night "cramp"` {
+		t.Errorf("symptoms %+v, want p1's site-less cramps only", p.Symptoms)
+	}
+}
+
+// TestEventsRoundTrip writes events with the sink's schema and reads
+// them back as the same events.
+func TestEventsRoundTrip(t *testing.T) {
+	srv := influxtest.Shared(t)
+	r := NewReader(srv.Client().QueryAPI(srv.Org), srv.Bucket)
+	in := session("p1", 0, 1.25, 1, true, 0)
+	a := &pipeline.Assessment{Time: at(0, 70), Tags: tg("p1", "p1-1001"), Status: "ceased", Reason: "why",
+		Advice: []string{"a: b (c)", "d: e (f)"}, Notice: rule.Notice, Measures: map[string]float64{"twitches": 15, "time": 3}}
+	sum := &pipeline.Summary{Tags: tg("p1", "p1-1001"), File: "x.csv", Format: "csv", Start: at(0, 0), End: at(0, 70),
+		Bouts: 2, Twitches: 30, Channels: []pipeline.ChannelSummary{{Name: "emg", Samples: 1000}}}
+	write(t, srv, append(append([]pipeline.Event{}, in...), a, sum)...)
+	got, err := r.Events(context.Background(), "p1", "calf_left", day0.AddDate(0, 0, -1), day0.AddDate(0, 0, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(in)+2 {
+		t.Fatalf("%d events, want %d", len(got), len(in)+2)
+	}
+	var twitches, bouts, rests int
+	for _, ev := range got {
+		switch v := ev.(type) {
+		case *pipeline.Twitch:
+			twitches++
+			if v.End-v.Start != 40e6 || v.Phase != pipeline.PhasePostExercise || v.Session != "p1-1001" {
+				t.Errorf("twitch %+v", v)
+			}
+		case *pipeline.Bout:
+			bouts++
+			if v.Intensity == pipeline.IntensityVigorous && (v.PeakRMS != 1.25 || v.PeakAcc != 2) {
+				t.Errorf("bout %+v lost its strength proxies", v)
+			}
+		case *pipeline.Rest:
+			rests++
+		case *pipeline.Assessment:
+			if v.Status != "ceased" || len(v.Advice) != 2 || v.Advice[1] != "d: e (f)" || v.Measures["twitches"] != 15 ||
+				v.Measures["time"] != 3 || v.Notice != rule.Notice {
+				t.Errorf("assessment %+v", v)
+			}
+		case *pipeline.Summary:
+			if v.File != "x.csv" || v.End != at(0, 70) || v.Twitches != 30 {
+				t.Errorf("summary %+v", v)
+			}
+		}
+	}
+	if twitches != 30 || bouts != 2 || rests != 2 {
+		t.Errorf("%d twitches, %d bouts, %d rests; want 30, 2, 2", twitches, bouts, rests)
+	}
+	for i := 1; i < len(got); i++ {
+		if Emitted(got[i]) < Emitted(got[i-1]) {
+			t.Fatalf("event %d out of emission order", i)
+		}
+	}
+}
+
+func TestFluxString(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"p1", `"p1"`},
+		{`a"b`, `"a\"b"`},
+		{`a\b`, `"a\\b"`},
+		{"${x}", `"\${x}"`},
+	}
+	for _, c := range cases {
+		if got := fluxString(c.in); got != c.want {
+			t.Errorf("fluxString(%q) = %s, want %s", c.in, got, c.want)
+		}
+	}
+}
