@@ -213,6 +213,9 @@ func New(r io.Reader, opts decode.Options) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !textLine(header) {
+		return nil, fmt.Errorf("csv: %s:%d: header line is not text (a binary file?)", name, rd.lr.line)
+	}
 	sep, cols, err := parseHeader(header, opts.Map)
 	if err != nil {
 		return nil, fmt.Errorf("csv: %s:%d: %w", name, rd.lr.line, err)

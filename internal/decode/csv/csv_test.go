@@ -427,6 +427,10 @@ func TestOpenErrors(t *testing.T) {
 			[]string{"no_usable.csv:2", `"time", "foo", "bar baz"`, "--map time=emg:uV"}},
 		{"no header", "no_header.txt", decode.Options{}, ErrNoColumn,
 			[]string{"no_header.txt:1", "looks like data, not a header"}},
+		{"data with a clock column, no header", "no_header_clock.txt", decode.Options{}, ErrNoColumn,
+			[]string{"no_header_clock.txt:2", "looks like data, not a header"}},
+		{"binary file", "binary.edf", decode.Options{}, nil,
+			[]string{"binary.edf:1", "not text"}},
 		{"missing rate", "no_time.csv", decode.Options{Start: start}, ErrNeedRate,
 			[]string{"no_time.csv", "no time column: give --rate HZ"}},
 		{"missing start without time", "no_time.csv", decode.Options{Rate: 100}, nil,
@@ -637,6 +641,8 @@ func TestSeparatorDetection(t *testing.T) {
 		{"time, emg, acc_x", ',', 3},
 		{"emg_raw_adc", ',', 1},
 		{"Sample Index, EXG Channel 0, Timestamp, emg", ',', 4},
+		{"Sample Index, EXG Channel 0, Timestamp, Marker Channel, Timestamp (Formatted)", ',', 5},
+		{"a b c", ' ', 3},
 	}
 	for _, tc := range cases {
 		t.Run(tc.header, func(t *testing.T) {

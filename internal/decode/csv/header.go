@@ -294,9 +294,10 @@ func mappedAxis(key string) (string, byte) {
 
 // parseHeader finds the separator and classifies the columns of a header
 // line. The separator is the candidate that yields the most recognised
-// columns and, among those, the most fields ("the one that splits it into
-// the most fields", made robust against names with spaces such as
-// "Accelerometer X,Accelerometer Y").
+// columns; on a tie a comma, semicolon or tab that splits the line beats
+// space, and then the one giving the most fields wins. That is "the one
+// that splits it into the most fields" made robust against names with
+// spaces, such as "Accelerometer X,Accelerometer Y".
 func parseHeader(line []byte, m map[string]decode.Mapping) (byte, []column, error) {
 	var best []column
 	bestSep, bestRec, bestN := byte(','), -1, -1
@@ -322,8 +323,14 @@ func parseHeader(line []byte, m map[string]decode.Mapping) (byte, []column, erro
 				rec++
 			}
 		}
-		if rec > bestRec || (rec == bestRec && len(cols) > bestN) {
-			best, bestSep, bestRec, bestN, bestErr = cols, sep, rec, len(cols), err
+		// Rank: recognised columns, then a real separator over spaces
+		// (names like "Sample Index" hold spaces), then the field count.
+		n := len(cols)
+		if sep != ' ' && n > 1 {
+			n += 1 << 20
+		}
+		if rec > bestRec || (rec == bestRec && n > bestN) {
+			best, bestSep, bestRec, bestN, bestErr = cols, sep, rec, n, err
 		}
 	}
 	if bestErr != nil {
@@ -332,17 +339,28 @@ func parseHeader(line []byte, m map[string]decode.Mapping) (byte, []column, erro
 	return bestSep, best, nil
 }
 
+// textLine reports whether a header line is text: valid UTF-8 without
+// control characters other than tab.
+func textLine(line []byte) bool {
+	for _, c := range line {
+		if c < 0x20 && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return utf8.Valid(line)
+}
+
 // noColumnError explains a header without a usable column.
 func noColumnError(cols []column) string {
 	names := make([]string, len(cols))
-	numeric := true
+	numbers := 0
 	for i, c := range cols {
 		names[i] = strconv.Quote(c.name)
-		if _, err := strconv.ParseFloat(c.name, 64); err != nil {
-			numeric = false
+		if _, err := strconv.ParseFloat(c.name, 64); err == nil {
+			numbers++
 		}
 	}
-	if numeric {
+	if 2*numbers >= len(cols) { // names are not numbers: this is a data row
 		return fmt.Sprintf("first line (%s) looks like data, not a header: this format needs a header row naming the columns (time, acc_x, acc_y, acc_z, emg, ...)",
 			strings.Join(names, ", "))
 	}
@@ -394,7 +412,7 @@ func Sniff(head []byte, name string) int {
 		if skippable(line) {
 			continue
 		}
-		if !utf8.Valid(line) {
+		if !textLine(line) {
 			return 0
 		}
 		_, cols, err := parseHeader(line, nil)
