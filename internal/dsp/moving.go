@@ -2,17 +2,11 @@ package dsp
 
 import "math"
 
-// ring is the ring buffer and running sum shared by MovingRMS and
-// MovingAverage. Each step adds v - old to the sum (a single rounding, so a
-// constant input leaves the sum untouched), and every n steps the sum is
-// recomputed from the ring with compensated summation, so rounding errors
-// cannot accumulate beyond one window's worth.
+// ring holds the last len(buf) values pushed.
 type ring struct {
 	buf   []float64
 	pos   int // next slot to write
-	count int // samples held, up to len(buf)
-	since int // steps since the last exact recomputation
-	sum   float64
+	count int // values held, up to len(buf)
 }
 
 func newRing(what string, n int) ring {
@@ -22,26 +16,58 @@ func newRing(what string, n int) ring {
 	return ring{buf: make([]float64, n)}
 }
 
-// push stores v (already squared for RMS) and returns the updated sum.
-func (w *ring) push(v float64) float64 {
-	old := w.buf[w.pos]
-	w.buf[w.pos] = v
-	w.pos++
-	if w.pos == len(w.buf) {
-		w.pos = 0
+// push stores v and returns the value it replaced and whether the ring was
+// already full (if not, old is meaningless).
+func (r *ring) push(v float64) (old float64, full bool) {
+	old, full = r.buf[r.pos], r.count == len(r.buf)
+	r.buf[r.pos] = v
+	r.pos++
+	if r.pos == len(r.buf) {
+		r.pos = 0
 	}
-	if w.count < len(w.buf) {
-		w.count++
-		w.sum += v
-	} else {
+	if !full {
+		r.count++
+	}
+	return old, full
+}
+
+// held returns the values held, in storage (not arrival) order.
+func (r *ring) held() []float64 { return r.buf[:r.count] }
+
+func (r *ring) reset() {
+	clear(r.buf)
+	r.pos, r.count = 0, 0
+}
+
+// runningSum is the ring and running sum shared by MovingRMS and
+// MovingAverage. Each step adds v - old to the sum (a single rounding, so a
+// constant input leaves the sum untouched), and every n steps the sum is
+// recomputed from the ring with compensated summation, so rounding errors
+// cannot accumulate beyond one window's worth.
+type runningSum struct {
+	ring
+	since int // steps since the last exact recomputation
+	sum   float64
+}
+
+// push stores v (already squared for RMS) and returns the updated sum.
+func (w *runningSum) push(v float64) float64 {
+	if old, full := w.ring.push(v); full {
 		w.sum += v - old
+	} else {
+		w.sum += v
 	}
 	w.since++
 	if w.since >= len(w.buf) {
 		w.since = 0
-		w.sum = compensatedSum(w.buf[:w.count])
+		w.sum = compensatedSum(w.held())
 	}
 	return w.sum
+}
+
+func (w *runningSum) reset() {
+	w.ring.reset()
+	w.since, w.sum = 0, 0
 }
 
 // compensatedSum returns the sum of s with Neumaier's compensated summation,
@@ -60,11 +86,6 @@ func compensatedSum(s []float64) float64 {
 	return sum + c
 }
 
-func (w *ring) reset() {
-	clear(w.buf)
-	w.pos, w.count, w.since, w.sum = 0, 0, 0, 0
-}
-
 // MovingRMS is the root mean square over the last n samples:
 //
 //	rms[k] = sqrt( (x[k-m+1]^2 + ... + x[k]^2) / m ),  m = min(k+1, n)
@@ -74,10 +95,10 @@ func (w *ring) reset() {
 // from the ring every n steps (compensated summation) so it cannot drift;
 // a tiny negative sum from rounding is clamped to 0. Step is O(1) amortised (O(n) once every
 // n steps) and allocates nothing.
-type MovingRMS struct{ w ring }
+type MovingRMS struct{ w runningSum }
 
 // NewMovingRMS returns a MovingRMS over n samples. It panics if n < 1.
-func NewMovingRMS(n int) *MovingRMS { return &MovingRMS{w: newRing("MovingRMS", n)} }
+func NewMovingRMS(n int) *MovingRMS { return &MovingRMS{w: runningSum{ring: newRing("MovingRMS", n)}} }
 
 // Step adds x and returns the RMS of the window ending with x.
 func (m *MovingRMS) Step(x float64) float64 {
@@ -105,11 +126,11 @@ func (m *MovingRMS) Reset() { m.w.reset() }
 //
 // averaging what it has during start-up, with the same running sum and
 // exact recomputation every n steps as MovingRMS. Step allocates nothing.
-type MovingAverage struct{ w ring }
+type MovingAverage struct{ w runningSum }
 
 // NewMovingAverage returns a MovingAverage over n samples. It panics if n < 1.
 func NewMovingAverage(n int) *MovingAverage {
-	return &MovingAverage{w: newRing("MovingAverage", n)}
+	return &MovingAverage{w: runningSum{ring: newRing("MovingAverage", n)}}
 }
 
 // Step adds x and returns the mean of the window ending with x.

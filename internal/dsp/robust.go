@@ -14,49 +14,35 @@ const MADScale = 1.4826
 // values held; with none they return NaN. NaN values make the results
 // unspecified. A RobustWindow is not safe for concurrent use.
 type RobustWindow struct {
-	buf     []float64
+	vals    ring
 	scratch []float64
-	pos     int
-	count   int
 }
 
 // NewRobustWindow returns a window of the last n values. It panics if n < 1.
 func NewRobustWindow(n int) *RobustWindow {
-	if n < 1 {
-		panic("dsp: NewRobustWindow: length must be at least 1")
-	}
-	return &RobustWindow{buf: make([]float64, n), scratch: make([]float64, n)}
+	return &RobustWindow{vals: newRing("NewRobustWindow", n), scratch: make([]float64, n)}
 }
 
 // Push adds x, replacing the oldest value once the window is full.
-func (r *RobustWindow) Push(x float64) {
-	r.buf[r.pos] = x
-	r.pos++
-	if r.pos == len(r.buf) {
-		r.pos = 0
-	}
-	if r.count < len(r.buf) {
-		r.count++
-	}
-}
+func (r *RobustWindow) Push(x float64) { r.vals.push(x) }
 
 // Len returns the number of values held, at most the window length.
-func (r *RobustWindow) Len() int { return r.count }
+func (r *RobustWindow) Len() int { return r.vals.count }
 
 // Cap returns the window length n.
-func (r *RobustWindow) Cap() int { return len(r.buf) }
+func (r *RobustWindow) Cap() int { return len(r.vals.buf) }
 
 // Reset empties the window.
-func (r *RobustWindow) Reset() { r.pos, r.count = 0, 0 }
+func (r *RobustWindow) Reset() { r.vals.reset() }
 
 // Median returns the median of the values held: the middle one for an odd
 // count, the mean of the two middle ones for an even count; NaN when empty.
 func (r *RobustWindow) Median() float64 {
-	if r.count == 0 {
+	if r.vals.count == 0 {
 		return math.NaN()
 	}
-	s := r.scratch[:r.count]
-	copy(s, r.buf[:r.count])
+	s := r.scratch[:r.vals.count]
+	copy(s, r.vals.held())
 	return median(s)
 }
 
@@ -67,8 +53,8 @@ func (r *RobustWindow) MAD() float64 {
 	if math.IsNaN(med) {
 		return med
 	}
-	s := r.scratch[:r.count]
-	for i, x := range r.buf[:r.count] {
+	s := r.scratch[:r.vals.count]
+	for i, x := range r.vals.held() {
 		s[i] = math.Abs(x - med)
 	}
 	return median(s)
@@ -88,11 +74,11 @@ func (r *RobustWindow) Quantile(q float64) float64 {
 	if !(q >= 0 && q <= 1) {
 		panic("dsp: RobustWindow.Quantile: q must be in [0, 1]")
 	}
-	if r.count == 0 {
+	if r.vals.count == 0 {
 		return math.NaN()
 	}
-	s := r.scratch[:r.count]
-	copy(s, r.buf[:r.count])
+	s := r.scratch[:r.vals.count]
+	copy(s, r.vals.held())
 	h := float64(len(s)-1) * q
 	lo := int(h)
 	frac := h - float64(lo)
