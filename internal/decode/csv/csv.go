@@ -11,7 +11,9 @@
 // the most recognised columns and, on a tie, the most fields. With space,
 // a run of spaces is one separator. Spaces and tabs around a field, and
 // one pair of double quotes around it, are dropped; quoted separators are
-// not supported. A trailing separator is fine.
+// not supported. A trailing separator is fine. When the separator is not
+// a comma, a decimal comma is accepted (0,25 for 0.25, as spreadsheets in
+// many locales write it).
 //
 // # Columns
 //
@@ -92,6 +94,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/twitchd/twitchd/internal/decode"
@@ -168,6 +171,9 @@ type Reader struct {
 	bufV   []float64
 	bufPos int
 
+	decComma bool     // the separator is not a comma: accept 0,25 for 0.25
+	numBuf   [64]byte // a decimal-comma cell rewritten with a point
+
 	fatal error // returned by every Next once set
 	ticks int   // lines since the last context check
 }
@@ -208,6 +214,13 @@ func New(r io.Reader, opts decode.Options) (*Reader, error) {
 	rd := &Reader{name: name, strict: opts.Strict, lr: newLineReader(r), timeCol: -1}
 	if !opts.Start.IsZero() {
 		rd.startNS, rd.hasStart = opts.Start.UnixNano(), true
+	}
+	if opts.Map != nil { // keys are documented lower case; be forgiving
+		m := make(map[string]decode.Mapping, len(opts.Map))
+		for k, v := range opts.Map {
+			m[strings.ToLower(strings.TrimSpace(k))] = v
+		}
+		opts.Map = m
 	}
 	header, err := rd.readHeader()
 	if err != nil {
@@ -262,6 +275,7 @@ func (r *Reader) readHeader() ([]byte, error) {
 // setColumns builds the channel list from the classified header.
 func (r *Reader) setColumns(sep byte, cols []column, m map[string]decode.Mapping) error {
 	r.sep, r.ncols = sep, len(cols)
+	r.decComma = sep != ','
 	for _, c := range cols {
 		r.names = append(r.names, c.name)
 	}
@@ -282,9 +296,7 @@ func (r *Reader) setColumns(sep byte, cols []column, m map[string]decode.Mapping
 	for k := range m {
 		found := false
 		for _, c := range cols {
-			if l := lower(c.name); l == k || baseName(l) == k {
-				found = true
-			}
+			found = found || slices.Contains(mapKeys(c.name), k)
 		}
 		if !found {
 			return fmt.Errorf("csv: %s:%d: --map names column %q, which the header lacks (columns: %s)",
@@ -484,7 +496,11 @@ func (r *Reader) row(line []byte, tooLong bool, dst []float64) (int64, bad) {
 	var t int64
 	if r.timeCol >= 0 {
 		var b bad
-		if t, b = r.parseTime(unquote(fields[r.timeCol])); b.code != badNone {
+		cell := unquote(fields[r.timeCol])
+		if r.decComma {
+			cell = r.point(cell)
+		}
+		if t, b = r.parseTime(cell); b.code != badNone {
 			return 0, b
 		}
 		if r.havePrev && t < r.prev {
@@ -499,6 +515,9 @@ func (r *Reader) row(line []byte, tooLong bool, dst []float64) (int64, bad) {
 		if len(cell) == 0 {
 			dst[k] = pipeline.NoSample
 			continue
+		}
+		if r.decComma {
+			cell = r.point(cell)
 		}
 		v, ok := parseFloat(cell)
 		if !ok {
@@ -515,6 +534,18 @@ func (r *Reader) row(line []byte, tooLong bool, dst []float64) (int64, bad) {
 	}
 	r.prev, r.havePrev = t, true
 	return t, bad{}
+}
+
+// point rewrites a decimal comma as a point, in numBuf, when cell holds
+// exactly one comma and fits; otherwise it returns cell as it is.
+func (r *Reader) point(cell []byte) []byte {
+	i := indexByte(cell, ',')
+	if i < 0 || len(cell) > len(r.numBuf) || indexByte(cell[i+1:], ',') >= 0 {
+		return cell
+	}
+	n := copy(r.numBuf[:], cell)
+	r.numBuf[i] = '.'
+	return r.numBuf[:n]
 }
 
 // parseTime converts a time cell to Unix ns, deciding the interpretation

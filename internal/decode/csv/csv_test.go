@@ -225,6 +225,30 @@ func TestFixtures(t *testing.T) {
 			},
 		},
 		{
+			name: "semicolon with decimal commas",
+			file: "decimal_comma.csv",
+			chans: []chanWant{{"EMG (mV)", "mV", "mv", pipeline.KindEMG, 0, "", 4},
+				acc("acc_x", "acc", 'x', 4)},
+			frames: []frame{
+				{1700000000250000000, []float64{0.5, -1.25}},
+				{1700000000500000000, []float64{1, 2}},
+			},
+		},
+		{
+			name: "map keys: any case, and a name without its unit",
+			file: "decimal_comma.csv",
+			opts: decode.Options{Map: map[string]decode.Mapping{
+				"EMG":   {Kind: pipeline.KindEMG, Unit: "uV"},
+				"Acc_X": {Kind: pipeline.KindOther, Unit: "raw"},
+			}},
+			chans: []chanWant{{"EMG (mV)", "mV", "uV", pipeline.KindEMG, 0, "", 4},
+				{"acc_x", "raw", "raw", pipeline.KindOther, 0, "", 4}},
+			frames: []frame{
+				{1700000000250000000, []float64{0.0005, -1.25}},
+				{1700000000500000000, []float64{0.001, 2}},
+			},
+		},
+		{
 			name:  "time column with a named unit, relative",
 			file:  "time_ms_named.csv",
 			opts:  decode.Options{Start: start},
@@ -440,6 +464,9 @@ func TestOpenErrors(t *testing.T) {
 		{"map names a missing column", "no_time.csv",
 			decode.Options{Rate: 1, Start: start, Map: map[string]decode.Mapping{"emg_x": {Kind: pipeline.KindEMG}}},
 			nil, []string{`--map names column "emg_x"`, `"acc_x", "acc_y", "acc_z"`}},
+		{"map key is a prefix, not a unit-less name", "trailing_sep.csv",
+			decode.Options{Map: map[string]decode.Mapping{"emg": {Kind: pipeline.KindEMG}}},
+			nil, []string{`--map names column "emg"`, `"time", "emg_calf"`}},
 		{"map with a bad unit", "mapped.csv",
 			decode.Options{Map: map[string]decode.Mapping{"muscle": {Kind: pipeline.KindEMG, Unit: "furlong"}}},
 			nil, []string{"mapped.csv:1", `"muscle"`, "unknown EMG unit"}},

@@ -196,11 +196,8 @@ func classify(name string, m map[string]decode.Mapping) (column, error) {
 	c := column{name: name, scale: 1}
 	key := strings.ToLower(name)
 	base, unit, explicit := splitUnit(key)
-	if mp, ok := m[key]; ok {
-		return mapped(c, key, mp)
-	}
-	if mp, ok := m[base]; ok && unit != "" {
-		return mapped(c, base, mp)
+	if mp, k, ok := lookupMap(m, name); ok {
+		return mapped(c, k, mp)
 	}
 	// Try the name with its suffix unit first, then the whole name.
 	cands := [...]struct{ base, unit string }{{base, unit}, {key, ""}}
@@ -251,6 +248,37 @@ func classify(name string, m map[string]decode.Mapping) (column, error) {
 		return c, nil
 	}
 	return c, nil
+}
+
+// mapKeys are the --map keys that name a column: its lower-cased name,
+// and that name without its unit when the unit is in brackets or is a
+// unit suffix twitchd knows ("emg_uv" answers to "emg_uv" and "emg", but
+// "emg_1" not to "emg").
+func mapKeys(name string) []string {
+	key := strings.ToLower(name)
+	base, unit, explicit := splitUnit(key)
+	if unit != "" && (explicit || knownUnit(unit)) {
+		return []string{key, base}
+	}
+	return []string{key}
+}
+
+// knownUnit reports whether u is a unit of any kind or of time.
+func knownUnit(u string) bool {
+	_, acc := decode.Scale(pipeline.KindAcc, u)
+	_, emg := decode.Scale(pipeline.KindEMG, u)
+	_, tu := timeUnits[u]
+	return acc == nil || emg == nil || tu || rawUnits[u]
+}
+
+// lookupMap finds the override for a column, returning the key it matched.
+func lookupMap(m map[string]decode.Mapping, name string) (decode.Mapping, string, bool) {
+	for _, k := range mapKeys(name) {
+		if mp, ok := m[k]; ok {
+			return mp, k, true
+		}
+	}
+	return decode.Mapping{}, "", false
 }
 
 // mapped builds a column from a --map override.
@@ -371,9 +399,6 @@ func noColumnError(cols []column) string {
 	return fmt.Sprintf("no usable column in header (saw %s): name accelerometer columns acc_x/acc_y/acc_z and EMG columns emg or emg_*, or map a column with --map %s=emg:uV (kinds acc, emg, other)",
 		strings.Join(names, ", "), ex)
 }
-
-// lower is strings.ToLower, named for symmetry with baseName.
-func lower(s string) string { return strings.ToLower(s) }
 
 // baseName is a lower-cased column name without its unit.
 func baseName(key string) string {
