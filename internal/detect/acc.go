@@ -102,7 +102,7 @@ func (g *accGroup) step(t int64, a [3]float64) {
 	e := g.env.Step(mag)
 	m := g.mov.Step(dyn)
 	g.envFloor.observe(t, e, g.b.open)
-	g.movFloor.observe(t, m, false)
+	g.movFloor.observe(t, m, g.mv.open)
 	if t-g.first < ns(g.cfg.Warmup) || !g.envFloor.ready || !g.movFloor.ready {
 		return
 	}

@@ -20,8 +20,9 @@ type Config struct {
 	// 2014, Med Sci Sports Exerc 46(9):1816-24, wrist ~100.6 / 428.8 mg).
 	LightMG, ModerateMG, VigorousMG float64
 
-	// BoutMin is the least active time that makes a bout: sixty seconds
-	// keeps fidgets and a walk to the door out. BoutGap is the longest
+	// BoutMin is the least active time that makes a bout: thirty seconds
+	// of activity (six epochs) keeps fidgets and a shift in the chair out
+	// but catches a short resumption of exercise. BoutGap is the longest
 	// inactive stretch inside a run of active epochs (pauses between reps
 	// or at a crossing). BoutMerge joins two bouts separated by less than
 	// this (rests between sets). PostExercise is how long after a bout a
@@ -84,6 +85,10 @@ type Config struct {
 	// ActiveMin is how long the activity envelope must stay up before it
 	// counts as activity (a twitch alone does not).
 	Context, ActiveMin float64
+	// PauseContext is the quiet needed on each side of a twitch found
+	// inside a bout: surface EMG between reps or strides is full of short
+	// voluntary bursts, so only a real pause is trusted.
+	PauseContext float64
 	// ActivitySigma and ActivityRatio set the activity threshold on the
 	// slow envelope like OnSigma and OnRatio do for bursts.
 	ActivitySigma, ActivityRatio float64
@@ -127,7 +132,7 @@ func Default() Config {
 	return Config{
 		Epoch:   5,
 		LightMG: 40, ModerateMG: 100, VigorousMG: 400,
-		BoutMin: 60, BoutGap: 10, BoutMerge: 120, PostExercise: 6 * 3600,
+		BoutMin: 30, BoutGap: 10, BoutMerge: 30, PostExercise: 6 * 3600,
 		RestSegment: 300,
 
 		EMGOrder: 2, EMGLow: 20, EMGHigh: 450,
@@ -135,10 +140,10 @@ func Default() Config {
 		FastRMS: 0.015, SlowRMS: 0.25,
 		FloorStep: 0.02, FloorWindow: 20, FloorQuantile: 0.25,
 		Warmup:  3,
-		OnSigma: 10, OnRatio: 3, MergeGap: 0.06,
+		OnSigma: 7, OnRatio: 2.5, MergeGap: 0.06,
 		TwitchMin: 0.004, TwitchMax: 0.5, TwitchMaxPeakMV: 3,
 		LFRatio: 1,
-		Context: 1.5, ActiveMin: 0.6,
+		Context: 1.5, ActiveMin: 0.6, PauseContext: 10,
 		ActivitySigma: 8, ActivityRatio: 3,
 		CrampMin: 3, CrampGap: 0.5, CrampMotionFrac: 0.3,
 

@@ -70,6 +70,7 @@ type Detector struct {
 	crampQ  []*pipeline.Cramp
 	bt      bouts
 
+	epochs   [128]epochFlag // recent epochs: was each active?
 	started  bool
 	epStart  int64
 	restFrom int64
@@ -345,6 +346,30 @@ func (d *Detector) decide(c candidate) {
 	d.waiting = append(d.waiting, decided{ev: ev, sensor: c.sensor, start: c.start, end: c.end})
 }
 
+// pause reports whether [start, end] lies in a quiet stretch of at least
+// PauseContext seconds on each side, all of it still in the timeline.
+func (d *Detector) pause(start, end int64) bool {
+	w := ns(d.cfg.PauseContext)
+	if _, ok := d.tl.peek(start - w); !ok {
+		return false
+	}
+	if _, ok := d.tl.peek(end + w); !ok {
+		return false
+	}
+	if d.tl.busy(start-w, start) || d.tl.busy(end, end+w) {
+		return false
+	}
+	ep := ns(d.cfg.Epoch)
+	for t := start - w; t <= end+w; t += ep {
+		i := t / ep
+		e := d.epochs[i%int64(len(d.epochs))]
+		if e.idx != i || e.active {
+			return false
+		}
+	}
+	return true
+}
+
 // stillPosture rejects accelerometer bursts across which gravity turns:
 // the limb changed posture.
 func (d *Detector) stillPosture(start, end int64) bool {
@@ -401,6 +426,11 @@ func (d *Detector) releasePhases(final bool) {
 		if !ok {
 			ph = pipeline.PhaseActivity
 		}
+		if ph == pipeline.PhaseActivity && !d.pause(w.start, w.end) {
+			// Inside a bout voluntary activity mimics twitches; report
+			// one only from a real pause.
+			continue
+		}
 		w.ev.Phase = ph
 		d.emit(w.ev)
 	}
@@ -422,6 +452,7 @@ func (d *Detector) releasePhases(final bool) {
 }
 
 func (d *Detector) closeEpoch(start, end int64) {
+	ep := ns(d.cfg.Epoch)
 	f := epochFeatures{start: start, end: end}
 	emgActive := false
 	for _, g := range d.acc {
@@ -458,7 +489,14 @@ func (d *Detector) closeEpoch(start, end int64) {
 	} else {
 		f.active = emgActive
 	}
+	i := start / ep
+	d.epochs[i%int64(len(d.epochs))] = epochFlag{idx: i, active: f.active}
 	d.bt.epoch(f, d.boutDone)
+}
+
+type epochFlag struct {
+	idx    int64
+	active bool
 }
 
 func (d *Detector) boutDone(b *boutAcc) {

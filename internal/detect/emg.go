@@ -120,7 +120,7 @@ func (c *emgChan) step(t int64, x float64) {
 		c.epPeakSlow = se
 	}
 	c.fastFloor.observe(t, fe, c.b.open)
-	c.slowFloor.observe(t, se, false)
+	c.slowFloor.observe(t, se, c.act.open)
 	if t-c.first < ns(c.cfg.Warmup) || !c.fastFloor.ready || !c.slowFloor.ready {
 		return
 	}
