@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/twitchd/twitchd/internal/simulate"
+)
+
+func init() {
+	register(&command{
+		name:    "simulate",
+		summary: "write a realistic simulated recording (CSV) and its ground-truth labels",
+		run:     runSimulate,
+	})
+}
+
+func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("simulate", "simulate -scenario NAME -seed N [-minutes M] -out PATH [-labels PATH] [flags]\n       twitchd simulate -list", stderr)
+	name := fs.String("scenario", "bundled-calf", "scenario name (see -list)")
+	seed := fs.Int64("seed", 1, "random seed: the same seed gives the same bytes")
+	minutes := fs.Float64("minutes", 0, "stretch or shrink the scenario to this many minutes (0: as defined)")
+	out := fs.String("out", "", "CSV file to write (\"-\" for standard output)")
+	labels := fs.String("labels", "", "labels JSON to write (default: OUT without extension + .labels.json)")
+	emgRate := fs.Float64("emg-rate", 0, "EMG sample rate, 250..4000 Hz (0: the scenario's)")
+	accRate := fs.Float64("acc-rate", 0, "accelerometer sample rate, 25..200 Hz (0: the scenario's)")
+	mains := fs.Float64("mains", -1, "mains frequency, 50 or 60 Hz, 0 for none (-1: the scenario's)")
+	noise := fs.Float64("noise-uv", -1, "EMG noise floor in µV RMS (-1: the scenario's)")
+	list := fs.Bool("list", false, "list the scenarios and exit")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *list {
+		return listScenarios(stdout)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "twitchd simulate: unexpected arguments %q\n", fs.Args())
+		return errUsage
+	}
+	if *out == "" {
+		fmt.Fprintln(stderr, "twitchd simulate: -out is required")
+		return errUsage
+	}
+	sc, err := simulate.Preset(*name)
+	if err != nil {
+		return err
+	}
+	if *minutes > 0 {
+		sc = sc.Scaled(*minutes)
+	}
+	if *emgRate > 0 {
+		sc.EMGRate = *emgRate
+	}
+	if *accRate > 0 {
+		sc.AccRate = *accRate
+	}
+	if *mains >= 0 {
+		sc.MainsHz = *mains
+	}
+	if *noise >= 0 {
+		sc.NoiseUV = *noise
+	}
+	if err := sc.Validate(); err != nil {
+		return err
+	}
+	lpath := *labels
+	if lpath == "" {
+		if *out == "-" {
+			fmt.Fprintln(stderr, "twitchd simulate: -labels is required with -out -")
+			return errUsage
+		}
+		lpath = strings.TrimSuffix(*out, filepath.Ext(*out)) + ".labels.json"
+	}
+	return writeSimulation(ctx, sc, *seed, *out, lpath, stdout, stderr)
+}
+
+// writeSimulation generates the recording to out and its labels to lpath.
+func writeSimulation(_ context.Context, sc simulate.Scenario, seed int64, out, lpath string, stdout, stderr io.Writer) error {
+	var w io.Writer = stdout
+	var f *os.File
+	if out != "-" {
+		var err error
+		if f, err = os.Create(out); err != nil {
+			return err
+		}
+		w = f
+	}
+	l, err := simulate.Generate(sc, seed, w)
+	if f != nil {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if err := simulate.WriteLabelsFile(lpath, l); err != nil {
+		return err
+	}
+	inAcc := 0
+	for _, t := range l.Twitches {
+		if t.InAcc {
+			inAcc++
+		}
+	}
+	if out != "-" {
+		fmt.Fprintf(stderr, "twitchd simulate: %s seed %d: %.0f s at %g Hz EMG / %g Hz acc -> %s; %d twitches (%d visible in acc), %d cramps, %d artifacts, %d bouts, expected status %s; labels %s\n",
+			sc.Name, seed, sc.Seconds(), sc.EMGRate, sc.AccRate, out, len(l.Twitches), inAcc, len(l.Cramps), len(l.Artifacts), len(l.Bouts), l.ExpectedStatus, lpath)
+	}
+	return nil
+}
+
+func listScenarios(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tMIN\tSITE\tPHASES\tDESCRIPTION")
+	for _, sc := range simulate.Presets() {
+		var ph []string
+		for _, p := range sc.Phases {
+			s := p.Name
+			if p.Active() {
+				s += "(" + p.Activity + "," + p.Intensity + ")"
+			}
+			ph = append(ph, s)
+		}
+		fmt.Fprintf(tw, "%s\t%.1f\t%s\t%s\t%s\n", sc.Name, sc.Seconds()/60, sc.Site, strings.Join(ph, " "), sc.Description)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
