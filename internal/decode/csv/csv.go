@@ -54,7 +54,8 @@
 // 1700000000001000000 ns. Cells in exponent notation go through a float64
 // and are only that precise (about 0.2 µs for epoch seconds).
 //
-// Without a time column, Options.Rate and Options.Start are required and
+// With a time column Options.Rate is not used. Without one,
+// Options.Rate and Options.Start are required and
 // data row i (counting malformed rows, so a bad line does not shift the
 // rest) is at Start + i/Rate.
 //
@@ -120,6 +121,8 @@ var (
 	ErrNeedRate = errors.New("no time column: give --rate HZ")
 	// ErrNeedStart means the times need Options.Start and it is zero.
 	ErrNeedStart = errors.New("time column holds seconds from the start: give --start RFC3339")
+	// ErrNoStart means the file has no time column and Options.Start is zero.
+	ErrNoStart = errors.New("no time column and no start time: give --start RFC3339")
 	// ErrNoColumn means the header names no column the reader can use.
 	ErrNoColumn = errors.New("no usable column")
 )
@@ -130,7 +133,11 @@ func init() {
 
 // Open is New returning the pipeline.Source interface, for decode.Register.
 func Open(r io.Reader, opts decode.Options) (pipeline.Source, error) {
-	return New(r, opts)
+	rd, err := New(r, opts)
+	if err != nil {
+		return nil, err // not a nil *Reader inside a non-nil interface
+	}
+	return rd, nil
 }
 
 // timing modes of the time column.
@@ -315,7 +322,7 @@ func (r *Reader) setRate(rate float64) error {
 		return fmt.Errorf("csv: %s: %w", r.name, ErrNeedRate)
 	}
 	if !r.hasStart {
-		return fmt.Errorf("csv: %s: no time column and no start time: give --start RFC3339", r.name)
+		return fmt.Errorf("csv: %s: %w", r.name, ErrNoStart)
 	}
 	r.periodNS = 1e9 / rate
 	for i := range r.meta.Channels {

@@ -457,7 +457,7 @@ func TestOpenErrors(t *testing.T) {
 			[]string{"binary.edf:1", "not text"}},
 		{"missing rate", "no_time.csv", decode.Options{Start: start}, ErrNeedRate,
 			[]string{"no_time.csv", "no time column: give --rate HZ"}},
-		{"missing start without time", "no_time.csv", decode.Options{Rate: 100}, nil,
+		{"missing start without time", "no_time.csv", decode.Options{Rate: 100}, ErrNoStart,
 			[]string{"no_time.csv", "give --start"}},
 		{"missing start with relative times", "space_relative.txt", decode.Options{}, ErrNeedStart,
 			[]string{"space_relative.txt:3", "time column holds seconds from the start: give --start RFC3339"}},
@@ -703,6 +703,12 @@ func TestSniff(t *testing.T) {
 			}
 		})
 	}
+	t.Run("Open returns a nil Source on error", func(t *testing.T) {
+		src, err := Open(strings.NewReader(""), decode.Options{Name: "e"})
+		if err == nil || src != nil {
+			t.Errorf("Open = %v, %v", src, err)
+		}
+	})
 	t.Run("registered", func(t *testing.T) {
 		f, err := decode.Lookup("csv")
 		if err != nil || f.Sniff == nil || f.Open == nil {

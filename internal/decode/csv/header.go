@@ -396,7 +396,7 @@ func noColumnError(cols []column) string {
 	if len(cols) > 0 && cols[0].name != "" {
 		ex = strings.ToLower(cols[0].name)
 	}
-	return fmt.Sprintf("no usable column in header (saw %s): name accelerometer columns acc_x/acc_y/acc_z and EMG columns emg or emg_*, or map a column with --map %s=emg:uV (kinds acc, emg, other)",
+	return fmt.Sprintf("the header names none twitchd reads (saw %s): name accelerometer columns acc_x/acc_y/acc_z and EMG columns emg or emg_*, or map a column with --map %s=emg:uV (kinds acc, emg, other)",
 		strings.Join(names, ", "), ex)
 }
 
