@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -734,5 +735,53 @@ func TestContextCancelled(t *testing.T) {
 	}
 	if err := rd.Next(context.Background(), b); err != nil || b.Len() != 1 {
 		t.Errorf("after cancel: Next = %v with %d frames", err, b.Len())
+	}
+}
+
+func TestReadAheadLimits(t *testing.T) {
+	rd, err := New(newGenerator(30000), decode.Options{Name: "gen"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1 kHz: the row 10 s after the first ends the read-ahead.
+	if len(rd.bufT) != 10001 {
+		t.Errorf("read ahead %d rows, want 10001", len(rd.bufT))
+	}
+	for _, c := range rd.Meta().Channels {
+		if c.RateHz != 1000 {
+			t.Errorf("%s: rate %v, want 1000", c.Name, c.RateHz)
+		}
+	}
+	var in strings.Builder
+	in.WriteString("time,emg\n")
+	for i := range ReadAheadLines + 50 {
+		in.WriteString(strconv.FormatInt(1700000000000000+int64(i)*10, 10) + ",1\n") // µs, 100 kHz
+	}
+	rd, err = New(strings.NewReader(in.String()), decode.Options{Name: "fast"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rd.bufT) != ReadAheadLines || rd.Meta().Channels[0].RateHz != 100000 {
+		t.Errorf("read ahead %d rows at %v Hz, want %d at 100 kHz", len(rd.bufT), rd.Meta().Channels[0].RateHz, ReadAheadLines)
+	}
+}
+
+// TestOpenFile goes the way the CLI does: detect the format from the
+// file's head, then decode.
+func TestOpenFile(t *testing.T) {
+	f, err := decode.OpenFile(filepath.Join("testdata", "comma_epoch_s.csv"), "", decode.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.Format != "csv" || len(f.Meta().Channels) != 4 {
+		t.Fatalf("format %q meta %+v", f.Format, f.Meta())
+	}
+	b := pipeline.NewBatch(4, 16)
+	if err := f.Next(context.Background(), b); err != nil || b.Len() != 3 {
+		t.Fatalf("Next = %v, %d frames", err, b.Len())
+	}
+	if err := f.Next(context.Background(), b); !errors.Is(err, io.EOF) {
+		t.Errorf("second Next = %v, want io.EOF", err)
 	}
 }
