@@ -19,9 +19,10 @@
 package detect
 
 import (
+	"cmp"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/twitchd/twitchd/pipeline"
@@ -273,7 +274,7 @@ func (d *Detector) crampCandidate(c crampCandidate) { d.cramps = append(d.cramps
 
 // tick decides what has waited long enough.
 func (d *Detector) tick(now int64, final bool) {
-	sort.SliceStable(d.cands, func(i, j int) bool { return d.cands[i].end < d.cands[j].end })
+	slices.SortStableFunc(d.cands, func(a, b candidate) int { return cmp.Compare(a.end, b.end) })
 	n := 0
 	for _, c := range d.cands {
 		wait := d.hold

@@ -104,7 +104,7 @@ func (c *emgChan) step(t int64, x float64) {
 		c.mbuf[c.mfill] = y
 		c.mfill++
 		if c.mfill == len(c.mbuf) {
-			f, _ := c.mains.Detect(c.mbuf, 4)
+			f, _ := c.mains.Detect(c.mbuf, 6)
 			c.setMains(f)
 		}
 	}

@@ -1,0 +1,204 @@
+package detect
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/twitchd/twitchd/pipeline"
+)
+
+func TestBouts(t *testing.T) {
+	cfg := Default()
+	ep := ns(cfg.Epoch)
+	// pattern: one character per 5 s epoch; A active (vigorous), L active
+	// (light), . inactive.
+	tests := []struct {
+		name    string
+		pattern string
+		want    []span // in epochs
+		inten   []string
+	}{
+		{"none", "..........", nil, nil},
+		{"fidgets are not bouts", "A..A..A...A..A....", nil, nil},
+		{"one bout", "..AAAAAAAAAA....", []span{{2, 12}}, []string{pipeline.IntensityVigorous}},
+		{"short gaps stay inside", "AAAA.AAAA..AAAA.........", []span{{0, 15}}, []string{pipeline.IntensityVigorous}},
+		{"too short", "AAAAA...........", nil, nil},
+		{"two bouts apart", "AAAAAAA..........AAAAAAA.........", []span{{0, 7}, {17, 24}}, []string{pipeline.IntensityVigorous, pipeline.IntensityVigorous}},
+		{"close bouts merge", "AAAAAAA....AAAAAAA........", []span{{0, 18}}, []string{pipeline.IntensityVigorous}},
+		{"warm-up and main set", "LLLLAAAAAAAAALL........", []span{{0, 15}}, []string{pipeline.IntensityVigorous}},
+		{"light walk", "LLLLLLLLLL......", []span{{0, 10}}, []string{pipeline.IntensityLight}},
+		{"open at the end", "....AAAAAAAAA", []span{{4, 13}}, []string{pipeline.IntensityVigorous}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			bt := bouts{cfg: &cfg}
+			var got []span
+			var inten []string
+			out := func(b *boutAcc) {
+				got = append(got, span{b.start / ep, b.end / ep})
+				inten = append(inten, cfg.intensity(b))
+			}
+			for i, c := range tc.pattern {
+				f := epochFeatures{start: int64(i) * ep, end: int64(i+1) * ep, hasAcc: true}
+				switch c {
+				case 'A':
+					f.active, f.enmo = true, 600
+				case 'L':
+					f.active, f.enmo = true, 60
+				default:
+					f.enmo = 5
+				}
+				bt.epoch(f, out)
+			}
+			bt.end(out)
+			if len(got) != len(tc.want) {
+				t.Fatalf("bouts %v, want %v", got, tc.want)
+			}
+			for i := range got {
+				if got[i] != tc.want[i] || inten[i] != tc.inten[i] {
+					t.Errorf("bout %d = %v %s, want %v %s", i, got[i], inten[i], tc.want[i], tc.inten[i])
+				}
+			}
+		})
+	}
+}
+
+func TestBurstMergesPotentials(t *testing.T) {
+	b := burst{gap: 30}
+	env := []float64{0, 5, 5, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+	var closed bool
+	for i, v := range env {
+		if b.step(int64(i), v, 4, 2) == burstClosed {
+			closed = true
+			break
+		}
+	}
+	if !closed || b.start != 1 || b.lastAbove != 5 || b.rises != 2 || b.peakEnv != 6 {
+		t.Fatalf("burst %+v closed=%v; want start 1, last 5, 2 rises, peak 6", b, closed)
+	}
+}
+
+func TestFloorIgnoresActivity(t *testing.T) {
+	f := newFloor(0.02, 20, 0.25)
+	rng := rand.New(rand.NewPCG(3, 4))
+	// 20 s of noise around 1 with 40% of the time a 20x activity.
+	for i := 0; i < 1000; i++ {
+		v := 1 + 0.1*rng.NormFloat64()
+		if i%10 < 4 {
+			v *= 20
+		}
+		f.observe(int64(i)*ns(0.02), v, false)
+	}
+	if !f.ready {
+		t.Fatal("floor not ready after a full window")
+	}
+	if f.level < 0.9 || f.level > 1.1 {
+		t.Errorf("floor %.3f, want about 1 despite 40%% activity", f.level)
+	}
+	th := f.threshold(7, 2.5, 0)
+	if th < 2.4 || th > 4 {
+		t.Errorf("threshold %.3f, want between 2.4 and 4", th)
+	}
+}
+
+func TestBeginErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		chans []pipeline.Channel
+	}{
+		{"no usable channel", []pipeline.Channel{{Name: "temp", Kind: pipeline.KindOther}}},
+		{"emg without rate", []pipeline.Channel{{Name: "emg", Kind: pipeline.KindEMG}}},
+		{"acc missing an axis", []pipeline.Channel{
+			{Name: "ax", Kind: pipeline.KindAcc, Axis: 'x', Group: "a", RateHz: 50},
+			{Name: "ay", Kind: pipeline.KindAcc, Axis: 'y', Group: "a", RateHz: 50}}},
+		{"emg too slow", []pipeline.Channel{{Name: "emg", Kind: pipeline.KindEMG, RateHz: 25}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := New(Default())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := d.Begin(pipeline.Meta{Channels: tc.chans}, func(pipeline.Event) {}); err == nil {
+				t.Fatal("Begin succeeded, want an error")
+			}
+		})
+	}
+}
+
+// TestSyntheticTwitches runs the EMG detector over noise with potentials
+// at known times, some of them inside bursts of voluntary activity, and
+// checks precision and recall exactly.
+func TestSyntheticTwitches(t *testing.T) {
+	const fs = 1000.0
+	d, _ := New(Default())
+	var got []*pipeline.Twitch
+	var cramps int
+	emit := func(e pipeline.Event) {
+		switch e := e.(type) {
+		case *pipeline.Twitch:
+			got = append(got, e)
+		case *pipeline.Cramp:
+			cramps++
+		}
+	}
+	chans := []pipeline.Channel{{Name: "emg", Kind: pipeline.KindEMG, RateHz: fs}}
+	if err := d.Begin(pipeline.Meta{Channels: chans}, emit); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	truth := []float64{20, 27.3, 33.1, 41.7, 52.2, 58.9, 66.4, 75}
+	// Voluntary activity (a 4 s contraction) from 85 to 89 s with a
+	// potential-like transient inside it that must not count.
+	b := pipeline.NewBatch(1, 1000)
+	n := int(100 * fs)
+	t0 := int64(1_700_000_000e9)
+	for i := 0; i < n; {
+		b.Reset()
+		for k := 0; k < 1000 && i < n; k++ {
+			ts := float64(i) / fs
+			x := 0.004 * rng.NormFloat64()
+			for _, tt := range truth {
+				if dt := ts - tt; dt >= 0 && dt < 0.01 {
+					x += 0.15 * math.Sin(2*math.Pi*dt/0.01) // 10 ms biphasic, 150 µV
+				}
+			}
+			if ts >= 85 && ts < 89 {
+				x += 0.3 * rng.NormFloat64()
+			}
+			b.Append(t0 + int64(float64(i)*1e9/fs))[0] = x
+			i++
+		}
+		if err := d.Process(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.End(t0 + int64(float64(n-1)*1e9/fs)); err != nil {
+		t.Fatal(err)
+	}
+	tp := 0
+	for _, tw := range got {
+		s := float64(int64(tw.Start)-t0) / 1e9
+		hit := false
+		for _, tt := range truth {
+			if math.Abs(s-tt) < 0.05 {
+				hit = true
+			}
+		}
+		if hit {
+			tp++
+		} else {
+			t.Errorf("false twitch at %.3f s (peak %.3f mV)", s, tw.Peak)
+		}
+		if tw.Phase != pipeline.PhaseRest || tw.Sensor != "emg" || tw.Channel != "emg" {
+			t.Errorf("twitch at %.3f: phase %q sensor %q channel %q", s, tw.Phase, tw.Sensor, tw.Channel)
+		}
+	}
+	if tp != len(truth) {
+		t.Errorf("found %d of %d twitches", tp, len(truth))
+	}
+	if cramps != 1 {
+		t.Errorf("cramps = %d, want 1 (the sustained contraction at rest without an accelerometer to say it was movement)", cramps)
+	}
+}
