@@ -271,6 +271,31 @@ func (s *Server) Kill(t testing.TB) {
 	s.stop(syscall.SIGKILL)
 }
 
+// Pause stops influxd with SIGSTOP: connections are still accepted by
+// the kernel but nothing answers, as with a stalled server. Resume ends it.
+func (s *Server) Pause(t testing.TB) {
+	t.Helper()
+	s.signal(t, syscall.SIGSTOP)
+}
+
+// Resume continues a paused influxd with SIGCONT.
+func (s *Server) Resume(t testing.TB) {
+	t.Helper()
+	s.signal(t, syscall.SIGCONT)
+}
+
+func (s *Server) signal(t testing.TB, sig syscall.Signal) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		t.Fatalf("influxtest: %v: influxd is not running", sig)
+	}
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("influxtest: %v: %v", sig, err)
+	}
+}
+
 // Restart starts the server again on the same port with the same data,
 // stopping it first if it runs.
 func (s *Server) Restart(t testing.TB) {
@@ -335,6 +360,7 @@ func (s *Server) stop(sig syscall.Signal) (killed bool) {
 		return false
 	}
 	_ = s.cmd.Process.Signal(sig)
+	_ = s.cmd.Process.Signal(syscall.SIGCONT) // in case it was paused
 	select {
 	case <-s.exited:
 	case <-time.After(stopGrace):

@@ -146,3 +146,24 @@ func TestMissingInfluxdFails(t *testing.T) {
 		t.Fatalf("Start failed with %q, want the install hint", r.fatal)
 	}
 }
+
+// TestPauseStallsRequests checks that a paused server accepts a connection
+// but does not answer until resumed.
+func TestPauseStallsRequests(t *testing.T) {
+	s := Shared(t)
+	s.Pause(t)
+	c := &http.Client{Timeout: 300 * time.Millisecond}
+	resp, err := c.Get(s.URL + "/ping")
+	if err == nil {
+		resp.Body.Close()
+		s.Resume(t)
+		t.Fatalf("paused server answered /ping: %s", resp.Status)
+	}
+	s.Resume(t)
+	c.Timeout = 10 * time.Second
+	resp, err = c.Get(s.URL + "/ping")
+	if err != nil {
+		t.Fatalf("resumed server: %v", err)
+	}
+	resp.Body.Close()
+}

@@ -1,0 +1,316 @@
+package influx
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/influxdata/influxdb-client-go/v2/api/write"
+
+	"github.com/twitchd/twitchd/pipeline"
+)
+
+// Measurement names. README.md in this folder documents every tag and field.
+const (
+	MeasurementTwitch     = "twitch"
+	MeasurementBout       = "bout"
+	MeasurementRest       = "rest"
+	MeasurementCramp      = "cramp"
+	MeasurementActivity   = "activity"
+	MeasurementAssessment = "assessment"
+	MeasurementIngest     = "ingest"
+	MeasurementSymptom    = "symptom"
+)
+
+// errNoFields is returned for an event that would make a point without
+// fields, which line protocol cannot express.
+var errNoFields = errors.New("event has no field to write")
+
+type fieldKind uint8
+
+const (
+	kindFloat fieldKind = iota
+	kindInt
+	kindBool
+	kindString
+)
+
+// field is one field of a point; i holds ints and bools (0 or 1).
+type field struct {
+	key  string
+	kind fieldKind
+	f    float64
+	i    int64
+	s    string
+}
+
+type tag struct{ key, value string }
+
+// maxTags bounds the tags of any measurement (subject, site, session,
+// sensor, channel and one categorical tag).
+const maxTags = 8
+
+// point is one InfluxDB point as the schema builds it, before it is
+// rendered as line protocol or as a *write.Point. Its storage is inline
+// so that a point on the stack encodes an event without allocating.
+type point struct {
+	measurement string
+	time        int64 // Unix ns
+	ntags       int
+	tags        [maxTags]tag
+	fields      []field
+	fieldBuf    [16]field
+}
+
+func (p *point) reset(measurement string, t pipeline.Timestamp) {
+	p.measurement, p.time, p.ntags = measurement, int64(t), 0
+	p.fields = p.fieldBuf[:0]
+}
+
+// tag adds a tag unless its value is empty (line protocol has no empty tags).
+func (p *point) tag(key, value string) {
+	if value != "" {
+		p.tags[p.ntags] = tag{key, value}
+		p.ntags++
+	}
+}
+
+// float adds a float field unless v is NaN or infinite, which line
+// protocol cannot carry.
+func (p *point) float(key string, v float64) {
+	if !math.IsNaN(v) && !math.IsInf(v, 0) {
+		p.fields = append(p.fields, field{key: key, kind: kindFloat, f: v})
+	}
+}
+
+func (p *point) int(key string, v int64) {
+	p.fields = append(p.fields, field{key: key, kind: kindInt, i: v})
+}
+
+func (p *point) bool(key string, v bool) {
+	f := field{key: key, kind: kindBool}
+	if v {
+		f.i = 1
+	}
+	p.fields = append(p.fields, f)
+}
+
+// str adds a string field unless v is empty.
+func (p *point) str(key, v string) {
+	if v != "" {
+		p.fields = append(p.fields, field{key: key, kind: kindString, s: v})
+	}
+}
+
+func (p *point) ids(t pipeline.Tags) {
+	p.tag("subject", t.Subject)
+	p.tag("site", t.Site)
+	p.tag("session", t.Session)
+}
+
+func seconds(start, end pipeline.Timestamp) float64 { return float64(end-start) / 1e9 }
+
+// Intensity levels: the activity intensity as a number for graphs,
+// sedentary 0 to vigorous 3; -1 when unknown.
+func intensityLevel(s string) int64 {
+	switch s {
+	case pipeline.IntensitySedentary:
+		return 0
+	case pipeline.IntensityLight:
+		return 1
+	case pipeline.IntensityModerate:
+		return 2
+	case pipeline.IntensityVigorous:
+		return 3
+	}
+	return -1
+}
+
+// statusLevel orders the persistence rule's statuses by concern; -1 when
+// unknown.
+func statusLevel(s string) int64 {
+	switch s {
+	case "none":
+		return 0
+	case "post_exercise":
+		return 1
+	case "ceased":
+		return 2
+	case "persistent":
+		return 3
+	case "persistent_with_symptoms":
+		return 4
+	}
+	return -1
+}
+
+// reservedAssessment are the assessment's own field names; a Measures
+// entry with one of these names is written with the prefix "m_".
+func reservedAssessment(k string) bool {
+	switch k {
+	case "status_level", "reason", "advice", "notice", "time":
+		return true
+	}
+	return false
+}
+
+// fill sets p to the point for ev. It returns an error for an event type
+// the schema does not know and for an event with nothing to write.
+func fill(p *point, ev pipeline.Event) error {
+	switch e := ev.(type) {
+	case *pipeline.Twitch:
+		p.reset(MeasurementTwitch, e.Start)
+		p.ids(e.Tags)
+		p.tag("sensor", e.Sensor)
+		p.tag("channel", e.Channel)
+		p.tag("phase", e.Phase)
+		p.float("peak", e.Peak)
+		p.float("snr", e.SNR)
+		p.float("duration_s", seconds(e.Start, e.End))
+		p.int("potentials", int64(e.Potentials))
+		p.bool("confirmed", e.Confirmed)
+	case *pipeline.Bout:
+		p.reset(MeasurementBout, e.Start)
+		p.ids(e.Tags)
+		p.tag("sensor", e.Sensor)
+		p.tag("intensity", e.Intensity)
+		p.float("duration_s", seconds(e.Start, e.End))
+		if strings.Contains(e.Sensor, "acc") {
+			p.float("mean_enmo_mg", e.MeanENMO)
+			p.float("peak_enmo_mg", e.PeakENMO)
+			p.float("peak_acc_g", e.PeakAcc)
+		}
+		if strings.Contains(e.Sensor, "emg") {
+			p.float("peak_emg_rms_mv", e.PeakRMS)
+			p.float("mean_emg_rms_mv", e.MeanRMS)
+		}
+		if l := intensityLevel(e.Intensity); l >= 0 {
+			p.int("intensity_level", l)
+		}
+	case *pipeline.Rest:
+		p.reset(MeasurementRest, e.Start)
+		p.ids(e.Tags)
+		p.float("duration_s", seconds(e.Start, e.End))
+		p.bool("after_exercise", e.AfterExercise)
+	case *pipeline.Cramp:
+		p.reset(MeasurementCramp, e.Start)
+		p.ids(e.Tags)
+		p.tag("sensor", e.Sensor)
+		p.tag("channel", e.Channel)
+		p.float("duration_s", seconds(e.Start, e.End))
+		p.float("peak", e.Peak)
+		p.float("mean_rms", e.MeanRMS)
+	case *pipeline.Epoch:
+		p.reset(MeasurementActivity, e.Start)
+		p.ids(e.Tags)
+		p.tag("sensor", e.Sensor)
+		p.tag("channel", e.Channel)
+		p.tag("intensity", e.Intensity)
+		if e.Sensor == "acc" || e.ENMO != 0 {
+			p.float("enmo_mg", e.ENMO)
+		}
+		if e.Sensor == "emg" || e.RMS != 0 {
+			p.float("rms_mv", e.RMS)
+		}
+		p.float("noise", e.Noise)
+		if l := intensityLevel(e.Intensity); l >= 0 {
+			p.int("intensity_level", l)
+		}
+		p.float("duration_s", seconds(e.Start, e.End))
+	case *pipeline.Assessment:
+		fillAssessment(p, e)
+	case *pipeline.Summary:
+		p.reset(MeasurementIngest, e.Start)
+		p.ids(e.Tags)
+		var samples int64
+		for _, c := range e.Channels {
+			samples += c.Samples
+		}
+		p.int("samples", samples)
+		p.float("duration_s", seconds(e.Start, e.End))
+		p.int("skipped_lines", e.SkippedLines)
+		p.int("lost_samples", e.LostSamples)
+		p.int("twitches", int64(e.Twitches))
+		p.int("bouts", int64(e.Bouts))
+		p.int("cramps", int64(e.Cramps))
+		p.str("file", e.File)
+		p.str("format", e.Format)
+	case *pipeline.Symptom:
+		p.reset(MeasurementSymptom, e.Time)
+		p.ids(e.Tags)
+		p.tag("symptom", e.Symptom)
+		p.str("text", e.Text)
+		p.int("count", 1)
+	default:
+		return fmt.Errorf("influx: no schema for %q events", ev.EventType())
+	}
+	if len(p.fields) == 0 {
+		return fmt.Errorf("influx: %s event at %v: %w", ev.EventType(), ev.At(), errNoFields)
+	}
+	return nil
+}
+
+func fillAssessment(p *point, e *pipeline.Assessment) {
+	p.reset(MeasurementAssessment, e.Time)
+	p.ids(e.Tags)
+	p.tag("status", e.Status)
+	if l := statusLevel(e.Status); l >= 0 {
+		p.int("status_level", l)
+	}
+	p.str("reason", e.Reason)
+	if len(e.Advice) > 0 {
+		p.str("advice", strings.Join(e.Advice, "; "))
+	}
+	p.str("notice", e.Notice)
+	first := len(p.fields)
+	for k, v := range e.Measures {
+		if reservedAssessment(k) {
+			k = "m_" + k
+		}
+		p.float(k, v)
+	}
+	// Map order is random; sorted fields make the line reproducible.
+	slices.SortFunc(p.fields[first:], func(a, b field) int { return strings.Compare(a.key, b.key) })
+}
+
+// Points converts ev to the InfluxDB points of twitchd's schema (one per
+// event today) for callers that use the client's write.Point. It returns
+// an error for an event type the schema does not know.
+func Points(ev pipeline.Event) ([]*write.Point, error) {
+	var p point
+	if err := fill(&p, ev); err != nil {
+		return nil, err
+	}
+	wp := write.NewPointWithMeasurement(p.measurement)
+	for _, t := range p.tags[:p.ntags] {
+		wp.AddTag(t.key, t.value)
+	}
+	for _, f := range p.fields {
+		switch f.kind {
+		case kindFloat:
+			wp.AddField(f.key, f.f)
+		case kindInt:
+			wp.AddField(f.key, f.i)
+		case kindBool:
+			wp.AddField(f.key, f.i != 0)
+		case kindString:
+			wp.AddField(f.key, f.s)
+		}
+	}
+	wp.SetTime(pipeline.Timestamp(p.time).Time())
+	return []*write.Point{wp}, nil
+}
+
+// AppendLines appends ev in line protocol to dst, one '\n'-terminated line
+// per point, and returns the extended slice and the number of points. It
+// allocates nothing when dst has room (an assessment with many measures
+// excepted). On error dst is returned unchanged.
+func AppendLines(dst []byte, ev pipeline.Event) ([]byte, int, error) {
+	var p point
+	if err := fill(&p, ev); err != nil {
+		return dst, 0, err
+	}
+	return p.appendLine(dst), 1, nil
+}
