@@ -1,0 +1,334 @@
+package serial
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrNewConnection is returned by Conn.Read once after every successful
+// (re)connection, before any of the new connection's bytes: a parser
+// drops partial input and counter history when it sees it.
+var ErrNewConnection = errors.New("serial: new connection")
+
+// ErrClosed is returned by Conn.Read after Close.
+var ErrClosed = errors.New("serial: connection closed")
+
+// ErrNotConnected is returned by Conn.Write while the device is away.
+var ErrNotConnected = errors.New("serial: not connected")
+
+// errHangup reports reads that end at once with EOF: the other side hung up.
+var errHangup = errors.New("reads return EOF immediately (hang-up)")
+
+// ConnConfig configures a Conn. Zero durations take the documented defaults.
+type ConnConfig struct {
+	// Name is the device path, e.g. /dev/ttyUSB0 or a /dev/serial/by-id link.
+	Name string
+	// Baud is the line speed (default 115200).
+	Baud int
+	// ReadTimeout bounds one read (default and minimum 100 ms): it sets
+	// how quickly Close and idle checks react.
+	ReadTimeout time.Duration
+	// IdleCheck is how long the line may be silent before the device path
+	// is checked (default 2 s). A silent line whose path still exists is
+	// idle, not lost.
+	IdleCheck time.Duration
+	// MinBackoff and MaxBackoff bound the wait between reconnection
+	// attempts, which doubles after each failure (defaults 100 ms, 5 s).
+	MinBackoff, MaxBackoff time.Duration
+	// OnConnect runs after every open, before any byte is handed out: it
+	// sends the protocol's start command. An error closes the port and
+	// counts as a failed attempt.
+	OnConnect func(ctx context.Context, p Port) error
+	// OnClose runs before the port is closed by Close (not after a loss):
+	// it sends the protocol's stop command.
+	OnClose func(p Port)
+	// Log receives connection events; nil discards them.
+	Log *slog.Logger
+}
+
+// ConnStats counts what happened on a Conn.
+type ConnStats struct {
+	Connects int64 // successful opens, the first included
+	Losses   int64 // times the device was declared lost
+	Bytes    int64 // bytes read
+}
+
+type chunk struct {
+	buf  []byte
+	n    int
+	at   int64 // host Unix ns when the read returned
+	conn bool  // a new connection starts here
+}
+
+const (
+	chunkSize    = 4096
+	chunkBuffers = 16
+)
+
+// Conn is a self-healing serial connection. A goroutine owned by the Conn
+// opens the port, reads it into a bounded ring of buffers (64 KiB) with
+// arrival times, declares the device lost when its path disappears, a
+// read fails or reads hang up, and reopens it with exponential backoff.
+// Every loop iteration waits on a read or a timer, so it never spins.
+// Read and Write may be called from different goroutines; Read from one.
+type Conn struct {
+	cfg    ConnConfig
+	log    *slog.Logger
+	free   chan []byte
+	chunks chan chunk
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu   sync.Mutex
+	port Port
+
+	cur   chunk
+	off   int
+	timer *time.Timer
+
+	connects, losses, bytes atomic.Int64
+}
+
+// Dial starts a Conn for cfg and returns at once; the connection is made
+// (and remade) in the background until ctx is done or Close is called.
+func Dial(ctx context.Context, cfg ConnConfig) *Conn {
+	if cfg.Baud == 0 {
+		cfg.Baud = 115200
+	}
+	cfg.ReadTimeout = min(max(cfg.ReadTimeout, MinReadTimeout), MaxReadTimeout)
+	if cfg.IdleCheck <= 0 {
+		cfg.IdleCheck = 2 * time.Second
+	}
+	if cfg.MinBackoff <= 0 {
+		cfg.MinBackoff = 100 * time.Millisecond
+	}
+	if cfg.MaxBackoff < cfg.MinBackoff {
+		cfg.MaxBackoff = max(5*time.Second, cfg.MinBackoff)
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c := &Conn{
+		cfg:    cfg,
+		log:    log.With("port", cfg.Name),
+		free:   make(chan []byte, chunkBuffers),
+		chunks: make(chan chunk, chunkBuffers+1),
+		done:   make(chan struct{}),
+		timer:  time.NewTimer(time.Hour),
+	}
+	c.timer.Stop()
+	for range chunkBuffers {
+		c.free <- make([]byte, chunkSize)
+	}
+	ctx, c.cancel = context.WithCancel(ctx)
+	go c.run(ctx)
+	return c
+}
+
+// Read copies bytes that arrived into p and returns how many, with the
+// host time (Unix ns) at which they arrived. It blocks until bytes are
+// there, wait passes (0, 0, nil; wait <= 0 waits for ever), ctx is done
+// (ctx.Err()) or the Conn is closed (ErrClosed). It returns
+// ErrNewConnection once at the start of every connection.
+func (c *Conn) Read(ctx context.Context, p []byte, wait time.Duration) (int, int64, error) {
+	if c.cur.buf == nil {
+		var tc <-chan time.Time
+		if wait > 0 {
+			c.timer.Reset(wait)
+			defer c.timer.Stop()
+			tc = c.timer.C
+		}
+		select {
+		case ch, ok := <-c.chunks:
+			if !ok {
+				return 0, 0, ErrClosed
+			}
+			if ch.conn {
+				return 0, ch.at, ErrNewConnection
+			}
+			c.cur, c.off = ch, 0
+		case <-tc:
+			return 0, 0, nil
+		case <-ctx.Done():
+			return 0, 0, ctx.Err()
+		}
+	}
+	n := copy(p, c.cur.buf[c.off:c.cur.n])
+	c.off += n
+	at := c.cur.at
+	if c.off == c.cur.n {
+		c.free <- c.cur.buf
+		c.cur = chunk{}
+	}
+	return n, at, nil
+}
+
+// Write sends p to the device, or returns ErrNotConnected while it is away.
+func (c *Conn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.port == nil {
+		return 0, ErrNotConnected
+	}
+	n, err := c.port.Write(p)
+	if err != nil {
+		return n, fmt.Errorf("serial: write %s: %w", c.cfg.Name, err)
+	}
+	return n, nil
+}
+
+// Stats returns counts so far.
+func (c *Conn) Stats() ConnStats {
+	return ConnStats{Connects: c.connects.Load(), Losses: c.losses.Load(), Bytes: c.bytes.Load()}
+}
+
+// Close stops the connection: it runs OnClose, closes the port and waits
+// for the reading goroutine (at most about one ReadTimeout).
+func (c *Conn) Close() error {
+	c.cancel()
+	<-c.done
+	return nil
+}
+
+func (c *Conn) run(ctx context.Context) {
+	defer close(c.done)
+	defer close(c.chunks)
+	backoff := c.cfg.MinBackoff
+	failures := 0
+	for ctx.Err() == nil {
+		p, err := c.connect(ctx)
+		if err != nil {
+			if failures == 0 {
+				c.log.Warn("serial: cannot open device, retrying", "err", err, "backoff", backoff)
+			} else {
+				c.log.Debug("serial: open failed", "err", err, "backoff", backoff)
+			}
+			failures++
+			if !sleep(ctx, backoff) {
+				return
+			}
+			backoff = min(2*backoff, c.cfg.MaxBackoff)
+			continue
+		}
+		if c.connects.Add(1) == 1 {
+			c.log.Info("serial: connected")
+		} else {
+			c.log.Info("serial: reconnected", "attempts", failures+1)
+		}
+		failures, backoff = 0, c.cfg.MinBackoff
+		select {
+		case c.chunks <- chunk{conn: true, at: time.Now().UnixNano()}:
+		case <-ctx.Done():
+		}
+		reason := c.readLoop(ctx, p)
+		c.mu.Lock()
+		c.port = nil
+		c.mu.Unlock()
+		if ctx.Err() != nil {
+			if c.cfg.OnClose != nil {
+				c.cfg.OnClose(p)
+			}
+			p.Close()
+			return
+		}
+		p.Close()
+		c.losses.Add(1)
+		c.log.Warn("serial: device lost, reconnecting", "reason", reason, "backoff", backoff)
+		if !sleep(ctx, backoff) {
+			return
+		}
+	}
+}
+
+func (c *Conn) connect(ctx context.Context) (Port, error) {
+	p, err := OpenPort(c.cfg.Name, c.cfg.Baud, c.cfg.ReadTimeout)
+	if err != nil {
+		return nil, err
+	}
+	if c.cfg.OnConnect != nil {
+		if err := c.cfg.OnConnect(ctx, p); err != nil {
+			p.Close()
+			return nil, fmt.Errorf("serial: %s: start: %w", c.cfg.Name, err)
+		}
+	}
+	c.mu.Lock()
+	c.port = p
+	c.mu.Unlock()
+	return p, nil
+}
+
+// readLoop reads p until ctx is done (nil) or the device is lost (the reason).
+func (c *Conn) readLoop(ctx context.Context, p Port) error {
+	lastData := time.Now()
+	idleLogged := false
+	fastEOF := 0
+	for {
+		var buf []byte
+		select {
+		case buf = <-c.free:
+		case <-ctx.Done():
+			return nil
+		}
+		start := time.Now()
+		n, err := p.Read(buf)
+		now := time.Now()
+		if n > 0 {
+			c.bytes.Add(int64(n))
+			select {
+			case c.chunks <- chunk{buf: buf, n: n, at: now.UnixNano()}:
+			case <-ctx.Done():
+				return nil
+			}
+			lastData, idleLogged, fastEOF = now, false, 0
+			continue
+		}
+		c.free <- buf
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		// EOF (or 0, nil): a read timeout on an idle line, or a hang-up.
+		if now.Sub(start) < c.cfg.ReadTimeout/2 {
+			fastEOF++
+			if fastEOF >= 3 {
+				return errHangup
+			}
+			if !sleep(ctx, c.cfg.ReadTimeout/2) {
+				return nil
+			}
+		} else {
+			fastEOF = 0
+		}
+		if now.Sub(lastData) >= c.cfg.IdleCheck {
+			if _, err := os.Stat(c.cfg.Name); err != nil {
+				return fmt.Errorf("device path gone: %w", err)
+			}
+			if !idleLogged {
+				c.log.Info("serial: line idle, device still present", "silent", now.Sub(lastData).Round(time.Millisecond))
+				idleLogged = true
+			}
+		}
+	}
+}
+
+// sleep waits d or until ctx is done; it reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,31 @@
+package serial
+
+import (
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// MakeRaw puts the terminal f into raw mode (no echo, no line editing, no
+// output processing, 8 bits) at once (TCSANOW), so bytes already queued
+// are kept. Use it on a pseudo-terminal's follower before handing its name
+// out: with the defaults, the line discipline would echo the device's own
+// output back to it and hold input until a newline.
+func MakeRaw(f *os.File) error {
+	fd := int(f.Fd())
+	t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	if err != nil {
+		return fmt.Errorf("serial: raw mode on %s: %w", f.Name(), err)
+	}
+	t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
+	t.Oflag &^= unix.OPOST
+	t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
+	t.Cflag &^= unix.CSIZE | unix.PARENB
+	t.Cflag |= unix.CS8
+	t.Cc[unix.VMIN], t.Cc[unix.VTIME] = 1, 0
+	if err := unix.IoctlSetTermios(fd, unix.TCSETS, t); err != nil {
+		return fmt.Errorf("serial: raw mode on %s: %w", f.Name(), err)
+	}
+	return nil
+}

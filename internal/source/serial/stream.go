@@ -1,0 +1,282 @@
+package serial
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/twitchd/twitchd/pipeline"
+)
+
+// ErrNeedMore is returned by Decoder.Decode when the buffered bytes hold
+// no complete sample.
+var ErrNeedMore = errors.New("serial: need more bytes")
+
+// Decoder parses one device protocol from a byte stream. Implementations
+// allocate nothing per sample.
+type Decoder interface {
+	// Channels describes the values Decode fills, in order.
+	Channels() []pipeline.Channel
+	// Rate is the nominal sample rate in Hz.
+	Rate() float64
+	// Feed appends bytes from the device; p may be reused after Feed returns.
+	Feed(p []byte)
+	// Decode fills vals with the next sample. It returns ErrNeedMore when
+	// more bytes are needed, a *pipeline.LineError after skipping bad
+	// bytes (call again), or nil with vals filled.
+	Decode(vals []float64) (Sample, error)
+	// Reset drops buffered bytes and counter history (new connection).
+	Reset()
+}
+
+// Sample is what a Decoder learnt about one sample besides its values.
+type Sample struct {
+	// Lost is how many samples the device's counter says went missing
+	// just before this one.
+	Lost int64
+	// Device is the sample's time on the device's own clock (ns) when
+	// HasDevice is set (ASCII millisecond counter); otherwise the Stream
+	// times samples by index.
+	Device    int64
+	HasDevice bool
+	// Reset is set when the device's counter restarted.
+	Reset bool
+}
+
+// Reader is where a Stream gets bytes: a *Conn, or a recorded capture
+// through NewFileReader. Read returns the bytes and the host time (Unix
+// ns) they arrived at (0 when unknown); it blocks at most wait when wait
+// > 0, returning (0, 0, nil) then; it returns io.EOF at the end of a
+// capture and ErrNewConnection at the start of each live connection.
+type Reader interface {
+	Read(ctx context.Context, p []byte, wait time.Duration) (n int, at int64, err error)
+}
+
+// FileReader adapts an io.Reader (a recorded capture) to Reader.
+type FileReader struct{ r io.Reader }
+
+// NewFileReader returns a Reader over r with no arrival times.
+func NewFileReader(r io.Reader) *FileReader { return &FileReader{r: r} }
+
+// Read implements Reader.
+func (f *FileReader) Read(ctx context.Context, p []byte, _ time.Duration) (int, int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, 0, err
+	}
+	n, err := f.r.Read(p)
+	if n > 0 {
+		return n, 0, nil
+	}
+	if err == nil {
+		return 0, 0, nil
+	}
+	return 0, 0, err
+}
+
+// StreamOptions configure a Stream.
+type StreamOptions struct {
+	// Name is the port or file name for Meta.File and errors.
+	Name string
+	// Format is the protocol name for Meta.Format.
+	Format string
+	// Live stamps samples from the host clock at arrival; otherwise they
+	// start at Start and advance by index / rate.
+	Live  bool
+	Start time.Time
+	// Strict makes the first skipped byte run fatal.
+	Strict bool
+	// Linger is how long Next waits for more bytes once it has a frame
+	// (default 20 ms; negative returns at once). It trades latency for
+	// fewer, fuller batches.
+	Linger time.Duration
+	// Log receives diagnostics; nil discards them.
+	Log *slog.Logger
+}
+
+// StreamStats adds device-level counts to pipeline.SourceStats.
+type StreamStats struct {
+	Connections int64 // connections seen (ErrNewConnection)
+	CounterLost int64 // samples lost by the device counter
+	ClockGaps   int64 // gaps found from the host clock
+	ClockLost   int64 // samples those gaps stood for
+	Resets      int64 // device counter restarts
+}
+
+// Stream is a pipeline.Source that reads a Reader through a Decoder.
+type Stream struct {
+	r       Reader
+	dec     Decoder
+	opts    StreamOptions
+	log     *slog.Logger
+	meta    pipeline.Meta
+	clock   *Clock
+	stats   pipeline.SourceStats
+	ds      StreamStats
+	buf     []byte
+	vals    []float64
+	at      int64
+	eof     bool
+	lastAt  int64
+	lastDev int64
+	hasDev  bool
+}
+
+// NewStream returns a Source decoding r with dec.
+func NewStream(r Reader, dec Decoder, opts StreamOptions) *Stream {
+	if opts.Linger == 0 {
+		opts.Linger = 20 * time.Millisecond
+	}
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	chs := append([]pipeline.Channel(nil), dec.Channels()...)
+	return &Stream{
+		r: r, dec: dec, opts: opts, log: log,
+		meta:  pipeline.Meta{File: opts.Name, Format: opts.Format, Channels: chs},
+		clock: NewClock(dec.Rate(), opts.Live, opts.Start),
+		buf:   make([]byte, chunkSize),
+		vals:  make([]float64, len(chs)),
+	}
+}
+
+// Meta implements pipeline.Source.
+func (s *Stream) Meta() pipeline.Meta { return s.meta }
+
+// Stats implements pipeline.Source. Lost counts both counter gaps and
+// host-clock gaps.
+func (s *Stream) Stats() pipeline.SourceStats {
+	st := s.stats
+	st.Lost = s.ds.CounterLost + s.ds.ClockLost
+	return st
+}
+
+// DeviceStats returns the device-level counts.
+func (s *Stream) DeviceStats() StreamStats { return s.ds }
+
+// Clock returns the Stream's clock, for inspection.
+func (s *Stream) Clock() *Clock { return s.clock }
+
+// LastArrival is the host time (Unix ns) the newest bytes arrived at.
+func (s *Stream) LastArrival() int64 { return s.lastAt }
+
+// Next implements pipeline.Source. A live Stream blocks until at least one
+// frame is there, then lingers up to Linger for more, and returns.
+func (s *Stream) Next(ctx context.Context, b *pipeline.Batch) error {
+	b.Reset()
+	if s.eof {
+		return io.EOF
+	}
+	mark := 0 // first frame not yet observed by the clock
+	var first time.Time
+	for {
+		if err := s.decodeInto(b); err != nil {
+			return err
+		}
+		if b.Len() > mark {
+			s.observe(b, mark)
+			mark = b.Len()
+		}
+		if b.Full() {
+			return nil
+		}
+		wait := time.Duration(0)
+		if s.opts.Live && b.Len() > 0 {
+			if first.IsZero() {
+				first = time.Now()
+			}
+			if wait = s.opts.Linger - time.Since(first); wait <= 0 {
+				return nil
+			}
+		}
+		n, at, err := s.r.Read(ctx, s.buf, wait)
+		switch {
+		case errors.Is(err, ErrNewConnection):
+			s.ds.Connections++
+			s.dec.Reset()
+			if s.ds.Connections > 1 {
+				s.log.Info("serial: stream resumes on a new connection", "port", s.opts.Name)
+			}
+			continue
+		case errors.Is(err, io.EOF):
+			s.eof = true
+			if b.Len() > 0 {
+				return nil
+			}
+			return io.EOF
+		case err != nil:
+			if b.Len() > 0 && ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		if n == 0 {
+			if b.Len() > 0 {
+				return nil
+			}
+			continue
+		}
+		if at == 0 {
+			at = time.Now().UnixNano()
+		}
+		s.at, s.lastAt = at, at
+		s.dec.Feed(s.buf[:n])
+	}
+}
+
+// decodeInto decodes buffered samples into b until it is full or more bytes are needed.
+func (s *Stream) decodeInto(b *pipeline.Batch) error {
+	for !b.Full() {
+		smp, err := s.dec.Decode(s.vals)
+		if err != nil {
+			if errors.Is(err, ErrNeedMore) {
+				return nil
+			}
+			var le *pipeline.LineError
+			if errors.As(err, &le) {
+				if s.opts.Strict {
+					return le
+				}
+				s.stats.Skip(le)
+				continue
+			}
+			return fmt.Errorf("serial: %s: %w", s.opts.Name, err)
+		}
+		if smp.Lost > 0 {
+			s.ds.CounterLost += smp.Lost
+			s.clock.Skip(smp.Lost)
+		}
+		if smp.Reset {
+			s.ds.Resets++
+		}
+		dev := smp.Device
+		if !smp.HasDevice {
+			dev = s.clock.Index()
+		}
+		copy(b.Append(s.clock.Stamp(dev)), s.vals)
+		s.stats.Frames++
+		s.lastDev, s.hasDev = dev, smp.HasDevice
+	}
+	return nil
+}
+
+// observe lets the clock see the arrival of the frames from mark on and
+// applies the shift it asks for.
+func (s *Stream) observe(b *pipeline.Batch, mark int) {
+	shift, lost := s.clock.Observe(s.at, s.lastDev, !s.hasDev)
+	if shift == 0 {
+		return
+	}
+	for i := mark; i < b.Len(); i++ {
+		b.Frames[i].Time += shift
+	}
+	if s.clock.observedOnce() {
+		s.ds.ClockGaps++
+		s.ds.ClockLost += lost
+		s.log.Warn("serial: gap in the stream", "port", s.opts.Name,
+			"gap", time.Duration(shift).Round(time.Millisecond), "lost_samples", lost)
+	}
+}
