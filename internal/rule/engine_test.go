@@ -189,8 +189,11 @@ func TestEngineStatuses(t *testing.T) {
 		{
 			name: "persistent after resuming", evs: persisting, last: 70,
 			status: StatusPersistent, reason: "went on after activity resumed",
-			measures: map[string]float64{MeasureRateBefore: 2, MeasureTwitches: 60, MeasureEpisodes: 2},
-			changes:  []Status{StatusPostExercise, StatusPersistent},
+			// Decided early (the window after already held too many
+			// twitches), the rate after is refined over the whole window.
+			measures: map[string]float64{MeasureRateBefore: 2, MeasureRateAfter: 2, MeasureRestAfter: 10,
+				MeasureTwitches: 60, MeasureEpisodes: 2},
+			changes: []Status{StatusPostExercise, StatusPersistent},
 		},
 		{
 			name: "a stray twitch after resuming still ceased",
@@ -251,6 +254,12 @@ func TestEngineStatuses(t *testing.T) {
 			evs:  emitted(persisting, symptom(35, SymptomWeakness)), last: 70,
 			status: StatusPersistentWithSymptoms, reason: "logged weakness",
 			measures: map[string]float64{MeasureSymptoms: 1},
+		},
+		{
+			name: "every accompanying symptom is named, also those after the status was raised",
+			evs:  append(emitted(persisting, cramp(40, 40.5)), symptom(80, SymptomClumsiness)), last: 70,
+			status: StatusPersistentWithSymptoms, reason: "together with logged clumsiness, 1 detected cramp(s)",
+			changes: []Status{StatusPostExercise, StatusPersistentWithSymptoms},
 		},
 		{
 			name: "persistent with a symptom logged days before", hist: symptomHist, evs: persisting, last: 70,

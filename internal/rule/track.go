@@ -63,6 +63,10 @@ type track struct {
 	restAft    float64
 	rateAft    float64
 	decided    bool
+	measured   bool // the rate after covers the whole window (or all there was)
+	// base is the reason of a persistent status before the symptoms that
+	// raise it are added.
+	base string
 }
 
 func newTrack(cfg *Config, tags pipeline.Tags, t pipeline.Timestamp) *track {
@@ -115,7 +119,7 @@ func (tr *track) onTwitch(v *pipeline.Twitch) {
 		i++
 	}
 	tr.restTw = append(tr.restTw[:0], tr.restTw[i:]...)
-	if tr.resume != nil && !tr.decided && t >= tr.resume.End && t < tr.resume.End+dur(tr.cfg.RateWindow) {
+	if tr.resume != nil && !tr.measured && t >= tr.resume.End && t < tr.resume.End+dur(tr.cfg.RateWindow) {
 		tr.countAft++
 	}
 	n := tr.countSince(t - dur(tr.cfg.EpisodeWindow))
@@ -148,7 +152,7 @@ func (tr *track) onEpisode(first, t pipeline.Timestamp) {
 	switch tr.status {
 	case StatusNone, StatusCeased:
 		tr.cycleFirst, tr.brief, tr.resume, tr.decided = first, 0, nil, false
-		tr.countAft, tr.restAft, tr.rateAft = 0, 0, 0
+		tr.countAft, tr.restAft, tr.rateAft, tr.measured = 0, 0, 0, false
 		lb, ok := tr.lastBoutEnd(first)
 		switch {
 		case !ok:
@@ -228,20 +232,32 @@ func (tr *track) onSymptom(v *pipeline.Symptom) {
 // observed (or already holds too many twitches), then raises persistent
 // when symptoms go with it.
 func (tr *track) evaluate() {
-	if tr.status == StatusPostExercise && tr.resume != nil && !tr.decided {
+	if tr.resume != nil && !tr.measured {
 		end := tr.resume.End + dur(tr.cfg.RateWindow)
 		allowed := tr.cfg.CeasedFraction * tr.refRate() * tr.cfg.RateWindow.Minutes()
-		if tr.observed >= end || float64(tr.countAft) > allowed {
+		switch {
+		case tr.decided && tr.observed >= end:
+			tr.measureAfter() // refine the rate of an early verdict
+		case tr.decided:
+		case tr.status == StatusPostExercise && (tr.observed >= end || float64(tr.countAft) > allowed):
 			tr.decide()
 		}
 	}
 	tr.raise()
 }
 
+// measureAfter computes the rate after the resumed activity over the rest
+// observed in its window so far.
+func (tr *track) measureAfter() {
+	end := tr.resume.End + dur(tr.cfg.RateWindow)
+	tr.restAft = tr.restMinutes(tr.resume.End, end)
+	tr.rateAft = rate(tr.countAft, tr.restAft)
+	tr.measured = tr.observed >= end
+}
+
 // decide compares the twitch rates before and after the resumed activity.
 func (tr *track) decide() {
-	tr.restAft = tr.restMinutes(tr.resume.End, tr.resume.End+dur(tr.cfg.RateWindow))
-	tr.rateAft = rate(tr.countAft, tr.restAft)
+	tr.measureAfter()
 	if tr.restAft <= 0 {
 		return
 	}
@@ -300,13 +316,14 @@ func (tr *track) episodeDays(now pipeline.Timestamp) int {
 }
 
 // raise turns persistent into persistent_with_symptoms when symptoms,
-// cramps or a weakness trend go with it.
+// cramps or a weakness trend go with it, and keeps the list of them in
+// the reason up to date.
 func (tr *track) raise() {
-	if tr.status != StatusPersistent {
+	if tr.status != StatusPersistent && tr.status != StatusPersistentWithSymptoms {
 		return
 	}
 	if why := tr.symptomReasons(); len(why) > 0 {
-		tr.set(StatusPersistentWithSymptoms, tr.reason+"; together with "+strings.Join(why, ", "))
+		tr.status, tr.reason = StatusPersistentWithSymptoms, tr.base+"; together with "+strings.Join(why, ", ")
 	}
 }
 
@@ -391,6 +408,10 @@ func (tr *track) strengthRatio() (float64, bool) {
 // end settles the cycle with what the recording holds.
 func (tr *track) end(last pipeline.Timestamp) {
 	tr.see(last)
+	if tr.decided && !tr.measured {
+		tr.measureAfter()
+		tr.measured = true
+	}
 	if tr.status == StatusPostExercise {
 		switch {
 		case tr.resume != nil && !tr.decided:
@@ -450,7 +471,7 @@ func rate(n int, restMin float64) float64 {
 }
 
 func (tr *track) set(s Status, reason string) {
-	tr.status, tr.reason = s, reason
+	tr.status, tr.reason, tr.base = s, reason, reason
 	tr.raise()
 }
 

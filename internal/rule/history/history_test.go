@@ -9,7 +9,7 @@ import (
 
 	"github.com/twitchd/twitchd/internal/influxtest"
 	"github.com/twitchd/twitchd/internal/rule"
-	"github.com/twitchd/twitchd/internal/sink/influx"
+	"github.com/twitchd/twitchd/internal/rule/ruletest"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
@@ -27,75 +27,17 @@ func tg(subject, session string) pipeline.Tags {
 	return pipeline.Tags{Subject: subject, Site: "calf_left", Session: session}
 }
 
-// write stores evs with the sink's schema.
-func write(t *testing.T, srv *influxtest.Server, evs ...pipeline.Event) {
-	t.Helper()
-	w := srv.Client().WriteAPIBlocking(srv.Org, srv.Bucket)
-	for _, ev := range evs {
-		pts, err := influx.Points(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.WritePoint(context.Background(), pts...); err != nil {
-			t.Fatalf("write %s: %v", ev.EventType(), err)
-		}
-	}
-}
-
-// session builds one recording's events on day d for subject: a vigorous
-// bout of 30 min with the given strength proxy, 15 min of rest with
-// twitching at perMin seen by EMG and (the same twitches) by the
-// accelerometer, then, if resume, 10 min of moderate activity and 15 min
-// of rest with twitching at afterPerMin.
 func session(subject string, d int, peakRMS, perMin float64, resume bool, afterPerMin float64) []pipeline.Event {
-	sess := subject + "-" + day0.AddDate(0, 0, d).Format("0102")
-	tags := tg(subject, sess)
-	evs := []pipeline.Event{
-		&pipeline.Bout{Start: at(d, 0), End: at(d, 30), Tags: tags, Sensor: "acc+emg", Intensity: pipeline.IntensityVigorous,
-			PeakRMS: peakRMS, PeakAcc: 2},
-	}
-	tw := func(a, b, rate float64) {
-		if rate <= 0 {
-			return
-		}
-		for m := a + 0.5/rate; m < b; m += 1 / rate {
-			for _, s := range []string{"emg", "acc"} {
-				evs = append(evs, &pipeline.Twitch{Start: at(d, m), End: at(d, m) + 40e6, Tags: tags, Sensor: s, Channel: s,
-					Phase: pipeline.PhasePostExercise, Peak: 0.1, SNR: 6})
-			}
-		}
-	}
-	tw(30, 45, perMin)
-	evs = append(evs, &pipeline.Rest{Start: at(d, 30), End: at(d, 45), Tags: tags, AfterExercise: true})
-	if resume {
-		evs = append(evs, &pipeline.Bout{Start: at(d, 45), End: at(d, 55), Tags: tags, Sensor: "acc", Intensity: pipeline.IntensityModerate})
-		tw(55, 70, afterPerMin)
-		evs = append(evs, &pipeline.Rest{Start: at(d, 55), End: at(d, 70), Tags: tags, AfterExercise: true})
-	}
-	SortEmitted(evs)
-	return evs
+	return ruletest.Recording(subject, "calf_left", day0.AddDate(0, 0, d),
+		ruletest.Spec{PeakRMS: peakRMS, PerMin: perMin, Resume: resume, AfterPerMin: afterPerMin})
 }
 
-// assess runs one recording through an Engine reading r and returns its
-// output (the input plus assessments) and the final assessment.
+func write(t *testing.T, srv *influxtest.Server, evs ...pipeline.Event) {
+	ruletest.Write(t, srv, evs...)
+}
+
 func assess(t *testing.T, r *Reader, evs []pipeline.Event, extra ...pipeline.Event) ([]pipeline.Event, *pipeline.Assessment) {
-	t.Helper()
-	tags := evs[0].(*pipeline.Bout).Tags
-	e := rule.New(context.Background(), rule.DefaultConfig(), r, nil)
-	if err := e.Begin(pipeline.Meta{Subject: tags.Subject, Site: tags.Site, Session: tags.Session}); err != nil {
-		t.Fatal(err)
-	}
-	var out []pipeline.Event
-	emit := func(ev pipeline.Event) { out = append(out, ev) }
-	for _, ev := range append(evs, extra...) {
-		e.Handle(ev, emit)
-	}
-	e.End(Emitted(evs[len(evs)-1]), emit)
-	last := out[len(out)-1].(*pipeline.Assessment)
-	if last.Measures[rule.MeasureHistoryOK] != 1 {
-		t.Fatalf("history not read: %s", last.Reason)
-	}
-	return out, last
+	return ruletest.Assess(t, r, evs, extra...)
 }
 
 // TestMultiDayThroughInflux records several days for two people
@@ -177,7 +119,7 @@ func TestLoad(t *testing.T) {
 		&pipeline.Symptom{Time: at(1, 101), Tags: pipeline.Tags{Subject: "p1", Site: "forearm_right"}, Symptom: "weakness"},
 		&pipeline.Symptom{Time: at(1, 102), Tags: pipeline.Tags{Subject: "p2"}, Symptom: "weakness"},
 	)
-	p, err := r.Load(context.Background(), rule.Query{Subject: "p1", Site: "calf_left", ExcludeSession: "p1-1003",
+	p, err := r.Load(context.Background(), rule.Query{Subject: "p1", Site: "calf_left", ExcludeSession: ruletest.Session("p1", day0.AddDate(0, 0, 2)),
 		Start: day0.AddDate(0, 0, -1), End: day0.AddDate(0, 0, 3)})
 	if err != nil {
 		t.Fatal(err)
@@ -185,8 +127,8 @@ func TestLoad(t *testing.T) {
 	if len(p.Bouts) != 3 || p.Bouts[0].PeakRMS != 1.0 || p.Bouts[1].PeakRMS != 0.9 || p.Bouts[2].Intensity != "moderate" {
 		t.Errorf("bouts %+v, want p1's three of days 0 and 1", p.Bouts)
 	}
-	if len(p.Bouts) > 0 && (p.Bouts[0].End-p.Bouts[0].Start != pipeline.Timestamp(30*time.Minute) || p.Bouts[0].Session != "p1-1001") {
-		t.Errorf("bout 0 %+v: want 30 min in session p1-1001", p.Bouts[0])
+	if len(p.Bouts) > 0 && (p.Bouts[0].End-p.Bouts[0].Start != pipeline.Timestamp(30*time.Minute) || p.Bouts[0].Session != ruletest.Session("p1", day0)) {
+		t.Errorf("bout 0 %+v: want 30 min in the day-0 session", p.Bouts[0])
 	}
 	// Day 0: 30 twitches per sensor in 15 min, 5-min windows of 10 each: 3
 	// windows per sensor channel, 6 in all; day 1 has none.
@@ -232,7 +174,7 @@ func TestEventsRoundTrip(t *testing.T) {
 		switch v := ev.(type) {
 		case *pipeline.Twitch:
 			twitches++
-			if v.End-v.Start != 40e6 || v.Phase != pipeline.PhasePostExercise || v.Session != "p1-1001" {
+			if v.End-v.Start != 40e6 || v.Phase != pipeline.PhasePostExercise || v.Session != ruletest.Session("p1", day0) {
 				t.Errorf("twitch %+v", v)
 			}
 		case *pipeline.Bout:

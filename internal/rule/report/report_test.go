@@ -1,0 +1,117 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twitchd/twitchd/internal/influxtest"
+	"github.com/twitchd/twitchd/internal/rule"
+	"github.com/twitchd/twitchd/internal/rule/history"
+	"github.com/twitchd/twitchd/internal/rule/ruletest"
+	"github.com/twitchd/twitchd/pipeline"
+)
+
+func TestMain(m *testing.M) { influxtest.Main(m) }
+
+var day0 = time.Date(2026, 10, 1, 8, 0, 0, 0, time.UTC)
+
+// record assesses one recording live (history from InfluxDB) and stores
+// its events and assessments, as "twitchd replay" with InfluxDB would.
+func record(t *testing.T, srv *influxtest.Server, r *history.Reader, subject string, d int, sp ruletest.Spec) *pipeline.Assessment {
+	t.Helper()
+	out, a := ruletest.Assess(t, r, ruletest.Recording(subject, "calf_left", day0.AddDate(0, 0, d), sp))
+	ruletest.Write(t, srv, out...)
+	return a
+}
+
+func TestReport(t *testing.T) {
+	srv := influxtest.Shared(t)
+	r := history.NewReader(srv.Client().QueryAPI(srv.Org), srv.Bucket)
+	// p1: ceased on day 0, persistent after resuming on day 1 with a
+	// cramp; weakness logged after the recording. p2 interleaved.
+	record(t, srv, r, "p1", 0, ruletest.Spec{PeakRMS: 1, PerMin: 2, Resume: true})
+	record(t, srv, r, "p2", 0, ruletest.Spec{PeakRMS: 1, PerMin: 3, Resume: false})
+	live := record(t, srv, r, "p1", 1, ruletest.Spec{PeakRMS: 1, PerMin: 2, Resume: true, AfterPerMin: 2, Cramps: 1})
+	record(t, srv, r, "p2", 1, ruletest.Spec{PeakRMS: 1, PerMin: 3, Resume: true})
+	if live.Status != string(rule.StatusPersistentWithSymptoms) {
+		t.Fatalf("live status %s (%s), want persistent_with_symptoms (cramp)", live.Status, live.Reason)
+	}
+	ruletest.Write(t, srv, &pipeline.Symptom{Time: pipeline.Timestamp(day0.AddDate(0, 0, 1).Add(3 * time.Hour).UnixNano()),
+		Tags: pipeline.Tags{Subject: "p1"}, Symptom: rule.SymptomWeakness, Text: "stairs"})
+
+	until := day0.AddDate(0, 0, 2)
+	rep, err := Build(context.Background(), r, Options{Subject: "p1", Since: until.Add(-14 * rule.Day), Until: until,
+		Config: rule.DefaultConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Sites) != 1 || rep.Sites[0].Site != "calf_left" {
+		t.Fatalf("sites %+v, want calf_left only", rep.Sites)
+	}
+	s := rep.Sites[0]
+	if s.Status != string(rule.StatusPersistentWithSymptoms) || !strings.Contains(s.Reason, "logged weakness") ||
+		!strings.Contains(s.Reason, "1 detected cramp") {
+		t.Errorf("status %s (%s), want persistent_with_symptoms with the cramp and the logged weakness", s.Status, s.Reason)
+	}
+	if s.Stored == nil || s.Stored.Status != live.Status || s.Stored.Time != live.Time {
+		t.Errorf("stored %+v, want the live final assessment %s at %s", s.Stored, live.Status, live.Time)
+	}
+	if len(s.Sessions) != 2 {
+		t.Fatalf("%d sessions, want 2", len(s.Sessions))
+	}
+	want := []struct {
+		status        string
+		before, after float64
+		twitches      int
+		cramps        int
+	}{
+		{"ceased", 2, 0, 30, 0},
+		{"persistent_with_symptoms", 2, 2, 60, 1},
+	}
+	for i, w := range want {
+		x := s.Sessions[i]
+		if x.Status != w.status || x.RateBefore == nil || *x.RateBefore != w.before || x.RateAfter == nil ||
+			*x.RateAfter != w.after || x.Twitches != w.twitches || x.Cramps != w.cramps || x.Bouts != 2 || x.BoutMinutes != 40 {
+			t.Errorf("session %d: %+v, want %+v", i, x, w)
+		}
+	}
+	if len(s.Advice) == 0 || s.Advice[0].ID != rule.AdviceMedicalAssistance || s.Advice[0].Why == "" {
+		t.Errorf("advice %+v, want medical-assistance first, with its reason", s.Advice)
+	}
+	if len(rep.Symptoms) != 1 || rep.Symptoms[0].Text != "stairs" {
+		t.Errorf("symptoms %+v", rep.Symptoms)
+	}
+
+	var txt bytes.Buffer
+	if err := rep.WriteText(&txt); err != nil {
+		t.Fatal(err)
+	}
+	for _, must := range []string{"twitchd report for p1", "calf_left", "status persistent_with_symptoms", "before/min",
+		"potassium", "weakness", "not a medical device", "does not diagnose"} {
+		if !strings.Contains(strings.ToLower(strings.Join(strings.Fields(txt.String()), " ")), strings.ToLower(must)) {
+			t.Errorf("text lacks %q:\n%s", must, txt.String())
+		}
+	}
+	var js bytes.Buffer
+	if err := rep.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Notice != rule.Notice || len(back.Sites) != 1 || back.Sites[0].Status != s.Status {
+		t.Errorf("JSON round trip lost data: %s", js.String())
+	}
+
+	// Nothing for someone unknown.
+	rep, err = Build(context.Background(), r, Options{Subject: "nobody", Since: until.Add(-14 * rule.Day), Until: until,
+		Config: rule.DefaultConfig()})
+	if err != nil || len(rep.Sites) != 0 {
+		t.Errorf("unknown subject: %+v, %v", rep, err)
+	}
+}

@@ -1,0 +1,124 @@
+// Package ruletest builds recordings of detector events for tests of the
+// persistence rule and of what reads it back: a bout, rest with twitching
+// seen by both sensors, optionally resumed activity and more rest, in the
+// order the detectors emit them.
+package ruletest
+
+import (
+	"context"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/twitchd/twitchd/internal/influxtest"
+	"github.com/twitchd/twitchd/internal/rule"
+	"github.com/twitchd/twitchd/internal/sink/influx"
+	"github.com/twitchd/twitchd/pipeline"
+)
+
+// Spec describes one recording: a vigorous 30-min bout (strength proxy
+// PeakRMS, PeakAcc 2 g), 15 min of rest with PerMin twitches a minute,
+// then, if Resume, 10 min of moderate activity and 15 min of rest with
+// AfterPerMin twitches a minute. Cramps adds that many 20-s cramps in the
+// first rest.
+type Spec struct {
+	PeakRMS     float64
+	PerMin      float64
+	Resume      bool
+	AfterPerMin float64
+	Cramps      int
+}
+
+// Session returns the session tag Recording uses.
+func Session(subject string, start time.Time) string {
+	return subject + "-" + start.UTC().Format("20060102T1504")
+}
+
+// Recording returns the events of one recording of subject at site
+// starting at start, each twitch reported by the EMG and (overlapping) by
+// the accelerometer, in emission order.
+func Recording(subject, site string, start time.Time, sp Spec) []pipeline.Event {
+	tags := pipeline.Tags{Subject: subject, Site: site, Session: Session(subject, start)}
+	at := func(m float64) pipeline.Timestamp {
+		return pipeline.Timestamp(start.Add(time.Duration(m * float64(time.Minute))).UnixNano())
+	}
+	evs := []pipeline.Event{&pipeline.Bout{Start: at(0), End: at(30), Tags: tags, Sensor: "acc+emg",
+		Intensity: pipeline.IntensityVigorous, PeakRMS: sp.PeakRMS, PeakAcc: 2}}
+	twitch := func(a, b, rate float64) {
+		if rate <= 0 {
+			return
+		}
+		for m := a + 0.5/rate; m < b; m += 1 / rate {
+			for _, s := range []string{"emg", "acc"} {
+				evs = append(evs, &pipeline.Twitch{Start: at(m), End: at(m) + 40e6, Tags: tags, Sensor: s, Channel: s,
+					Phase: pipeline.PhasePostExercise, Peak: 0.1, SNR: 6})
+			}
+		}
+	}
+	twitch(30, 45, sp.PerMin)
+	for i := 0; i < sp.Cramps; i++ {
+		m := 31 + float64(i)
+		evs = append(evs, &pipeline.Cramp{Start: at(m), End: at(m + 1.0/3), Tags: tags, Sensor: "emg", Channel: "emg", Peak: 1, MeanRMS: 0.4})
+	}
+	evs = append(evs, &pipeline.Rest{Start: at(30), End: at(45), Tags: tags, AfterExercise: true})
+	if sp.Resume {
+		evs = append(evs, &pipeline.Bout{Start: at(45), End: at(55), Tags: tags, Sensor: "acc", Intensity: pipeline.IntensityModerate})
+		twitch(55, 70, sp.AfterPerMin)
+		evs = append(evs, &pipeline.Rest{Start: at(55), End: at(70), Tags: tags, AfterExercise: true})
+	}
+	sort.SliceStable(evs, func(i, j int) bool { return end(evs[i]) < end(evs[j]) })
+	return evs
+}
+
+func end(ev pipeline.Event) pipeline.Timestamp {
+	switch v := ev.(type) {
+	case *pipeline.Bout:
+		return v.End
+	case *pipeline.Rest:
+		return v.End
+	case *pipeline.Twitch:
+		return v.End
+	case *pipeline.Cramp:
+		return v.End
+	}
+	return ev.At()
+}
+
+// Write stores evs in srv with the InfluxDB sink's schema.
+func Write(t testing.TB, srv *influxtest.Server, evs ...pipeline.Event) {
+	t.Helper()
+	w := srv.Client().WriteAPIBlocking(srv.Org, srv.Bucket)
+	for _, ev := range evs {
+		pts, err := influx.Points(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.WritePoint(context.Background(), pts...); err != nil {
+			t.Fatalf("write %s: %v", ev.EventType(), err)
+		}
+	}
+}
+
+// Assess runs evs (and extra) through a fresh Engine with the default
+// configuration reading hist, as one recording, and returns everything it
+// emitted and the final assessment. It fails the test when the history
+// could not be read.
+func Assess(t testing.TB, hist rule.History, evs []pipeline.Event, extra ...pipeline.Event) ([]pipeline.Event, *pipeline.Assessment) {
+	t.Helper()
+	tags := evs[0].(*pipeline.Bout).Tags
+	e := rule.New(context.Background(), rule.DefaultConfig(), hist, nil)
+	if err := e.Begin(pipeline.Meta{Subject: tags.Subject, Site: tags.Site, Session: tags.Session}); err != nil {
+		t.Fatal(err)
+	}
+	var out []pipeline.Event
+	emit := func(ev pipeline.Event) { out = append(out, ev) }
+	for _, ev := range append(append([]pipeline.Event{}, evs...), extra...) {
+		e.Handle(ev, emit)
+	}
+	e.End(end(evs[len(evs)-1]), emit)
+	last := out[len(out)-1].(*pipeline.Assessment)
+	if last.Measures[rule.MeasureHistoryOK] != 1 {
+		t.Fatalf("history not read: %s", last.Reason)
+	}
+	return out, last
+}
