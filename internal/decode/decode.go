@@ -174,6 +174,13 @@ func OpenFile(path, format string, opts Options) (*File, error) {
 		f, err = Lookup(format)
 	} else {
 		f, err = Detect(head, path)
+		if err != nil && isText(head) {
+			// Text that no format claims: let the generic delimited-text
+			// decoder say what is wrong with its header.
+			if csv, lerr := Lookup("csv"); lerr == nil {
+				f, err = csv, nil
+			}
+		}
 	}
 	if err != nil {
 		fh.Close()
@@ -185,6 +192,21 @@ func OpenFile(path, format string, opts Options) (*File, error) {
 		return nil, err
 	}
 	return &File{Source: src, Format: f.Name, f: fh}, nil
+}
+
+// isText reports whether head looks like text: no NUL bytes and few
+// control characters.
+func isText(head []byte) bool {
+	ctl := 0
+	for _, c := range head {
+		switch {
+		case c == 0:
+			return false
+		case c < 32 && c != '\n' && c != '\r' && c != '\t':
+			ctl++
+		}
+	}
+	return ctl*100 < len(head)+1
 }
 
 // CanonicalUnit is the unit values of kind carry inside the pipeline.

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/twitchd/twitchd/internal/decode"
+	_ "github.com/twitchd/twitchd/internal/decode/all" // register every decoder
+	"github.com/twitchd/twitchd/internal/session"
+	"github.com/twitchd/twitchd/pipeline"
+)
+
+func init() {
+	register(&command{
+		name:    "replay",
+		summary: "replay recorded session files through the detectors",
+		run:     runReplay,
+	})
+}
+
+// mapFlags collects repeated --map COLUMN=KIND:UNIT.
+type mapFlags map[string]decode.Mapping
+
+func (m mapFlags) String() string {
+	var parts []string
+	for k, v := range m {
+		parts = append(parts, k+"="+v.Kind.String()+":"+v.Unit)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
+}
+
+func (m mapFlags) Set(s string) error {
+	col, spec, ok := strings.Cut(s, "=")
+	if !ok || strings.TrimSpace(col) == "" {
+		return fmt.Errorf("want COLUMN=KIND:UNIT, got %q", s)
+	}
+	mp, err := decode.ParseMapping(spec)
+	if err != nil {
+		return err
+	}
+	m[strings.ToLower(strings.TrimSpace(col))] = mp
+	return nil
+}
+
+// replayFlags are the decoding settings of replay.
+type replayFlags struct {
+	format string
+	rate   float64
+	start  string
+	strict bool
+	speed  float64
+	maps   mapFlags
+}
+
+func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("replay", "replay [flags] FILE...", stderr)
+	out := addOutputFlags(fs)
+	rf := &replayFlags{maps: mapFlags{}}
+	fs.StringVar(&rf.format, "format", "", "input format (default: detected from the content): "+strings.Join(decode.Formats(), ", "))
+	fs.Float64Var(&rf.rate, "rate", 0, "sample rate in Hz, for files without a time column")
+	fs.StringVar(&rf.start, "start", "", "recording start (RFC 3339), for files with relative or no times (default: the file's modification time)")
+	fs.BoolVar(&rf.strict, "strict", false, "stop at the first malformed line instead of skipping it")
+	fs.Float64Var(&rf.speed, "speed", 0, "pace: 0 as fast as possible, 1 real time, N times real time")
+	fs.Var(rf.maps, "map", "COLUMN=KIND:UNIT override, repeatable; kinds acc, emg, other; units g, mg, m/s2, V, mV, uV")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "twitchd replay: no file given")
+		fs.Usage()
+		return errUsage
+	}
+	if rf.speed < 0 {
+		fmt.Fprintln(stderr, "twitchd replay: --speed must be 0 or more")
+		return errUsage
+	}
+	var start time.Time
+	if rf.start != "" {
+		t, err := time.Parse(time.RFC3339Nano, rf.start)
+		if err != nil {
+			fmt.Fprintf(stderr, "twitchd replay: --start: %v\n", err)
+			return errUsage
+		}
+		start = t
+	}
+	log := out.logger(stderr)
+	sinks, err := out.open(stdout, log)
+	if err != nil {
+		return err
+	}
+	failed := 0
+	var prev influxCounts
+	for _, path := range fs.Args() {
+		if ctx.Err() != nil {
+			break
+		}
+		opts := decode.Options{Rate: rf.rate, Start: start, Map: rf.maps, Strict: rf.strict}
+		if opts.Start.IsZero() {
+			if st, err := os.Stat(path); err == nil {
+				opts.Start = st.ModTime().UTC()
+			}
+		}
+		res, err := session.ReplayFile(ctx, path, rf.format, opts, session.Config{
+			Subject: out.subject, Site: out.site, Session: out.session, Speed: rf.speed,
+			Sinks: sinks.sinks, Log: log,
+		})
+		if err != nil {
+			failed++
+			fmt.Fprintf(stderr, "twitchd replay: %v\n", err)
+			if res.Summary.File == "" {
+				continue
+			}
+		}
+		cur := sinks.influxCounts()
+		printSummary(stderr, res, cur.sub(prev), sinks.influx != nil)
+		prev = cur
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	if err := sinks.close(cctx); err != nil {
+		return err
+	}
+	if sinks.influx != nil {
+		c := sinks.influxCounts()
+		fmt.Fprintf(stderr, "influxdb: %d points written, %d failed (%d rejected, %d given up, %d dropped), %d retries\n",
+			c.written, c.rejected+c.failed+c.dropped, c.rejected, c.failed, c.dropped, c.retries)
+		if c.rejected+c.failed+c.dropped > 0 {
+			return fmt.Errorf("%d points did not reach InfluxDB", c.rejected+c.failed+c.dropped)
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d files failed", failed, fs.NArg())
+	}
+	return nil
+}
+
+// influxCounts is a snapshot of the sink's counters.
+type influxCounts struct{ written, rejected, failed, dropped, retries int64 }
+
+func (a influxCounts) sub(b influxCounts) influxCounts {
+	return influxCounts{a.written - b.written, a.rejected - b.rejected, a.failed - b.failed, a.dropped - b.dropped, a.retries - b.retries}
+}
+
+func (out *outputs) influxCounts() influxCounts {
+	if out.influx == nil {
+		return influxCounts{}
+	}
+	s := out.influx.Stats()
+	return influxCounts{written: s.Written, rejected: s.Rejected, failed: s.Failed, dropped: s.Dropped, retries: s.Retries}
+}
+
+// printSummary writes the human summary of one file.
+func printSummary(w io.Writer, res pipeline.Result, ic influxCounts, influx bool) {
+	s := res.Summary
+	dur := time.Duration(s.End - s.Start)
+	var samples int64
+	var chans []string
+	for _, c := range s.Channels {
+		samples += c.Samples
+		chans = append(chans, fmt.Sprintf("%s %s %gHz", c.Name, c.Kind, c.RateHz))
+	}
+	fmt.Fprintf(w, "%s (%s): %s from %s to %s, %d samples in %d channels [%s]\n",
+		s.File, s.Format, dur.Round(time.Millisecond), s.Start, s.End, samples, len(s.Channels), strings.Join(chans, ", "))
+	if s.SkippedLines > 0 {
+		fmt.Fprintf(w, "  skipped %d malformed lines; first: %s\n", s.SkippedLines, strings.Join(s.SkippedExamples, "; "))
+	}
+	if s.LostSamples > 0 {
+		fmt.Fprintf(w, "  lost samples: %d\n", s.LostSamples)
+	}
+	fmt.Fprintf(w, "  bouts %d, twitch bursts %d, cramps %d", s.Bouts, s.Twitches, s.Cramps)
+	if s.Interrupted {
+		fmt.Fprint(w, " (interrupted)")
+	}
+	fmt.Fprintln(w)
+	if influx {
+		fmt.Fprintf(w, "  influxdb: %d points written, %d rejected, %d failed, %d dropped\n", ic.written, ic.rejected, ic.failed, ic.dropped)
+	}
+	if res.FirstSinkError != nil && !errors.Is(res.FirstSinkError, context.Canceled) {
+		fmt.Fprintf(w, "  output errors: %d, first: %v\n", res.SinkErrors, res.FirstSinkError)
+	}
+}

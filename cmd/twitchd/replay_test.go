@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/twitchd/twitchd/internal/influxtest"
+	"github.com/twitchd/twitchd/internal/simulate"
+	"github.com/twitchd/twitchd/pipeline"
+)
+
+// bundled writes the bundled calf session into dir and returns its path.
+func bundled(t *testing.T, dir string) string {
+	t.Helper()
+	sc, err := simulate.Preset("bundled-calf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "calf.csv")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := simulate.Generate(sc, 1, f); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func readEvents(t *testing.T, path string) []pipeline.Event {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var evs []pipeline.Event
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		ev, err := pipeline.UnmarshalEvent(sc.Bytes())
+		if err != nil {
+			t.Fatalf("%s:%d: %v", path, n, err)
+		}
+		evs = append(evs, ev)
+	}
+	return evs
+}
+
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = runMain(context.Background(), args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+// TestReplayIntoInfluxDB replays a bundled session into a real influxd,
+// reads it back with Flux through the client, and checks that InfluxDB
+// holds exactly what the events file says, twice over (idempotent).
+func TestReplayIntoInfluxDB(t *testing.T) {
+	srv := influxtest.Start(t)
+	dir := t.TempDir()
+	csv := bundled(t, dir)
+	evPath := filepath.Join(dir, "events.jsonl")
+	t.Setenv("INFLUX_TOKEN", "")
+	args := []string{"replay", "-subject", "it", "-site", "calf_left", "-events", evPath,
+		"-influx-url", srv.URL, "-influx-bucket", srv.Bucket, csv}
+	for round := 1; round <= 2; round++ {
+		code, _, stderr := run(t, args...)
+		if code != 0 {
+			t.Fatalf("round %d: exit %d\n%s", round, code, stderr)
+		}
+		if !strings.Contains(stderr, "points written, 0 failed") {
+			t.Fatalf("round %d: summary lacks the InfluxDB line:\n%s", round, stderr)
+		}
+	}
+	evs := readEvents(t, evPath)
+	var twitches []*pipeline.Twitch
+	var bouts, summaries int
+	var last pipeline.Timestamp
+	for _, ev := range evs {
+		if ev.At() < last {
+			t.Errorf("events out of time order: %s %s after %s", ev.EventType(), ev.At(), last)
+		}
+		last = ev.At()
+		switch e := ev.(type) {
+		case *pipeline.Twitch:
+			twitches = append(twitches, e)
+		case *pipeline.Bout:
+			bouts++
+		case *pipeline.Summary:
+			summaries++
+		}
+	}
+	if len(twitches) < 5 || bouts < 1 || summaries != 1 {
+		t.Fatalf("events file: %d twitches, %d bouts, %d summaries; the bundled session has more", len(twitches), bouts, summaries)
+	}
+
+	rows := srv.Query(t, fmt.Sprintf(`from(bucket: %q) |> range(start: 0)
+		|> filter(fn: (r) => r._measurement == "twitch" and r._field == "peak" and r.subject == "it")
+		|> group() |> sort(columns: ["_time", "sensor"])`, srv.Bucket))
+	if len(rows) != len(twitches) {
+		t.Fatalf("InfluxDB holds %d twitch points after two replays, the events file %d", len(rows), len(twitches))
+	}
+	byKey := map[string]float64{}
+	for _, r := range rows {
+		key := fmt.Sprintf("%v|%v|%v", r["_time"], r["sensor"], r["phase"])
+		byKey[key] = r["_value"].(float64)
+	}
+	for _, tw := range twitches {
+		key := fmt.Sprintf("%v|%s|%s", tw.Start.Time(), tw.Sensor, tw.Phase)
+		v, ok := byKey[key]
+		if !ok {
+			t.Errorf("twitch %s %s %s missing from InfluxDB", tw.Start, tw.Sensor, tw.Phase)
+			continue
+		}
+		if math.Abs(v-tw.Peak) > 1e-12*math.Abs(tw.Peak) {
+			t.Errorf("twitch %s: peak %g in InfluxDB, %g in the events file", tw.Start, v, tw.Peak)
+		}
+	}
+	ingest := srv.Query(t, fmt.Sprintf(`from(bucket: %q) |> range(start: 0)
+		|> filter(fn: (r) => r._measurement == "ingest" and r._field == "twitches" and r.subject == "it")`, srv.Bucket))
+	if len(ingest) != 1 || fmt.Sprint(ingest[0]["_value"]) != fmt.Sprint(len(twitches)) {
+		t.Errorf("ingest point %v, want one with twitches=%d", ingest, len(twitches))
+	}
+	acts := srv.Query(t, fmt.Sprintf(`from(bucket: %q) |> range(start: 0)
+		|> filter(fn: (r) => r._measurement == "activity" and r._field == "enmo_mg" and r.subject == "it") |> group() |> count()`, srv.Bucket))
+	if len(acts) != 1 || fmt.Sprint(acts[0]["_value"]) != "48" {
+		t.Errorf("activity epochs with ENMO: %v, want 48 (4 minutes of 5 s epochs)", acts)
+	}
+}
+
+// TestReplayWithoutInflux checks the events file alone and the summary.
+func TestReplayErrors(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		contains string
+	}{
+		{"no file", []string{"replay"}, 2, "no file given"},
+		{"missing file", []string{"replay", filepath.Join(dir, "nope.csv")}, 1, "no such file"},
+		{"empty file", []string{"replay", write("empty.csv", "")}, 1, "empty"},
+		{"no usable column", []string{"replay", "-rate", "100", write("cols.csv", "a,b\n1,2\n")}, 1, "column"},
+		{"missing rate", []string{"replay", write("norate.csv", "emg\n0.1\n0.2\n")}, 1, "rate"},
+		{"bad map", []string{"replay", "-map", "emg=emg:furlongs", write("x.csv", "emg\n1\n")}, 2, "unit"},
+		{"strict stops", []string{"replay", "-strict", "-rate", "1000", write("bad.csv", "emg\n0.1\nabc\n0.2\n")}, 1, "bad.csv:3"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := run(t, tc.args...)
+			if code != tc.code || !strings.Contains(strings.ToLower(stderr), strings.ToLower(tc.contains)) {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit %d and %q", code, stderr, tc.code, tc.contains)
+			}
+		})
+	}
+}
+
+// TestReplaySkipsBadLines checks that malformed lines are counted and
+// reported with their line numbers while the rest is processed.
+func TestReplaySkipsBadLines(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("time,emg\n")
+	for i := 0; i < 20000; i++ {
+		switch i {
+		case 100:
+			b.WriteString("1700000000.1,abc\n")
+		case 200:
+			b.WriteString("1700000000.2,1,2\n")
+		default:
+			fmt.Fprintf(&b, "%.3f,%.4f\n", 1700000000+float64(i)/1000, 0.001*math.Sin(float64(i)))
+		}
+	}
+	p := filepath.Join(dir, "s.csv")
+	os.WriteFile(p, []byte(b.String()), 0o600)
+	evPath := filepath.Join(dir, "e.jsonl")
+	code, _, stderr := run(t, "replay", "-events", evPath, p)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "skipped 2 malformed lines") || !strings.Contains(stderr, "s.csv:102") || !strings.Contains(stderr, "s.csv:202") {
+		t.Errorf("summary does not report the two bad lines with their numbers:\n%s", stderr)
+	}
+	evs := readEvents(t, evPath)
+	sum, ok := evs[len(evs)-1].(*pipeline.Summary)
+	if !ok || sum.SkippedLines != 2 || sum.Channels[0].Samples != 19998 {
+		t.Fatalf("last event %#v, want a summary with 2 skipped lines and 19998 samples", evs[len(evs)-1])
+	}
+}
