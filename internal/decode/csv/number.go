@@ -89,7 +89,7 @@ var fracScale = [18]uint64{1e17, 1e16, 1e15, 1e14, 1e13, 1e12, 1e11, 1e10, 1e9,
 	1e8, 1e7, 1e6, 1e5, 1e4, 1e3, 1e2, 1e1, 1}
 
 // decimal is a time cell split exactly into a signed integer part and a
-// fraction in units of 1e-9 of that part's unit. Keeping them apart is what
+// fraction in units of 1e-18 of that part's unit. Keeping them apart is what
 // lets 1700000000.001 s become exactly 1700000000001000000 ns, where a
 // float64 would be off by up to ~100 ns at today's epoch.
 type decimal struct {
