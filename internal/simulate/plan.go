@@ -347,7 +347,7 @@ func (pl *planner) cramps() {
 		d := pl.uniform(math.Min(sc.CrampMinS, maxD), maxD)
 		for try := 0; try < 50; try++ {
 			s := pl.uniform(w.a+3, w.b-d-3)
-			if s < w.a || !pl.free(s, s+d, 8) {
+			if s < w.a || !pl.free(s, s+d, 30) {
 				continue
 			}
 			pl.addCramp(s, d)
@@ -357,7 +357,7 @@ func (pl *planner) cramps() {
 }
 
 func (pl *planner) addCramp(s, d float64) {
-	n := 12 + pl.rng.IntN(16)
+	n := 15 + pl.rng.IntN(16)
 	cu := &crampUnits{rise: pl.uniform(0.8, 2), fall: pl.uniform(1, 3)}
 	var sum float64
 	for k := 0; k < n; k++ {
@@ -365,7 +365,7 @@ func (pl *planner) addCramp(s, d float64) {
 		rate := math.Max(8, math.Min(22, 14.5+3*pl.rng.NormFloat64()))
 		sum += rate
 		cu.units = append(cu.units, motorUnit{
-			amp:   pl.sign() * pl.logUniform(0.03, 0.15) * gain,
+			amp:   pl.sign() * pl.logUniform(0.05, 0.3) * gain,
 			sigma: sigma,
 			last:  -1e9,
 			rate:  rate,
