@@ -41,6 +41,24 @@ func newGenerator(lines int) *generator {
 	return g
 }
 
+// newMixedGenerator is newGenerator with the simulator's layout: EMG at
+// 1 kHz in the last column, the accelerometer at 50 Hz, its cells empty
+// on 19 rows of 20.
+func newMixedGenerator(lines int) *generator {
+	g := newGenerator(lines)
+	g.vals = g.vals[:0]
+	for i := range 80 {
+		x := float64(i)
+		if i%20 == 0 {
+			g.vals = append(g.vals, fmt.Appendf(nil, ",%.5f,%.5f,%.5f,%.5f\n",
+				0.05*math.Sin(x), -0.02*math.Cos(x), 0.98+0.01*math.Sin(3*x), 0.4*math.Sin(7*x)))
+		} else {
+			g.vals = append(g.vals, fmt.Appendf(nil, ",,,,%.5f\n", 0.4*math.Sin(7*x)))
+		}
+	}
+	return g
+}
+
 func (g *generator) Read(p []byte) (int, error) {
 	n := 0
 	if len(g.header) > 0 {
@@ -86,9 +104,15 @@ func (g *generator) tick() {
 // BenchmarkReader decodes a generated 1 kHz recording with a time column
 // and four values per line; one op is one line, New and its read-ahead
 // included.
-func BenchmarkReader(b *testing.B) {
+func BenchmarkReader(b *testing.B) { benchReader(b, newGenerator(b.N)) }
+
+// BenchmarkReaderMixed is BenchmarkReader on the simulator's mixed-rate
+// layout, where most accelerometer cells are empty.
+func BenchmarkReaderMixed(b *testing.B) { benchReader(b, newMixedGenerator(b.N)) }
+
+func benchReader(b *testing.B, g *generator) {
 	b.ReportAllocs()
-	rd, err := New(newGenerator(b.N), decode.Options{Name: "bench"})
+	rd, err := New(g, decode.Options{Name: "bench"})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -752,6 +752,15 @@ func TestReadAheadLimits(t *testing.T) {
 			t.Errorf("%s: rate %v, want 1000", c.Name, c.RateHz)
 		}
 	}
+	rd, err = New(newMixedGenerator(30000), decode.Options{Name: "mixed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []float64{50, 50, 50, 1000} {
+		if c := rd.Meta().Channels[i]; c.RateHz != want {
+			t.Errorf("mixed %s: rate %v, want %v", c.Name, c.RateHz, want)
+		}
+	}
 	var in strings.Builder
 	in.WriteString("time,emg\n")
 	for i := range ReadAheadLines + 50 {
