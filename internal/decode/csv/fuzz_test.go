@@ -19,7 +19,9 @@ import (
 
 // FuzzReader feeds arbitrary bytes to the reader: it must not panic, and
 // what it delivers must be in time order with finite values, NaN only for
-// a missing sample, and never a frame whose values are all missing.
+// a missing sample, and never a frame whose values are all missing. The
+// same input read with batches of 1 and of 7 frames must give the same
+// frames and the same ending, so batch boundaries change nothing.
 func FuzzReader(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "*"))
 	for _, p := range files {
@@ -29,57 +31,78 @@ func FuzzReader(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte, strict bool) {
-		opts := decode.Options{Name: "fuzz", Rate: 250, Start: start, Strict: strict}
-		rd, err := New(bytes.NewReader(data), opts)
-		if err != nil {
-			return
+		a, errA := fuzzDecode(t, data, strict, 7)
+		b, errB := fuzzDecode(t, data, strict, 1)
+		if errA != errB {
+			t.Fatalf("batch 7 ends with %q, batch 1 with %q", errA, errB)
 		}
-		nch := len(rd.Meta().Channels)
-		if nch == 0 {
-			t.Fatal("New succeeded without channels")
+		if len(a) != len(b) {
+			t.Fatalf("batch 7 gives %d frames, batch 1 %d", len(a), len(b))
 		}
-		b := pipeline.NewBatch(nch, 7)
-		var last int64
-		seen, frames := false, int64(0)
-		for range len(data) + 2 {
-			err := rd.Next(context.Background(), b)
-			for _, fr := range b.Frames {
-				if seen && fr.Time < last {
-					t.Fatalf("time went back from %d to %d", last, fr.Time)
-				}
-				last, seen = fr.Time, true
-				have := false
-				for _, v := range fr.Values {
-					if math.IsInf(v, 0) {
-						t.Fatalf("infinite value in %v", fr.Values)
-					}
-					have = have || !math.IsNaN(v)
-				}
-				if !have {
-					t.Fatalf("frame with no sample: %v", fr.Values)
-				}
-				frames++
+		for i := range a {
+			if a[i].t != b[i].t || len(a[i].vals) != len(b[i].vals) {
+				t.Fatalf("frame %d differs: %v vs %v", i, a[i], b[i])
 			}
-			if errors.Is(err, io.EOF) {
-				if b.Len() != 0 {
-					t.Fatal("io.EOF with frames")
+			for k := range a[i].vals {
+				if math.Float64bits(a[i].vals[k]) != math.Float64bits(b[i].vals[k]) {
+					t.Fatalf("frame %d differs: %v vs %v", i, a[i], b[i])
 				}
-				st := rd.Stats()
-				if st.Frames != frames {
-					t.Fatalf("stats say %d frames, saw %d", st.Frames, frames)
-				}
-				return
-			}
-			if err != nil {
-				var le *pipeline.LineError
-				if !strict || !errors.As(err, &le) || le.Line <= 0 {
-					t.Fatalf("unexpected error %v", err)
-				}
-				return
 			}
 		}
-		t.Fatal("Next never reached the end")
 	})
+}
+
+// fuzzDecode reads data to its end, checking each frame, and returns the
+// frames and the final error's text ("" for a clean end or a New error).
+func fuzzDecode(t *testing.T, data []byte, strict bool, batch int) ([]frame, string) {
+	opts := decode.Options{Name: "fuzz", Rate: 250, Start: start, Strict: strict}
+	rd, err := New(bytes.NewReader(data), opts)
+	if err != nil {
+		return nil, "new: " + err.Error()
+	}
+	nch := len(rd.Meta().Channels)
+	if nch == 0 {
+		t.Fatal("New succeeded without channels")
+	}
+	b := pipeline.NewBatch(nch, batch)
+	var out []frame
+	for range len(data) + 2 {
+		err := rd.Next(context.Background(), b)
+		for _, fr := range b.Frames {
+			if n := len(out); n > 0 && fr.Time < out[n-1].t {
+				t.Fatalf("time went back from %d to %d", out[n-1].t, fr.Time)
+			}
+			have := false
+			for _, v := range fr.Values {
+				if math.IsInf(v, 0) {
+					t.Fatalf("infinite value in %v", fr.Values)
+				}
+				have = have || !math.IsNaN(v)
+			}
+			if !have {
+				t.Fatalf("frame with no sample: %v", fr.Values)
+			}
+			out = append(out, frame{fr.Time, append([]float64(nil), fr.Values...)})
+		}
+		if errors.Is(err, io.EOF) {
+			if b.Len() != 0 {
+				t.Fatal("io.EOF with frames")
+			}
+			if st := rd.Stats(); st.Frames != int64(len(out)) {
+				t.Fatalf("stats say %d frames, saw %d", st.Frames, len(out))
+			}
+			return out, ""
+		}
+		if err != nil {
+			var le *pipeline.LineError
+			if !strict || !errors.As(err, &le) || le.Line <= 0 {
+				t.Fatalf("unexpected error %v", err)
+			}
+			return out, err.Error()
+		}
+	}
+	t.Fatal("Next never reached the end")
+	return nil, ""
 }
 
 // FuzzParseFloat checks the fast path against strconv.ParseFloat: the
