@@ -188,7 +188,7 @@ func TestEngineStatuses(t *testing.T) {
 		},
 		{
 			name: "persistent after resuming", evs: persisting, last: 70,
-			status: StatusPersistent, reason: "went on after activity resumed",
+			status: StatusPersistent, reason: "went on after activity resumed: 2.00/min at rest after it vs 2.00/min before",
 			// Decided early (the window after already held too many
 			// twitches), the rate after is refined over the whole window.
 			measures: map[string]float64{MeasureRateBefore: 2, MeasureRateAfter: 2, MeasureRestAfter: 10,

@@ -67,6 +67,9 @@ type track struct {
 	// base is the reason of a persistent status before the symptoms that
 	// raise it are added.
 	base string
+	// rateVerdict says base came from comparing the rates, so it is
+	// rebuilt when the rate after is refined.
+	rateVerdict bool
 }
 
 func newTrack(cfg *Config, tags pipeline.Tags, t pipeline.Timestamp) *track {
@@ -253,6 +256,11 @@ func (tr *track) measureAfter() {
 	tr.restAft = tr.restMinutes(tr.resume.End, end)
 	tr.rateAft = rate(tr.countAft, tr.restAft)
 	tr.measured = tr.observed >= end
+	if tr.rateVerdict {
+		tr.base = tr.rateReason()
+		tr.reason = tr.base
+		tr.raise()
+	}
 }
 
 // decide compares the twitch rates before and after the resumed activity.
@@ -262,14 +270,26 @@ func (tr *track) decide() {
 		return
 	}
 	tr.decided = true
-	limit := tr.cfg.CeasedFraction * tr.refRate()
-	if tr.rateAft <= limit {
-		tr.set(StatusCeased, fmt.Sprintf("twitching ceased once activity resumed: %.2f/min at rest after it vs %.2f/min before (ceased at or below %.2f/min)",
-			tr.rateAft, tr.rateBef, limit))
-		return
+	if tr.rateAft <= tr.cfg.CeasedFraction*tr.refRate() {
+		tr.set(StatusCeased, "")
+	} else {
+		tr.set(StatusPersistent, "")
 	}
-	tr.set(StatusPersistent, fmt.Sprintf("twitching went on after activity resumed: %.2f/min at rest after it vs %.2f/min before (ceased needs at most %.2f/min)",
-		tr.rateAft, tr.rateBef, limit))
+	tr.rateVerdict = true
+	tr.base = tr.rateReason()
+	tr.reason = tr.base
+	tr.raise()
+}
+
+// rateReason explains the verdict of comparing the rates.
+func (tr *track) rateReason() string {
+	limit := tr.cfg.CeasedFraction * tr.refRate()
+	if tr.status == StatusCeased {
+		return fmt.Sprintf("twitching ceased once activity resumed: %.2f/min at rest after it vs %.2f/min before (ceased at or below %.2f/min)",
+			tr.rateAft, tr.rateBef, limit)
+	}
+	return fmt.Sprintf("twitching went on after activity resumed: %.2f/min at rest after it vs %.2f/min before (ceased needs at most %.2f/min)",
+		tr.rateAft, tr.rateBef, limit)
 }
 
 // refRate is the rate before resuming that the rate after is compared
@@ -471,7 +491,7 @@ func rate(n int, restMin float64) float64 {
 }
 
 func (tr *track) set(s Status, reason string) {
-	tr.status, tr.reason, tr.base = s, reason, reason
+	tr.status, tr.reason, tr.base, tr.rateVerdict = s, reason, reason, false
 	tr.raise()
 }
 
