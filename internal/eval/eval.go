@@ -9,11 +9,14 @@
 // Twitches are matched one to one. A detection is a candidate for a true
 // twitch when its interval overlaps the true interval extended by the
 // tolerance on both sides (end points included, so a zero-length detection
-// on the edge counts). Candidates are taken greedily: largest overlap with
-// the extended interval first, then the smallest distance between the
-// centres, then time order. Each true twitch takes at most one detection
-// and each detection at most one true twitch; the rest are false positives
-// (detections) and false negatives (truths).
+// on the edge counts). The matching is a maximum one-to-one matching
+// (Kuhn's augmenting paths over the true twitches in order), each true
+// twitch trying its candidates by largest overlap with the extended
+// interval first, then the smallest distance between the centres: as many
+// pairs as the tolerance allows, and among them the better-fitting ones.
+// Each true twitch takes at most one detection and each detection at most
+// one true twitch; the rest are false positives (detections) and false
+// negatives (truths): two detections of one twitch are one TP and one FP.
 //
 // EMG detections (sensor "emg") are scored against every labelled twitch
 // over Start..End with Options.Tolerance. Accelerometer detections (sensor
@@ -387,32 +390,52 @@ func match(truth, det []span, tol int64) (pairs [][2]int, unmatched []int) {
 	}
 	sort.Slice(cands, func(a, b int) bool {
 		x, y := cands[a], cands[b]
+		if x.t != y.t {
+			return x.t < y.t
+		}
 		if x.overlap != y.overlap {
 			return x.overlap > y.overlap
 		}
 		if x.dist != y.dist {
 			return x.dist < y.dist
 		}
-		if x.t != y.t {
-			return x.t < y.t
-		}
 		return x.d < y.d
 	})
-	usedT := make([]bool, len(truth))
-	usedD := make([]bool, len(det))
+	// adj[t] lists t's candidate detections, best first.
+	adj := make([][]int, len(truth))
 	for _, c := range cands {
-		if usedT[c.t] || usedD[c.d] {
-			continue
+		adj[c.t] = append(adj[c.t], c.d)
+	}
+	owner := make([]int, len(det)) // truth matched to each detection, -1 if none
+	for i := range owner {
+		owner[i] = -1
+	}
+	seen := make([]int, len(det)) // visit stamp per augmenting search
+	var try func(t, stamp int) bool
+	try = func(t, stamp int) bool {
+		for _, d := range adj[t] {
+			if seen[d] == stamp {
+				continue
+			}
+			seen[d] = stamp
+			if owner[d] < 0 || try(owner[d], stamp) {
+				owner[d] = t
+				return true
+			}
 		}
-		usedT[c.t], usedD[c.d] = true, true
-		pairs = append(pairs, [2]int{c.t, c.d})
+		return false
+	}
+	for t := range truth {
+		try(t, t+1)
+	}
+	for d, t := range owner {
+		if t >= 0 {
+			pairs = append(pairs, [2]int{t, d})
+		} else {
+			unmatched = append(unmatched, d)
+		}
 	}
 	sort.Slice(pairs, func(a, b int) bool { return pairs[a][0] < pairs[b][0] })
-	for i, u := range usedD {
-		if !u {
-			unmatched = append(unmatched, i)
-		}
-	}
 	return pairs, unmatched
 }
 

@@ -45,6 +45,17 @@ func Generate(sc Scenario, seed int64, w io.Writer) (*Labels, error) {
 	return p.labels, nil
 }
 
+// PlanLabels returns the labels Generate would return for sc and seed,
+// without generating the signal (planning takes milliseconds).
+func PlanLabels(sc Scenario, seed int64) (*Labels, error) {
+	if err := sc.Validate(); err != nil {
+		return nil, err
+	}
+	p := newPlan(sc, seed)
+	p.labels.Seed = seed
+	return p.labels, nil
+}
+
 // phasor is a sinusoid advanced by rotation, cheaper than math.Sin per
 // sample; it is renormalised now and then against rounding drift.
 type phasor struct{ c, s, cw, sw float64 }

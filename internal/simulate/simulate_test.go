@@ -41,6 +41,13 @@ func TestGenerateIsDeterministic(t *testing.T) {
 	if !bytes.Equal(ja, jb) {
 		t.Fatal("same scenario and seed gave different labels")
 	}
+	pl, err := PlanLabels(sc, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if jp, _ := json.Marshal(pl); !bytes.Equal(jp, ja) {
+		t.Error("PlanLabels differs from the labels Generate returned")
+	}
 	c, _ := generateBytes(t, sc, 8)
 	if bytes.Equal(a, c) {
 		t.Fatal("seeds 7 and 8 gave the same bytes")
