@@ -251,16 +251,17 @@ func (p *Parser) Decode(vals []float64) (serial.Sample, error) {
 			return serial.Sample{}, serial.ErrNeedMore
 		}
 		ok := CRC4(av[:n]) == av[n-1]&0x0F
-		if ok && !p.synced {
-			seq := int(av[n-1] >> 4)
-			switch {
-			case p.last >= 0 && seq == (p.last+1)&0x0F:
-			case len(av) < 2*n:
+		if seq := int(av[n-1] >> 4); ok && (p.last < 0 || p.skipped > 0 || seq != (p.last+1)&0x0F) {
+			// Not the frame right after the last one: a CRC4 and a sequence
+			// number pass on one garbage position in 256, so the following
+			// frame must pass its CRC too, and one of the two sequence
+			// numbers must follow on.
+			if len(av) < 2*n {
 				return serial.Sample{}, serial.ErrNeedMore
-			default:
-				nx := av[n : 2*n]
-				ok = CRC4(nx) == nx[n-1]&0x0F && int(nx[n-1]>>4) == (seq+1)&0x0F
 			}
+			nx := av[n : 2*n]
+			follows := (p.last >= 0 && seq == (p.last+1)&0x0F) || int(nx[n-1]>>4) == (seq+1)&0x0F
+			ok = CRC4(nx) == nx[n-1]&0x0F && follows
 		}
 		if ok {
 			if p.skipped > 0 {

@@ -148,7 +148,7 @@ func (p *Parser) Decode(vals []float64) (serial.Sample, error) {
 		if len(av) < PacketSize {
 			return serial.Sample{}, serial.ErrNeedMore
 		}
-		if av[0] == Header && av[32]&0xF0 == 0xC0 && (p.synced || p.confirmed(av)) {
+		if av[0] == Header && av[32]&0xF0 == 0xC0 && p.confirmed(av) {
 			if p.skipped > 0 {
 				return serial.Sample{}, p.flushSkip()
 			}
@@ -171,8 +171,9 @@ func (p *Parser) Decode(vals []float64) (serial.Sample, error) {
 	}
 }
 
-// confirmed decides whether an unsynchronised candidate packet is real:
-// its counter follows the last one, or another header follows it.
+// confirmed decides whether a candidate packet is real: its counter
+// follows the last one, or another header follows it (so a counter gap,
+// or garbage that happens to start with 0xA0, costs one packet of delay).
 func (p *Parser) confirmed(av []byte) bool {
 	if p.last >= 0 && av[1] == byte(p.last+1) {
 		return true

@@ -51,6 +51,7 @@ type Clock struct {
 	index    int64
 	observed bool
 	first    bool // the last Observe was the first one
+	broken   bool // the stream broke (reconnection) since the last Observe
 	winEnd   int64
 	winMin   float64
 
@@ -118,6 +119,11 @@ func (c *Clock) Observe(at, lastDev int64, indexBased bool) (shift int64, lost i
 	}
 	c.first = false
 	gap := max(c.gapAfter(), 10*c.period)
+	if c.broken {
+		// After a reconnection any real lateness is samples we missed.
+		gap = max(float64(breakGap), 3*c.period)
+		c.broken = false
+	}
 	if e > gap {
 		c.Gaps++
 		if indexBased && c.period > 0 {
@@ -150,6 +156,15 @@ func (c *Clock) Observe(at, lastDev int64, indexBased bool) (shift int64, lost i
 	}
 	return 0, 0
 }
+
+// breakGap is the lateness taken as a gap right after a reconnection.
+const breakGap = 100 * time.Millisecond
+
+// Break tells the clock the stream was interrupted (a reconnection): the
+// next Observe counts any lateness beyond 100 ms (or three periods) as
+// missed samples instead of waiting for GapAfter. Samples the device never
+// took while it was stopped are counted too; the count is an estimate.
+func (c *Clock) Break() { c.broken = true }
 
 // Slew returns the current drift correction rate (offset change per second of device time).
 func (c *Clock) Slew() float64 { return c.slew }

@@ -197,7 +197,8 @@ func (s *Stream) Next(ctx context.Context, b *pipeline.Batch) error {
 		case errors.Is(err, ErrNewConnection):
 			s.ds.Connections++
 			s.dec.Reset()
-			if s.ds.Connections > 1 {
+			if s.clock.observed {
+				s.clock.Break()
 				s.log.Info("serial: stream resumes on a new connection", "port", s.opts.Name)
 			}
 			continue
