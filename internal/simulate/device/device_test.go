@@ -41,7 +41,9 @@ func (s *rampSource) Meta() pipeline.Meta {
 	}}
 }
 
-func (s *rampSource) emg(k int64) float64 { return float64(k%s.period)*s.step - float64(s.period)*s.step/2 }
+func (s *rampSource) emg(k int64) float64 {
+	return float64(k%s.period)*s.step - float64(s.period)*s.step/2
+}
 func (s *rampSource) acc(k int64) [3]float64 {
 	return [3]float64{0.5 * math.Sin(2*math.Pi*float64(k%s.period)/float64(s.period)), -0.25, 0.9}
 }
