@@ -1,0 +1,86 @@
+package serial
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParseConfig(t *testing.T) {
+	good := `
+[[device]]
+name = "arduino"
+port = "/dev/ttyACM0"
+protocol = "ascii"
+rate = 500
+counter = true
+  [[device.channel]]
+  label = "emg"
+  kind = "emg"
+  unit = "V"
+  adc_bits = 10
+  vref = 5.0
+  offset = 2.5
+  gain = 1000
+  [[device.channel]]
+  index = 0
+  kind = "acc"
+  axis = "x"
+  scale = 0.00006103515625
+
+[[device]]
+name = "cyton"
+port = "/dev/ttyUSB0"
+protocol = "openbci-cyton"
+accel_hold = true
+`
+	c, err := ParseConfig("dev.toml", good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.Find("arduino")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Rate != 500 || !d.Counter || len(d.Channels) != 2 || d.Channels[0].ADCBits != 10 || *d.Channels[1].Index != 0 || d.Channels[1].Axis != "x" {
+		t.Fatalf("parsed %+v", d)
+	}
+	if _, err := c.Find(""); err == nil || !strings.Contains(err.Error(), "--device") {
+		t.Fatalf("ambiguous Find: %v", err)
+	}
+	cases := []struct {
+		name, text, want string
+	}{
+		{"syntax", "[[device]]\nname = \"x\"\nport = \n", "dev.toml:3"},
+		{"unknown key", "[[device]]\nprotocl = \"ascii\"\n", "unknown keys: device.protocl"},
+		{"unknown protocol", "[[device]]\nprotocol = \"ganglion\"\n", `unknown protocol "ganglion"`},
+		{"no devices", "title = 1\n", "unknown keys"},
+		{"empty", "", "no [[device]]"},
+		{"bad kind", "[[device]]\n[[device.channel]]\nindex = 1\nkind = \"ecg\"\n", `channel 1: unknown kind "ecg"`},
+		{"no index or label", "[[device]]\n[[device.channel]]\nkind = \"emg\"\n", "needs index or label"},
+		{"bad axis", "[[device]]\n[[device.channel]]\nlabel = \"a\"\naxis = \"w\"\n", `axis "w"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseConfig("dev.toml", tc.text)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestValidateAndSizeLimit(t *testing.T) {
+	d := Device{Protocol: "ascii"}
+	if err := d.Validate(); err == nil || !strings.Contains(err.Error(), "no port") {
+		t.Fatalf("validate without port: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "big.toml")
+	if err := os.WriteFile(path, []byte(strings.Repeat("#\n", MaxConfigSize)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadConfig(path); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("oversized config: %v", err)
+	}
+}
