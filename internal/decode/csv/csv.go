@@ -106,9 +106,10 @@ import (
 const FormatName = "csv"
 
 // Read-ahead limits for the rate estimate: New reads data rows until it
-// has ReadAheadLines of them or they span ReadAheadSpan, whichever comes
-// first, and also stops at ReadAheadValues buffered values so a very wide
-// file does not hold megabytes.
+// has read ReadAheadLines of them (malformed ones included) or the good
+// ones span ReadAheadSpan, whichever comes first, and also stops at
+// ReadAheadValues buffered values so a very wide file does not hold
+// megabytes.
 const (
 	ReadAheadLines  = 20000
 	ReadAheadSpan   = 10 * time.Second
@@ -336,7 +337,7 @@ func (r *Reader) readAhead() error {
 	nch := len(r.valCols)
 	maxRows := min(ReadAheadLines, max(ReadAheadValues/nch, 16))
 	var first int64
-	for len(r.bufT) < maxRows {
+	for len(r.bufT) < maxRows && r.rows < ReadAheadLines { // bad rows count too: New stays short
 		line, tooLong, err := r.lr.next()
 		if errors.Is(err, io.EOF) {
 			return nil
