@@ -120,7 +120,8 @@ type Config struct {
 	// Default UTC.
 	Location *time.Location
 
-	// HistoryTimeout bounds one History.Load. Default 15 s.
+	// HistoryTimeout bounds one History.Load (five Flux queries). Default
+	// 30 s, generous for influxd 1.8 on a small board.
 	HistoryTimeout time.Duration
 }
 
@@ -149,7 +150,7 @@ func DefaultConfig() Config {
 		TrainingStreak:   6,
 		LongHardBout:     60 * time.Minute,
 		Location:         time.UTC,
-		HistoryTimeout:   15 * time.Second,
+		HistoryTimeout:   30 * time.Second,
 	}
 }
 

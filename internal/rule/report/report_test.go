@@ -44,8 +44,10 @@ func TestReport(t *testing.T) {
 		Tags: pipeline.Tags{Subject: "p1"}, Symptom: rule.SymptomWeakness, Text: "stairs"})
 
 	until := day0.AddDate(0, 0, 2)
+	cfg := rule.DefaultConfig()
+	cfg.HistoryTimeout = 2 * time.Minute // the test machine may be busy
 	rep, err := Build(context.Background(), r, Options{Subject: "p1", Since: until.Add(-14 * rule.Day), Until: until,
-		Config: rule.DefaultConfig()})
+		Config: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +112,7 @@ func TestReport(t *testing.T) {
 
 	// Nothing for someone unknown.
 	rep, err = Build(context.Background(), r, Options{Subject: "nobody", Since: until.Add(-14 * rule.Day), Until: until,
-		Config: rule.DefaultConfig()})
+		Config: cfg})
 	if err != nil || len(rep.Sites) != 0 {
 		t.Errorf("unknown subject: %+v, %v", rep, err)
 	}
