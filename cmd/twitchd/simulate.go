@@ -10,7 +10,10 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/twitchd/twitchd/internal/decode"
+	_ "github.com/twitchd/twitchd/internal/decode/csv"
 	"github.com/twitchd/twitchd/internal/simulate"
+	"github.com/twitchd/twitchd/internal/simulate/device"
 )
 
 func init() {
@@ -22,7 +25,7 @@ func init() {
 }
 
 func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("simulate", "simulate -scenario NAME -seed N [-minutes M] -out PATH [-labels PATH] [flags]\n       twitchd simulate -list", stderr)
+	fs := newFlagSet("simulate", "simulate -scenario NAME -seed N [-minutes M] -out PATH [-labels PATH] [flags]\n       twitchd simulate -scenario NAME -seed N -device cyton|bitalino|ascii [-port PATH|pty] [-speed N] [-labels PATH]\n       twitchd simulate -list", stderr)
 	name := fs.String("scenario", "bundled-calf", "scenario name (see -list)")
 	seed := fs.Int64("seed", 1, "random seed: the same seed gives the same bytes")
 	minutes := fs.Float64("minutes", 0, "stretch or shrink the scenario to this many minutes (0: as defined)")
@@ -33,6 +36,10 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	mains := fs.Float64("mains", -1, "mains frequency, 50 or 60 Hz, 0 for none (-1: the scenario's)")
 	noise := fs.Float64("noise-uv", -1, "EMG noise floor in µV RMS (-1: the scenario's)")
 	list := fs.Bool("list", false, "list the scenarios and exit")
+	dev := fs.String("device", "", "instead of writing a file, play the recording as a serial device: "+device.Cyton+", "+device.BITalino+" or "+device.ASCII)
+	port := fs.String("port", "pty", "with -device: serial port path, or pty for a new pseudo-terminal (its name is printed)")
+	speed := fs.Float64("speed", 1, "with -device: 1 real time, N times faster, 0 as fast as the reader takes it")
+	baud := fs.Int("baud", 115200, "with -device and a port path: baud rate")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -43,8 +50,12 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stderr, "twitchd simulate: unexpected arguments %q\n", fs.Args())
 		return errUsage
 	}
-	if *out == "" {
-		fmt.Fprintln(stderr, "twitchd simulate: -out is required")
+	if *out == "" && *dev == "" {
+		fmt.Fprintln(stderr, "twitchd simulate: -out (or -device) is required")
+		return errUsage
+	}
+	if *out != "" && *dev != "" {
+		fmt.Fprintln(stderr, "twitchd simulate: give either -out or -device")
 		return errUsage
 	}
 	sc, err := simulate.Preset(*name)
@@ -68,6 +79,10 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if err := sc.Validate(); err != nil {
 		return err
+	}
+	if *dev != "" {
+		opts := device.Options{Protocol: *dev, Port: *port, Baud: *baud, Speed: *speed, Log: stderr, Seed: uint64(*seed)}
+		return playSimulation(ctx, sc, *seed, opts, *labels, stderr)
 	}
 	lpath := *labels
 	if lpath == "" {
@@ -112,6 +127,52 @@ func writeSimulation(_ context.Context, sc simulate.Scenario, seed int64, out, l
 	if out != "-" {
 		fmt.Fprintf(stderr, "twitchd simulate: %s seed %d: %.0f s at %g Hz EMG / %g Hz acc -> %s; %d twitches (%d visible in acc), %d cramps, %d artifacts, %d bouts, expected status %s; labels %s\n",
 			sc.Name, seed, sc.Seconds(), sc.EMGRate, sc.AccRate, out, len(l.Twitches), inAcc, len(l.Cramps), len(l.Artifacts), len(l.Bouts), l.ExpectedStatus, lpath)
+	}
+	return nil
+}
+
+// playSimulation streams the generated CSV through the csv decoder into a
+// device stand-in (internal/simulate/device), in constant memory: the
+// generator writes into a pipe that the decoder reads. The labels are
+// written to lpath, when given, once the whole recording was played.
+func playSimulation(ctx context.Context, sc simulate.Scenario, seed int64, opts device.Options, lpath string, stderr io.Writer) error {
+	pr, pw := io.Pipe()
+	var l *simulate.Labels
+	var genErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l, genErr = simulate.Generate(sc, seed, pw)
+		pw.CloseWithError(genErr) // nil: the reader sees EOF
+	}()
+	stop := func() {
+		pr.CloseWithError(io.ErrClosedPipe) // unblocks a generator still writing
+		<-done
+	}
+	f, err := decode.Lookup("csv")
+	if err != nil {
+		stop()
+		return err
+	}
+	src, err := f.Open(pr, decode.Options{Name: "simulate:" + sc.Name, Strict: true})
+	if err != nil {
+		stop()
+		return err
+	}
+	err = device.Play(ctx, src, opts)
+	stop()
+	if err != nil {
+		return err
+	}
+	if ctx.Err() != nil || genErr != nil {
+		fmt.Fprintln(stderr, "twitchd simulate: stopped before the end; labels not written")
+		return nil
+	}
+	if lpath != "" {
+		if err := simulate.WriteLabelsFile(lpath, l); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "twitchd simulate: played %s seed %d (%.0f s); labels %s\n", sc.Name, seed, sc.Seconds(), lpath)
 	}
 	return nil
 }

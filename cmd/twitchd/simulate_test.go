@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/twitchd/twitchd/internal/eval"
+	"github.com/twitchd/twitchd/internal/simulate"
+)
+
+// simRun runs the CLI in process and returns the exit status and output.
+func simRun(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := runMain(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestSimulateCommand(t *testing.T) {
+	dir := t.TempDir()
+	csvPath := filepath.Join(dir, "calf.csv")
+	code, _, stderr := simRun(t, "simulate", "-scenario", "bundled-calf", "-seed", "1", "-minutes", "0.5", "-out", csvPath, "-emg-rate", "500", "-acc-rate", "25")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	data, err := os.ReadFile(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if !strings.HasPrefix(lines[0], "# twitchd simulate scenario=bundled-calf seed=1 emg_rate_hz=500 acc_rate_hz=25") || lines[1] != simulate.CSVHeader {
+		t.Errorf("head %q / %q", lines[0], lines[1])
+	}
+	if rows := len(lines) - 2; rows != 15000 {
+		t.Errorf("%d rows, want 30 s x 500 Hz = 15000", rows)
+	}
+	l, err := eval.LoadLabels(filepath.Join(dir, "calf.labels.json")) // default labels path
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Scenario != "bundled-calf" || l.Seed != 1 || l.Settings.EMGRate != 500 || l.Settings.AccRate != 25 {
+		t.Errorf("labels %s seed %d at %g/%g Hz", l.Scenario, l.Seed, l.Settings.EMGRate, l.Settings.AccRate)
+	}
+
+	// the same seed again: the same bytes
+	again := filepath.Join(dir, "again.csv")
+	if code, _, stderr := simRun(t, "simulate", "-scenario", "bundled-calf", "-seed", "1", "-minutes", "0.5", "-out", again, "-labels", filepath.Join(dir, "x.json"), "-emg-rate", "500", "-acc-rate", "25"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if b, _ := os.ReadFile(again); !bytes.Equal(b, data) {
+		t.Error("same seed, different file")
+	}
+
+	code, stdout, _ := simRun(t, "simulate", "-list")
+	if code != 0 || !strings.Contains(stdout, "bundled-forearm") || !strings.Contains(stdout, "quiet-rest") {
+		t.Errorf("-list: exit %d\n%s", code, stdout)
+	}
+}
+
+func TestSimulateCommandErrors(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "x.csv")
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no out", []string{"simulate", "-scenario", "bundled-calf"}, 2, "-out (or -device) is required"},
+		{"out and device", []string{"simulate", "-out", out, "-device", "ascii"}, 2, "either -out or -device"},
+		{"unknown scenario", []string{"simulate", "-scenario", "marathon", "-out", out}, 1, "unknown scenario \"marathon\""},
+		{"emg rate", []string{"simulate", "-out", out, "-emg-rate", "8000"}, 1, "EMG rate 8000 Hz is outside 250..4000"},
+		{"acc rate", []string{"simulate", "-out", out, "-acc-rate", "10"}, 1, "accelerometer rate 10 Hz is outside 25..200"},
+		{"mains", []string{"simulate", "-out", out, "-mains", "55"}, 1, "mains frequency 55 Hz"},
+		{"bad flag", []string{"simulate", "-bogus"}, 2, "flag provided but not defined"},
+		{"stdout needs labels", []string{"simulate", "-out", "-"}, 2, "-labels is required with -out -"},
+		{"unwritable", []string{"simulate", "-out", filepath.Join(dir, "no", "such", "dir.csv")}, 1, "no such file or directory"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, stderr := simRun(t, c.args...)
+			if code != c.code || !strings.Contains(stderr, c.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, c.code, c.want)
+			}
+		})
+	}
+}
+
+func TestEvalCommand(t *testing.T) {
+	dir := t.TempDir()
+	csvPath := filepath.Join(dir, "fa.csv")
+	if code, _, stderr := simRun(t, "simulate", "-scenario", "bundled-forearm", "-seed", "2", "-minutes", "1", "-out", csvPath); code != 0 {
+		t.Fatalf("simulate: exit %d: %s", code, stderr)
+	}
+	l, err := eval.LoadLabels(filepath.Join(dir, "fa.labels.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Events that are exactly the truth score perfectly.
+	var evs bytes.Buffer
+	for _, tw := range l.Twitches {
+		evs.WriteString(`{"type":"twitch","start":"` + tw.Start.String() + `","end":"` + tw.End.String() + `","sensor":"emg"}` + "\n")
+	}
+	for _, c := range l.Cramps {
+		evs.WriteString(`{"type":"cramp","start":"` + c.Start.String() + `","end":"` + c.End.String() + `"}` + "\n")
+	}
+	for _, b := range l.Bouts {
+		evs.WriteString(`{"type":"bout","start":"` + b.Start.String() + `","end":"` + b.End.String() + `","intensity":"` + b.Intensity + `"}` + "\n")
+	}
+	evPath := filepath.Join(dir, "fa.events.jsonl")
+	if err := os.WriteFile(evPath, evs.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := simRun(t, "eval", "-labels", filepath.Join(dir, "fa.labels.json"), "-events", evPath, "-json")
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, stderr)
+	}
+	var res eval.JSONResult
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	r := res.Reports[0]
+	if len(l.Twitches) == 0 || r.EMG.TP != len(l.Twitches) || r.EMG.F1 != 1 || r.Cramps.Found != len(l.Cramps) || r.Bouts.Found != len(l.Bouts) {
+		t.Errorf("perfect events scored %+v", r)
+	}
+	// the acc twitches were not reported: recall 0 is a missed bar
+	if r.Acc.True > 0 && len(res.Misses) == 0 {
+		t.Error("no miss reported for the missing acc twitches")
+	}
+	code, stdout, _ = simRun(t, "eval", "-labels", filepath.Join(dir, "fa.labels.json"), "-events", evPath)
+	if code != 0 || !strings.Contains(stdout, "bundled-forearm") || !strings.Contains(stdout, "EMG P") {
+		t.Errorf("table: exit %d\n%s", code, stdout)
+	}
+
+	bad := filepath.Join(dir, "bad.jsonl")
+	os.WriteFile(bad, []byte("{\"type\":\"twitch\"}\nnot json\n"), 0o644)
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"bad events", []string{"eval", "-labels", filepath.Join(dir, "fa.labels.json"), "-events", bad}, 1, "bad.jsonl: eval: bad events file: line 2"},
+		{"missing labels", []string{"eval", "-labels", filepath.Join(dir, "none.json"), "-events", evPath}, 1, "none.json"},
+		{"labels without events", []string{"eval", "-labels", filepath.Join(dir, "fa.labels.json")}, 2, "give -suite NAME, or both -labels and -events"},
+		{"unknown suite", []string{"eval", "-suite", "huge"}, 2, "unknown suite \"huge\""},
+		{"suite and labels", []string{"eval", "-suite", "short", "-labels", "x"}, 2, "either -suite or -labels"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, stderr := simRun(t, c.args...)
+			if code != c.code || !strings.Contains(stderr, c.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, c.code, c.want)
+			}
+		})
+	}
+}
+
+// TestEvalSuiteExitStatus runs the short suite through the CLI: the exit
+// status is 1 exactly when the JSON lists missed bars.
+func TestEvalSuiteExitStatus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the short suite")
+	}
+	keep := t.TempDir()
+	code, stdout, stderr := simRun(t, "eval", "-suite", "short", "-json", "-keep", keep)
+	var res eval.JSONResult
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("exit %d: %v\n%s\n%s", code, err, stdout, stderr)
+	}
+	if want := map[bool]int{true: 1, false: 0}[len(res.Misses) > 0]; code != want {
+		t.Errorf("exit %d with %d misses (stderr %q)", code, len(res.Misses), stderr)
+	}
+	if len(res.Reports) != len(eval.Suite("short")) || res.Overall == nil {
+		t.Errorf("%d reports, overall %v", len(res.Reports), res.Overall)
+	}
+	for _, c := range eval.Suite("short") {
+		for _, ext := range []string{".csv", ".labels.json", ".events.jsonl"} {
+			if _, err := os.Stat(filepath.Join(keep, c.Name+ext)); err != nil {
+				t.Errorf("-keep: %v", err)
+			}
+		}
+	}
+}
