@@ -8,8 +8,10 @@
 // byte order mark before the first line is dropped); blank lines are
 // ignored; lines end in LF or CRLF. The separator is a comma, semicolon,
 // tab or space, chosen from the header line: the one that splits it into
-// the most recognised columns and, on a tie, the most fields. With space,
-// a run of spaces is one separator. Spaces and tabs around a field, and
+// the most recognised columns; on a tie a comma, semicolon or tab that
+// splits the line at all beats space (names such as "Sample Index" hold
+// spaces), then the most fields win. With space, a run of spaces is one
+// separator. Spaces and tabs around a field, and
 // one pair of double quotes around it, are dropped; quoted separators are
 // not supported. A trailing separator is fine. When the separator is not
 // a comma, a decimal comma is accepted (0,25 for 0.25, as spreadsheets in
@@ -36,7 +38,9 @@
 // device's calibration: it becomes KindOther with unit "adc". A time
 // column may name its unit the same way (time_ms, "time (s)"): s, ms, us
 // or ns. Options.Map overrides all of this for the columns it names (keys
-// are lower-cased header names, with or without their unit); a mapped
+// are header names in any case, with or without a unit in brackets or a
+// known unit suffix: "emg" maps "emg (uV)" and "emg_uv" but not "emg_1",
+// and a key naming no column is an error); a mapped
 // column is read as a channel of the mapped kind, its values converted
 // with decode.Scale. Other columns are ignored and never parsed. The
 // first time column wins; a header without any value column is an error.
