@@ -45,8 +45,8 @@ func newAcc(cfg *Config, name string, ix [3]int, fs float64, tl *timeline, sink 
 		cfg: cfg, name: name, ix: ix, fs: fs, dt: int64(1e9 / fs), tl: tl, sink: sink,
 		env:      dsp.NewMovingRMS(max(2, int(math.Round(cfg.AccRMS*fs)))),
 		mov:      dsp.NewMovingRMS(max(3, int(math.Round(0.25*fs)))),
-		envFloor: newFloor(math.Max(cfg.FloorStep, 1/fs), cfg.FloorWindow, cfg.FloorQuantile),
-		movFloor: newFloor(math.Max(cfg.FloorStep*5, 1/fs), cfg.FloorWindow*3, cfg.FloorQuantile),
+		envFloor: newFloor(math.Max(cfg.FloorStep, 1/fs), cfg.FloorWindow, cfg.FloorShort, cfg.FloorQuantile),
+		movFloor: newFloor(math.Max(cfg.FloorStep*5, 1/fs), cfg.FloorWindow*3, cfg.FloorShort, cfg.FloorQuantile),
 	}
 	g.b.gap = ns(cfg.MergeGap)
 	g.mv.gap = ns(0.3)
@@ -113,6 +113,9 @@ func (g *accGroup) step(t int64, a [3]float64) {
 	switch g.b.step(t, e, weak, off) {
 	case burstOpened:
 		g.peak, g.eTw, g.eLo = mag, tw2, lo2
+		if g.b.peakEnv > g.envFloor.threshold(g.cfg.AccOnSigma, g.cfg.AccOnRatio, g.cfg.AccMinPeakG) {
+			g.tl.addBurst(t)
+		}
 	case burstClosed:
 		g.closeBurst()
 	default:

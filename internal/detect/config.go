@@ -59,6 +59,9 @@ type Config struct {
 	// quantile and the 5th percentile. Using a low quantile keeps the
 	// floor honest while up to three quarters of the window is activity.
 	FloorStep, FloorWindow, FloorQuantile float64
+	// FloorShort is the short window that lets the floor drop within
+	// seconds once exercise stops.
+	FloorShort float64
 	// Warmup is how long a channel observes before it reports anything:
 	// the floor and the mains estimate need data.
 	Warmup float64
@@ -89,6 +92,13 @@ type Config struct {
 	// inside a bout: surface EMG between reps or strides is full of short
 	// voluntary bursts, so only a real pause is trusted.
 	PauseContext float64
+	// RhythmWindow and RhythmBursts: more than RhythmBursts bursts
+	// starting within RhythmWindow seconds of a candidate, on any sensor,
+	// are a rhythm (strides, pedal strokes), not twitches. Fasciculations
+	// come irregularly, a few per minute even when brisk, so five bursts
+	// in a few seconds are very unlikely to be twitches alone.
+	RhythmWindow float64
+	RhythmBursts int
 	// ActivitySigma and ActivityRatio set the activity threshold on the
 	// slow envelope like OnSigma and OnRatio do for bursts.
 	ActivitySigma, ActivityRatio float64
@@ -138,17 +148,18 @@ func Default() Config {
 		EMGOrder: 2, EMGLow: 20, EMGHigh: 450,
 		MainsQ: 30, MainsHarmonics: 5, MainsWindow: 2,
 		FastRMS: 0.015, SlowRMS: 0.25,
-		FloorStep: 0.02, FloorWindow: 20, FloorQuantile: 0.25,
+		FloorStep: 0.02, FloorWindow: 20, FloorQuantile: 0.25, FloorShort: 2,
 		Warmup:  3,
 		OnSigma: 7, OnRatio: 2.5, MergeGap: 0.06,
 		TwitchMin: 0.004, TwitchMax: 0.5, TwitchMaxPeakMV: 3,
 		LFRatio: 1,
 		Context: 1.5, ActiveMin: 0.6, PauseContext: 10,
+		RhythmWindow: 2, RhythmBursts: 5,
 		ActivitySigma: 8, ActivityRatio: 3,
-		CrampMin: 3, CrampGap: 0.5, CrampMotionFrac: 0.3,
+		CrampMin: 3, CrampGap: 0.5, CrampMotionFrac: 0.6,
 
 		GravityHz: 0.5, AccLow: 4, AccHigh: 25, AccRMS: 0.06,
-		AccOnSigma: 7, AccOnRatio: 2.5, AccConfirmSigma: 4, AccMinPeakG: 0.004,
+		AccOnSigma: 7, AccOnRatio: 3, AccConfirmSigma: 4, AccMinPeakG: 0.004,
 		PostureDeg: 4,
 		FuseWindow: 0.1,
 

@@ -310,14 +310,22 @@ func (d *Detector) tick(now int64, final bool) {
 func (d *Detector) quiet(start, end int64) bool {
 	margin := ns(0.3)
 	ctx := ns(d.cfg.Context)
-	return !d.tl.busy(start-ctx, start-margin) && !d.tl.busy(end+margin, end+ctx)
+	if d.tl.busy(start-ctx, start-margin) || d.tl.busy(end+margin, end+ctx) {
+		return false
+	}
+	// Rhythmic bursts (strides, pedal strokes) are activity even when
+	// each one is short and the envelope dips between them. The
+	// candidate itself (and its twin on the other sensor) count too.
+	return d.tl.burstCount(start-ns(d.cfg.RhythmWindow), end+ns(d.cfg.RhythmWindow)) <= d.cfg.RhythmBursts
 }
 
 func (d *Detector) decide(c candidate) {
 	if !d.quiet(c.start, c.end) {
+		debugf(c.start, "%s reject context peak %.3f snr %.1f", c.sensor, c.peak, c.snr)
 		return
 	}
-	if c.sensor == sensorAcc && !d.stillPosture(c.start, c.end) {
+	if !d.stillPosture(c.start, c.end) {
+		debugf(c.start, "%s reject posture peak %.3f", c.sensor, c.peak)
 		return
 	}
 	fw := ns(d.cfg.FuseWindow)
@@ -334,6 +342,7 @@ func (d *Detector) decide(c candidate) {
 		}
 	}
 	if !c.strong && match == nil {
+		debugf(c.start, "%s reject weak unconfirmed peak %.3f snr %.1f", c.sensor, c.peak, c.snr)
 		return
 	}
 	ev := &pipeline.Twitch{
@@ -392,6 +401,7 @@ func (d *Detector) decideCramp(c crampCandidate) {
 	if len(d.acc) > 0 {
 		moving, _ := d.tl.fractions(c.start, c.end)
 		if moving > d.cfg.CrampMotionFrac {
+			debugf(c.start, "cramp reject moving %.2f until %s", moving, pipeline.Timestamp(c.end))
 			return
 		}
 	} else {
@@ -428,6 +438,7 @@ func (d *Detector) releasePhases(final bool) {
 			ph = pipeline.PhaseActivity
 		}
 		if ph == pipeline.PhaseActivity && !d.pause(w.start, w.end) {
+			debugf(w.start, "%s reject in bout", w.sensor)
 			// Inside a bout voluntary activity mimics twitches; report
 			// one only from a real pause.
 			continue
@@ -445,6 +456,7 @@ func (d *Detector) releasePhases(final bool) {
 			continue
 		}
 		if ph == pipeline.PhaseActivity || !ok {
+			debugf(int64(c.Start), "cramp reject in bout")
 			continue // sustained EMG inside an exercise bout is exercise
 		}
 		d.emit(c)

@@ -80,7 +80,7 @@ func TestBurstMergesPotentials(t *testing.T) {
 }
 
 func TestFloorIgnoresActivity(t *testing.T) {
-	f := newFloor(0.02, 20, 0.25)
+	f := newFloor(0.02, 20, 2, 0.25)
 	rng := rand.New(rand.NewPCG(3, 4))
 	// 20 s of noise around 1 with 40% of the time a 20x activity.
 	for i := 0; i < 1000; i++ {

@@ -69,13 +69,14 @@ func newEMG(cfg *Config, idx int, name string, fs float64, tl *timeline, sink ca
 		bp: bp, lf: lf,
 		fast:      dsp.NewMovingRMS(max(2, int(math.Round(cfg.FastRMS*fs)))),
 		slow:      dsp.NewMovingRMS(max(4, int(math.Round(cfg.SlowRMS*fs)))),
-		fastFloor: newFloor(cfg.FloorStep, cfg.FloorWindow, cfg.FloorQuantile),
-		slowFloor: newFloor(cfg.FloorStep*5, cfg.FloorWindow*3, cfg.FloorQuantile),
+		fastFloor: newFloor(cfg.FloorStep, cfg.FloorWindow, cfg.FloorShort, cfg.FloorQuantile),
+		slowFloor: newFloor(cfg.FloorStep*5, cfg.FloorWindow*3, cfg.FloorShort, cfg.FloorQuantile),
 	}
 	c.b.gap = ns(cfg.MergeGap)
 	c.act.gap = ns(cfg.CrampGap)
 	if cfg.Mains > 0 {
 		c.setMains(cfg.Mains)
+		c.mainsDone = true
 	} else if 50 < 0.45*fs {
 		c.mains = dsp.NewMainsDetector(n, fs)
 		c.mbuf = make([]float64, n)
@@ -85,8 +86,9 @@ func newEMG(cfg *Config, idx int, name string, fs float64, tl *timeline, sink ca
 	return c, nil
 }
 
+// setMains switches the comb notch to f Hz.
 func (c *emgChan) setMains(f float64) {
-	c.mainsDone, c.mainsHz = true, f
+	c.mainsHz = f
 	if f <= 0 || f >= 0.45*c.fs {
 		return
 	}
@@ -101,11 +103,16 @@ func (c *emgChan) step(t int64, x float64) {
 	}
 	y := c.bp.Step(x)
 	if !c.mainsDone {
+		// Look for mains in every block: strong EMG hides it, so a block
+		// at rest finds it even when the recording starts with exercise.
 		c.mbuf[c.mfill] = y
 		c.mfill++
 		if c.mfill == len(c.mbuf) {
-			f, _ := c.mains.Detect(c.mbuf, 6)
-			c.setMains(f)
+			c.mfill = 0
+			if f, _ := c.mains.Detect(c.mbuf, 6); f > 0 && f != c.mainsHz {
+				debugf(t, "emg %s: mains %g Hz", c.name, f)
+				c.setMains(f)
+			}
 		}
 	}
 	if c.notch != nil {
@@ -130,9 +137,13 @@ func (c *emgChan) step(t int64, x float64) {
 	if fe > on {
 		c.tl.at(t).emgFast = true
 	}
+	if debugOn && t%int64(250e6) < c.dt {
+		debugf(t, "emg floor %.4f on %.4f fe %.4f slow floor %.4f act %v", c.fastFloor.level, on, fe, c.slowFloor.level, c.act.open)
+	}
 	switch c.b.step(t, fe, on, off) {
 	case burstOpened:
 		c.peak, c.eBP, c.eLF = math.Abs(y), y*y, lf*lf
+		c.tl.addBurst(t)
 	case burstClosed:
 		c.closeBurst()
 	default:
@@ -188,10 +199,13 @@ func (c *emgChan) closeBurst() {
 	d := end - c.b.start
 	switch {
 	case d < ns(c.cfg.TwitchMin) || d > ns(c.cfg.TwitchMax):
+		debugf(c.b.start, "emg reject duration %.3f s peak %.3f", float64(d)/1e9, c.peak)
 		return
 	case c.peak > c.cfg.TwitchMaxPeakMV:
+		debugf(c.b.start, "emg reject peak %.3f", c.peak)
 		return
 	case c.eLF > c.cfg.LFRatio*c.eBP:
+		debugf(c.b.start, "emg reject LF ratio %.2f peak %.3f", c.eLF/c.eBP, c.peak)
 		return
 	}
 	snr := 0.0

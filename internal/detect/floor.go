@@ -12,9 +12,15 @@ import (
 // its recent values (so that activity covering up to three quarters of
 // the window does not lift it) and a spread estimated from the distance
 // between that quantile and the 5th percentile, scaled as for a normal
-// distribution.
+// distribution. A second, short window lets the floor fall within
+// seconds when activity stops: when the short window's quantile is well
+// below the long one's (activity has just stopped), it is the level, and
+// the spread is scaled with it (the spread of an RMS
+// envelope of noise is proportional to its level).
 type floor struct {
 	win       *dsp.RobustWindow
+	short     *dsp.RobustWindow
+	longLevel float64
 	step      int64 // ns between samples pushed into the window
 	next      int64
 	q         float64
@@ -27,14 +33,16 @@ type floor struct {
 	minFill   int
 }
 
-func newFloor(step, window, q float64) *floor {
+func newFloor(step, window, short, q float64) *floor {
 	n := int(math.Round(window / step))
 	if n < 16 {
 		n = 16
 	}
+	nShort := max(16, int(math.Round(short/step)))
 	z := distuv.UnitNormal
 	return &floor{
 		win:     dsp.NewRobustWindow(n),
+		short:   dsp.NewRobustWindow(nShort),
 		step:    ns(step),
 		q:       q,
 		scale:   1 / (z.Quantile(q) - z.Quantile(0.05)),
@@ -51,12 +59,20 @@ func (f *floor) observe(t int64, v float64, frozen bool) {
 	}
 	f.next = t + f.step
 	f.win.Push(v)
+	f.short.Push(v)
 	f.sinceCalc++
 	if f.sinceCalc >= f.every && f.win.Len() >= f.minFill {
 		f.sinceCalc = 0
 		lo := f.win.Quantile(0.05)
-		f.level = f.win.Quantile(f.q)
+		f.longLevel = f.win.Quantile(f.q)
+		f.level = f.longLevel
 		f.spread = (f.level - lo) * f.scale
+		if f.short.Len() == f.short.Cap() {
+			if s := f.short.Quantile(f.q); s < 0.7*f.level && f.level > 0 {
+				f.spread *= s / f.level
+				f.level = s
+			}
+		}
 		if f.spread < 0.02*f.level {
 			// Quantised or constant input: keep the threshold above the floor.
 			f.spread = 0.02 * f.level

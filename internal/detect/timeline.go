@@ -8,9 +8,10 @@ const slotNS = int64(100e6)
 // slot records what every sensor saw during 100 ms.
 type slot struct {
 	idx       int64
-	emgActive bool // sustained voluntary or cramp activity on an EMG channel
-	accMoving bool // sustained limb movement
-	emgFast   bool // fast EMG envelope above the burst threshold (cramp continuity)
+	emgActive bool  // sustained voluntary or cramp activity on an EMG channel
+	accMoving bool  // sustained limb movement
+	emgFast   bool  // fast EMG envelope above the burst threshold (cramp continuity)
+	bursts    uint8 // bursts (of any length, on any sensor) that started in this slot
 	hasGrav   bool
 	grav      [3]float64 // gravity estimate (g) at the end of the slot
 }
@@ -72,6 +73,24 @@ func (tl *timeline) busy(a, b int64) bool {
 		}
 	}
 	return false
+}
+
+// addBurst counts a burst starting at t.
+func (tl *timeline) addBurst(t int64) {
+	if s := tl.at(t); s.bursts < 255 {
+		s.bursts++
+	}
+}
+
+// burstCount returns the bursts that started in [a, b].
+func (tl *timeline) burstCount(a, b int64) int {
+	n := 0
+	for t := a; slotOf(t) <= slotOf(b); t += slotNS {
+		if s, ok := tl.peek(t); ok {
+			n += int(s.bursts)
+		}
+	}
+	return n
 }
 
 // fractions returns the share of slots in [a, b] that were moving and
