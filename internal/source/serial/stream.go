@@ -89,7 +89,7 @@ type StreamOptions struct {
 	// Strict makes the first skipped byte run fatal.
 	Strict bool
 	// Linger is how long Next waits for more bytes once it has a frame
-	// (default 20 ms; negative returns at once). It trades latency for
+	// (default 10 ms; negative returns at once). It trades latency for
 	// fewer, fuller batches.
 	Linger time.Duration
 	// Log receives diagnostics; nil discards them.
@@ -127,7 +127,7 @@ type Stream struct {
 // NewStream returns a Source decoding r with dec.
 func NewStream(r Reader, dec Decoder, opts StreamOptions) *Stream {
 	if opts.Linger == 0 {
-		opts.Linger = 20 * time.Millisecond
+		opts.Linger = 10 * time.Millisecond
 	}
 	log := opts.Log
 	if log == nil {
