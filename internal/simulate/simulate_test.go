@@ -555,3 +555,26 @@ func BenchmarkGenerate(b *testing.B) {
 		})
 	}
 }
+
+func TestAppendFixed5(t *testing.T) {
+	cases := []struct {
+		v    float64
+		want string
+	}{
+		{0, "0.00000"},
+		{1, "1.00000"},
+		{-1.5, "-1.50000"},
+		{0.000004, "0.00000"},
+		{0.000006, "0.00001"},
+		{-0.000006, "-0.00001"},
+		{1.234567, "1.23457"},
+		{-7.99609375, "-7.99609"},
+		{123456.7, "123456.70000"},
+		{2e9, "2000000000.00000"},
+	}
+	for _, c := range cases {
+		if got := string(appendFixed5(nil, c.v)); got != c.want {
+			t.Errorf("appendFixed5(%g) = %q, want %q", c.v, got, c.want)
+		}
+	}
+}
