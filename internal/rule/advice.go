@@ -35,8 +35,8 @@ var Statuses = []Status{StatusNone, StatusPostExercise, StatusCeased, StatusPers
 // Notice goes with every assessment and report.
 const Notice = "twitchd measures movement and muscle electrical activity. It is not a " +
 	"medical device and does not diagnose: the status and advice describe patterns " +
-	"in the recorded data only. If twitching persists, spreads, or comes with " +
-	"weakness, clumsiness or cramps, or if you are worried, consider seeking a medical opinion."
+	"in the recorded data only. If twitching persists, appears in more than one place, " +
+	"or comes with weakness, clumsiness or cramps, or if you are worried, consider seeking a medical opinion."
 
 // Advice is one piece of advice: a stable ID, text drawn from the article
 // (or, for the two medical items, the UK NHS guidance), and why it applies
@@ -70,7 +70,7 @@ const (
 // adviceText holds the text of every advice item.
 var adviceText = map[string]string{
 	AdviceMedicalAssistance: "Twitching persisted together with cramps, weakness or clumsiness: consider seeking medical assistance soon.",
-	AdviceMedicalOpinion:    "Twitching persisted: consider seeking a medical opinion (the UK NHS suggests seeing a GP if a twitch lasts more than 2 weeks, spreads, or comes with weakness).",
+	AdviceMedicalOpinion:    "Twitching persisted: consider seeking a medical opinion (the UK NHS suggests seeing a GP if a twitch lasts more than 2 weeks, is in more than one place, or the area feels weak).",
 	AdviceKeepWatching:      "Twitching at rest after demanding exercise is usually benign. Resume light activity for a few minutes and see whether it stops.",
 	AdviceGoodSign:          "Twitching stopped once activity resumed: a good sign.",
 	AdviceWarmUp:            "Warm up and stretch before vigorous exercise.",

@@ -16,7 +16,7 @@ type span struct{ start, end pipeline.Timestamp }
 // seen by another sensor or channel.
 type seenTwitch struct {
 	span
-	src string
+	sensor, channel string
 }
 
 const dedupRing = 8
@@ -86,16 +86,15 @@ func (tr *track) see(t pipeline.Timestamp) {
 // duplicate reports whether the twitch overlaps (within SameTwitch) a
 // counted twitch from another sensor or channel, and otherwise remembers it.
 func (tr *track) duplicate(v *pipeline.Twitch) bool {
-	src := v.Sensor + "/" + v.Channel
 	tol := dur(tr.cfg.SameTwitch)
 	end := max(v.End, v.Start)
 	for i := 0; i < min(tr.ringN, dedupRing); i++ {
 		s := tr.ring[i]
-		if s.src != src && v.Start <= s.end+tol && end+tol >= s.start {
+		if (s.sensor != v.Sensor || s.channel != v.Channel) && v.Start <= s.end+tol && end+tol >= s.start {
 			return true
 		}
 	}
-	tr.ring[tr.ringN%dedupRing] = seenTwitch{span{v.Start, end}, src}
+	tr.ring[tr.ringN%dedupRing] = seenTwitch{span{v.Start, end}, v.Sensor, v.Channel}
 	tr.ringN++
 	return false
 }
