@@ -21,7 +21,8 @@ const CSVHeader = "time,emg,acc_x,acc_y,acc_z"
 // the other rows). Accelerometer sample k is on EMG row round(k·emg/acc),
 // so a rate ratio that is not a whole number places samples within half an
 // EMG period of their nominal instant. Memory stays constant whatever the
-// length; the same scenario and seed give the same bytes.
+// length; the same scenario and seed give the same bytes on a given
+// architecture (see README.md for why not across architectures).
 func Generate(sc Scenario, seed int64, w io.Writer) (*Labels, error) {
 	if err := sc.Validate(); err != nil {
 		return nil, err

@@ -7,7 +7,7 @@ import (
 )
 
 // DefaultStart is the fixed start time of every preset, so that a seed
-// gives the same bytes on every machine and day.
+// gives the same recording whatever the day.
 var DefaultStart = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 
 // base returns the settings every preset shares: a decent wearable EMG
