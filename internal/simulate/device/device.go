@@ -248,7 +248,15 @@ func (d *Device) Serve(ctx context.Context, rw io.ReadWriter) error {
 			return fmt.Errorf("device: read: %w", err)
 		case now := <-tick.C:
 			if d.streaming {
-				if err := d.emit(rw, d.due(now)); err != nil {
+				// A device buffers little: frames overdue by more than
+				// 250 ms (a writer blocked on a full line) are lost.
+				due := d.due(now)
+				if late := due - int64(0.25*d.enc.Rate()*d.opts.Speed); late > d.k {
+					if err := d.drop(late); err != nil {
+						return d.finish(err)
+					}
+				}
+				if err := d.emit(rw, due); err != nil {
 					return d.finish(err)
 				}
 			}

@@ -253,6 +253,13 @@ func (c *Conn) connect(ctx context.Context) (Port, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Drop bytes queued before we opened: they are stale, and timestamping
+	// a backlog as if it had just arrived would put it in the future.
+	if f, ok := p.(interface{ Flush() error }); ok {
+		if err := f.Flush(); err != nil {
+			c.log.Debug("serial: flush on open failed", "err", err)
+		}
+	}
 	if c.cfg.OnConnect != nil {
 		if err := c.cfg.OnConnect(ctx, p); err != nil {
 			p.Close()

@@ -267,6 +267,10 @@ func (s *Stream) decodeInto(b *pipeline.Batch) error {
 // observe lets the clock see the arrival of the frames from mark on and
 // applies the shift it asks for.
 func (s *Stream) observe(b *pipeline.Batch, mark int) {
+	if s.opts.Live && s.at == 0 {
+		// Bytes fed to the decoder before the first read (a probe).
+		s.at = time.Now().UnixNano()
+	}
 	shift, lost := s.clock.Observe(s.at, s.lastDev, !s.hasDev)
 	if shift == 0 {
 		return
