@@ -48,7 +48,7 @@ const (
 
 // Timeouts used by Start, Stop and Restart.
 const (
-	startTimeout = 30 * time.Second // until /ping answers
+	startTimeout = 60 * time.Second // until /ping answers (Flux start-up is slow on a loaded machine)
 	stopGrace    = 5 * time.Second  // after SIGTERM, before SIGKILL
 )
 
@@ -102,8 +102,15 @@ func Shared(t testing.TB) *Server {
 		if err != nil {
 			t.Fatalf("influxtest: %v", err)
 		}
+		ok := false
+		defer func() {
+			if !ok { // launch failed the test: leave nothing behind
+				os.RemoveAll(dir)
+			}
+		}()
 		shared.dir = dir
 		shared.srv = launch(t, dir)
+		ok = true
 	} else {
 		shared.srv.ensureRunning(t)
 		shared.srv.Reset(t)

@@ -67,6 +67,9 @@ func sortTags(ts []tag) {
 // appendEscaped appends a measurement name (key false) or a tag key, tag
 // value or field key (key true) with line protocol escapes.
 func appendEscaped(dst []byte, s string, key bool) []byte {
+	if !needsEscape(s) {
+		return append(dst, s...)
+	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch c {
@@ -96,6 +99,17 @@ func appendEscaped(dst []byte, s string, key bool) []byte {
 		}
 	}
 	return dst
+}
+
+// needsEscape reports whether s has a byte appendEscaped changes.
+func needsEscape(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ',', ' ', '=', '\t', '\n', '\f', '\r', '\\':
+			return true
+		}
+	}
+	return false
 }
 
 // isEscapable reports whether a backslash before c would be read as an
