@@ -210,6 +210,8 @@ func TestBars(t *testing.T) {
 		{"acc F1 under", func(r *Report) { r.Acc.F1 = 0.89 }, []string{"acc twitch F1"}},
 		{"acc F1 at bar", func(r *Report) { r.Acc.F1 = 0.90 }, nil},
 		{"no acc truth nor detections", func(r *Report) { r.Acc = Detection{F1: 0} }, nil},
+		{"no acc truth, one false alarm at rest", func(r *Report) { r.Acc = Detection{Detected: 1, FP: 1, FPRest: 1, F1: 0} }, nil},
+		{"no EMG truth, two false alarms at rest", func(r *Report) { r.EMG = Detection{Detected: 2, FP: 2, FPRest: 2, F1: 0} }, []string{"EMG false alarms at rest"}},
 		{"one FA in half an hour", func(r *Report) { r.EMG.FPRest = 1 }, nil},
 		{"two FA in half an hour", func(r *Report) { r.EMG.FPRest = 2 }, []string{"EMG false alarms at rest"}},
 		{"three FA in 2.5 h", func(r *Report) { r.RestHours = 2.5; r.Acc.FPRest = 3 }, nil},
