@@ -20,6 +20,9 @@ import (
 // between recordings is read from History. All times are the recording's
 // clock, so a replay yields the same assessments every time.
 //
+// A *pipeline.Watermark (the stream is settled up to its time) advances
+// every state's clock, so a verdict does not wait for the next event.
+//
 // An Engine is used from one goroutine, as the pipeline.Runner does.
 type Engine struct {
 	ctx    context.Context
@@ -74,6 +77,9 @@ func (e *Engine) Handle(ev pipeline.Event, emit pipeline.Emit) {
 		tags = v.Tags
 	case *pipeline.Symptom:
 		tags = v.Tags
+	case *pipeline.Watermark:
+		e.advance(v.Time, emit)
+		return
 	default:
 		return
 	}
@@ -93,6 +99,20 @@ func (e *Engine) Handle(ev pipeline.Event, emit pipeline.Emit) {
 	}
 	if tr.status != before {
 		emit(tr.assessment())
+	}
+}
+
+// advance tells every state that the stream is settled up to t (no event
+// starting earlier will follow, so no bout is pending before t), which
+// lets a window after resumed activity be judged while the rest goes on.
+func (e *Engine) advance(t pipeline.Timestamp, emit pipeline.Emit) {
+	for _, tr := range e.order {
+		before := tr.status
+		tr.see(t)
+		tr.evaluate()
+		if tr.status != before {
+			emit(tr.assessment())
+		}
 	}
 }
 

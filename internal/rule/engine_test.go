@@ -397,6 +397,33 @@ func TestEngineSubjectsInterleaved(t *testing.T) {
 	}
 }
 
+// TestEngineWatermark: a watermark past the window after resuming gives
+// the verdict while the rest goes on, before any later event.
+func TestEngineWatermark(t *testing.T) {
+	e := New(context.Background(), DefaultConfig(), nil, nil)
+	if err := e.Begin(pipeline.Meta{Subject: "p1", Site: "calf_left", Session: "s1"}); err != nil {
+		t.Fatal(err)
+	}
+	var got []*pipeline.Assessment
+	emit := func(ev pipeline.Event) {
+		if a, ok := ev.(*pipeline.Assessment); ok {
+			got = append(got, a)
+		}
+	}
+	for _, ev := range emitted(bout(0, 30, "vigorous"), rest(30, 45), twitches(30, 45, 2, "emg"), bout(45, 55, "moderate")) {
+		e.Handle(ev, emit)
+	}
+	e.Handle(&pipeline.Watermark{Time: at(60)}, emit)
+	if len(got) != 1 || got[0].Status != string(StatusPostExercise) {
+		t.Fatalf("before the window passed: %v", got)
+	}
+	e.Handle(&pipeline.Watermark{Time: at(65)}, emit)
+	if len(got) != 2 || got[1].Status != string(StatusCeased) || got[1].Time != at(65) ||
+		got[1].Measures[MeasureRestAfter] != 10 {
+		t.Fatalf("after the window passed: %+v", got[len(got)-1])
+	}
+}
+
 // TestEngineEmptyStream gives the stream's subject a final "none".
 func TestEngineEmptyStream(t *testing.T) {
 	as := run(t, DefaultConfig(), nil, nil, 10)
