@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+
+	"github.com/twitchd/twitchd/internal/decode"
+	"github.com/twitchd/twitchd/internal/simulate/device"
+	"github.com/twitchd/twitchd/internal/source/serial"
+	"github.com/twitchd/twitchd/pipeline"
+)
+
+// standIn plays the bundled session as protocol on a new pseudo-terminal
+// reachable at a symlink in dir, until the test ends.
+func standIn(t *testing.T, dir, protocol string) string {
+	t.Helper()
+	src, err := decode.OpenFile(bundled(t, dir), "", decode.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	dev, err := device.NewDevice(src, device.Options{Protocol: protocol, Speed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leader, follower, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminals: %v", err)
+	}
+	if err := serial.MakeRaw(follower); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "ttyUSB-"+protocol)
+	if err := os.Symlink(follower.Name(), link); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); dev.Serve(ctx, leader) }()
+	t.Cleanup(func() { cancel(); leader.Close(); follower.Close(); <-done })
+	return link
+}
+
+func TestRunLive(t *testing.T) {
+	t.Setenv("INFLUX_URL", "")
+	cases := []struct {
+		name     string
+		protocol string
+		args     func(link, dir string) []string
+		cancel   time.Duration // cancel the context (as SIGINT does) after this
+		subject  string
+	}{
+		{"cyton with duration", device.Cyton, func(link, _ string) []string {
+			return []string{"--port", link, "--protocol", "openbci-cyton", "--duration", "2s", "--subject", "p1", "--site", "calf_left"}
+		}, 0, "p1"},
+		{"bitalino interrupted", device.BITalino, func(link, _ string) []string {
+			return []string{"--port", link, "--protocol", "bitalino", "--subject", "p1"}
+		}, 2 * time.Second, "p1"},
+		{"ascii from a config file", device.ASCII, func(link, dir string) []string {
+			cfg := filepath.Join(dir, "dev.toml")
+			os.WriteFile(cfg, []byte("[[device]]\nname = \"arduino\"\nport = \""+link+"\"\nprotocol = \"ascii\"\nrate = 250\nsubject = \"p2\"\nsite = \"calf_right\"\n"), 0o600)
+			return []string{"--config", cfg, "--duration", "2s"}
+		}, 0, "p2"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			link := standIn(t, dir, c.protocol)
+			evPath := filepath.Join(dir, "events.jsonl")
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			if c.cancel > 0 {
+				rctx, stop := context.WithCancel(ctx)
+				defer time.AfterFunc(c.cancel, stop).Stop()
+				ctx = rctx
+			}
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"run"}, c.args(link, dir)...)
+			args = append(args, "--events", evPath)
+			if code := runMain(ctx, args, &stdout, &stderr); code != 0 {
+				t.Fatalf("exit %d\n%s", code, stderr.String())
+			}
+			evs := readEvents(t, evPath)
+			sum, ok := evs[len(evs)-1].(*pipeline.Summary)
+			if !ok {
+				t.Fatalf("last event %T, want the summary", evs[len(evs)-1])
+			}
+			if sum.Format != c.protocol || sum.File != link || !sum.Interrupted || sum.Subject != c.subject {
+				t.Fatalf("summary %+v", sum)
+			}
+			var samples int64
+			for _, ch := range sum.Channels {
+				samples += ch.Samples
+			}
+			if samples < 500 || sum.LostSamples != 0 || sum.SkippedLines != 0 {
+				t.Fatalf("summary: %d samples, %d lost, %d skipped", samples, sum.LostSamples, sum.SkippedLines)
+			}
+			if !strings.Contains(stderr.String(), "1 connections, 0 losses") {
+				t.Fatalf("no serial line in the report:\n%s", stderr.String())
+			}
+		})
+	}
+}
+
+func TestRunUsage(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no port", []string{"run", "--protocol", "bitalino"}, "no port"},
+		{"no protocol", []string{"run", "--port", "/dev/ttyUSB9"}, "no protocol"},
+		{"unknown protocol", []string{"run", "--port", "/dev/ttyUSB9", "--protocol", "ganglion"}, `unknown protocol "ganglion"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := runMain(context.Background(), c.args, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), c.want) {
+				t.Fatalf("exit %d, stderr %q; want 2 and %q", code, stderr.String(), c.want)
+			}
+		})
+	}
+}
+
+func TestListPorts(t *testing.T) {
+	dev := t.TempDir()
+	for _, n := range []string{"ttyUSB10", "ttyUSB2", "ttyACM0", "ttyS0", "null"} {
+		if err := os.WriteFile(filepath.Join(dev, n), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	byID := filepath.Join(dev, "serial", "by-id")
+	os.MkdirAll(byID, 0o755)
+	os.Symlink("../../ttyUSB2", filepath.Join(byID, "usb-FTDI_FT231X-if00-port0"))
+	os.Symlink("../../ttyUSB7", filepath.Join(byID, "usb-gone-if00"))
+	var b bytes.Buffer
+	n := listPorts(&b, dev, false)
+	want := dev + "/ttyUSB2\n" + dev + "/ttyUSB10\n" + dev + "/ttyACM0\n" +
+		byID + "/usb-FTDI_FT231X-if00-port0 -> " + dev + "/ttyUSB2\n" +
+		byID + "/usb-gone-if00 -> (dangling)\n"
+	if b.String() != want || n != 5 {
+		t.Fatalf("listed (%d):\n%s\nwant:\n%s", n, b.String(), want)
+	}
+	b.Reset()
+	if listPorts(&b, dev, true); !strings.Contains(b.String(), dev+"/ttyS0\n") {
+		t.Fatalf("-all misses ttyS0:\n%s", b.String())
+	}
+}
