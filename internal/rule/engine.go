@@ -65,22 +65,12 @@ func (e *Engine) Handle(ev pipeline.Event, emit pipeline.Emit) {
 	if e.tracks == nil {
 		e.tracks = map[[2]string]*track{}
 	}
-	var tags pipeline.Tags
-	switch v := ev.(type) {
-	case *pipeline.Twitch:
-		tags = v.Tags
-	case *pipeline.Bout:
-		tags = v.Tags
-	case *pipeline.Rest:
-		tags = v.Tags
-	case *pipeline.Cramp:
-		tags = v.Tags
-	case *pipeline.Symptom:
-		tags = v.Tags
-	case *pipeline.Watermark:
-		e.advance(v.Time, emit)
+	if w, ok := ev.(*pipeline.Watermark); ok {
+		e.advance(w.Time, emit)
 		return
-	default:
+	}
+	tags, ok := EventTags(ev)
+	if !ok || ev.EventType() == pipeline.TypeAssessment || ev.EventType() == pipeline.TypeSummary {
 		return
 	}
 	tr := e.track(tags, ev.At())

@@ -62,20 +62,7 @@ func emitted(parts ...any) []pipeline.Event {
 			evs = append(evs, v...)
 		}
 	}
-	end := func(ev pipeline.Event) pipeline.Timestamp {
-		switch v := ev.(type) {
-		case *pipeline.Bout:
-			return v.End
-		case *pipeline.Rest:
-			return v.End
-		case *pipeline.Cramp:
-			return v.End
-		case *pipeline.Twitch:
-			return v.End
-		}
-		return ev.At()
-	}
-	sort.SliceStable(evs, func(i, j int) bool { return end(evs[i]) < end(evs[j]) })
+	sort.SliceStable(evs, func(i, j int) bool { return EventEnd(evs[i]) < EventEnd(evs[j]) })
 	return evs
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/influxdata/influxdb-client-go/v2/api/query"
 
+	"github.com/twitchd/twitchd/internal/rule"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
@@ -44,23 +45,8 @@ func (r *Reader) Events(ctx context.Context, subject, site string, start, end ti
 	return evs, nil
 }
 
-// Emitted returns when a detector emits ev: at its end for events with a
-// duration, else at its time.
-func Emitted(ev pipeline.Event) pipeline.Timestamp {
-	switch v := ev.(type) {
-	case *pipeline.Bout:
-		return v.End
-	case *pipeline.Rest:
-		return v.End
-	case *pipeline.Twitch:
-		return v.End
-	case *pipeline.Cramp:
-		return v.End
-	case *pipeline.Summary:
-		return v.End
-	}
-	return ev.At()
-}
+// Emitted returns when a detector emits ev: rule.EventEnd.
+func Emitted(ev pipeline.Event) pipeline.Timestamp { return rule.EventEnd(ev) }
 
 // SortEmitted orders evs as the detectors emit them: by Emitted, then by
 // start, so replaying them through a rule.Engine sees what it saw live.

@@ -108,39 +108,13 @@ func Build(ctx context.Context, r *history.Reader, opts Options) (*Report, error
 }
 
 func siteOf(ev pipeline.Event) string {
-	switch v := ev.(type) {
-	case *pipeline.Bout:
-		return v.Site
-	case *pipeline.Rest:
-		return v.Site
-	case *pipeline.Twitch:
-		return v.Site
-	case *pipeline.Cramp:
-		return v.Site
-	case *pipeline.Assessment:
-		return v.Site
-	case *pipeline.Summary:
-		return v.Site
-	}
-	return ""
+	t, _ := rule.EventTags(ev)
+	return t.Site
 }
 
 func sessionOf(ev pipeline.Event) string {
-	switch v := ev.(type) {
-	case *pipeline.Bout:
-		return v.Session
-	case *pipeline.Rest:
-		return v.Session
-	case *pipeline.Twitch:
-		return v.Session
-	case *pipeline.Cramp:
-		return v.Session
-	case *pipeline.Assessment:
-		return v.Session
-	case *pipeline.Summary:
-		return v.Session
-	}
-	return ""
+	t, _ := rule.EventTags(ev)
+	return t.Session
 }
 
 // buildSite replays every recording of one site in time order.
@@ -207,7 +181,9 @@ func replay(ctx context.Context, r *history.Reader, opts Options, site, session 
 	}
 	var last pipeline.Timestamp
 	for _, ev := range evs {
-		s.Start, s.End = min(s.Start, ev.At()), max(s.End, history.Emitted(ev))
+		if _, ok := ev.(*pipeline.Symptom); !ok {
+			s.Start, s.End = min(s.Start, ev.At()), max(s.End, history.Emitted(ev))
+		}
 		switch v := ev.(type) {
 		case *pipeline.Summary:
 			s.File = v.File

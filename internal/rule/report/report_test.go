@@ -77,7 +77,8 @@ func TestReport(t *testing.T) {
 	for i, w := range want {
 		x := s.Sessions[i]
 		if x.Status != w.status || x.RateBefore == nil || *x.RateBefore != w.before || x.RateAfter == nil ||
-			*x.RateAfter != w.after || x.Twitches != w.twitches || x.Cramps != w.cramps || x.Bouts != 2 || x.BoutMinutes != 40 {
+			*x.RateAfter != w.after || x.Twitches != w.twitches || x.Cramps != w.cramps || x.Bouts != 2 || x.BoutMinutes != 40 ||
+			x.End-x.Start != pipeline.Timestamp(70*time.Minute) {
 			t.Errorf("session %d: %+v, want %+v", i, x, w)
 		}
 	}

@@ -66,22 +66,8 @@ func Recording(subject, site string, start time.Time, sp Spec) []pipeline.Event 
 		twitch(55, 70, sp.AfterPerMin)
 		evs = append(evs, &pipeline.Rest{Start: at(55), End: at(70), Tags: tags, AfterExercise: true})
 	}
-	sort.SliceStable(evs, func(i, j int) bool { return end(evs[i]) < end(evs[j]) })
+	sort.SliceStable(evs, func(i, j int) bool { return rule.EventEnd(evs[i]) < rule.EventEnd(evs[j]) })
 	return evs
-}
-
-func end(ev pipeline.Event) pipeline.Timestamp {
-	switch v := ev.(type) {
-	case *pipeline.Bout:
-		return v.End
-	case *pipeline.Rest:
-		return v.End
-	case *pipeline.Twitch:
-		return v.End
-	case *pipeline.Cramp:
-		return v.End
-	}
-	return ev.At()
 }
 
 // Write stores evs in srv with the InfluxDB sink's schema.
@@ -117,7 +103,7 @@ func Assess(t testing.TB, hist rule.History, evs []pipeline.Event, extra ...pipe
 	for _, ev := range append(append([]pipeline.Event{}, evs...), extra...) {
 		e.Handle(ev, emit)
 	}
-	e.End(end(evs[len(evs)-1]), emit)
+	e.End(rule.EventEnd(evs[len(evs)-1]), emit)
 	last := out[len(out)-1].(*pipeline.Assessment)
 	if last.Measures[rule.MeasureHistoryOK] != 1 {
 		t.Fatalf("history not read: %s", last.Reason)
