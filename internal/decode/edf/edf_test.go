@@ -875,3 +875,20 @@ func TestReaderSteadyStateAllocs(t *testing.T) {
 		t.Errorf("%v allocations reading %d records", allocs, n/1000-1)
 	}
 }
+
+// TestOpenFileDetects opens a fixture through the registry, as the CLI
+// does, without naming the format.
+func TestOpenFileDetects(t *testing.T) {
+	f, err := decode.OpenFile(filepath.Join("testdata", "mixed.edf"), "", decode.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.Format != FormatName || f.Meta().Format != FormatName || f.Meta().File != filepath.Join("testdata", "mixed.edf") {
+		t.Errorf("format %q, meta %+v", f.Format, f.Meta())
+	}
+	fr, err := readAll(t, f)
+	if err != nil || len(fr) == 0 {
+		t.Errorf("%d frames, err %v", len(fr), err)
+	}
+}
