@@ -26,7 +26,9 @@ func standIn(t *testing.T, dir, protocol string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { src.Close() })
-	dev, err := device.NewDevice(src, device.Options{Protocol: protocol, Speed: 2})
+	// Real time: the stream is timestamped by the host clock at its nominal
+	// rate, so a faster stand-in would run ahead of the clock.
+	dev, err := device.NewDevice(src, device.Options{Protocol: protocol, Speed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +101,7 @@ func TestRunLive(t *testing.T) {
 			for _, ch := range sum.Channels {
 				samples += ch.Samples
 			}
-			if samples < 500 || sum.LostSamples != 0 || sum.SkippedLines != 0 {
+			if samples < 250 || sum.LostSamples != 0 || sum.SkippedLines != 0 {
 				t.Fatalf("summary: %d samples, %d lost, %d skipped", samples, sum.LostSamples, sum.SkippedLines)
 			}
 			if !strings.Contains(stderr.String(), "1 connections, 0 losses") {
