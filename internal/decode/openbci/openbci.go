@@ -452,14 +452,25 @@ func (d *Decoder) split(line []byte) [][]byte {
 	for {
 		i := bytes.IndexByte(line, ',')
 		if i < 0 || len(f) == cap(f)-1 {
-			f = append(f, bytes.TrimSpace(line))
+			f = append(f, trim(line))
 			break
 		}
-		f = append(f, bytes.TrimSpace(line[:i]))
+		f = append(f, trim(line[:i]))
 		line = line[i+1:]
 	}
 	d.fields = f[:0]
 	return f
+}
+
+// trim drops leading and trailing blanks (space, tab, CR).
+func trim(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\r') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
 }
 
 // row decodes one data row; it returns why the row was rejected, or "".
