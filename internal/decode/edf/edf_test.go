@@ -610,7 +610,7 @@ func TestSniffAndDetect(t *testing.T) {
 
 func writerHeader() WriterHeader {
 	return WriterHeader{
-		Start:          time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC),
+		Start:          time.Date(2026, 11, 25, 10, 0, 0, 250e6, time.UTC),
 		RecordDuration: time.Second,
 		Signals: []WriterSignal{
 			{Label: "EMG calf", Kind: pipeline.KindEMG, Unit: "mV", RateHz: 1000, PhysMin: -5, PhysMax: 5},
@@ -677,7 +677,7 @@ func TestWriterRoundTrip(t *testing.T) {
 			}
 			hd := r.Header()
 			wantRecords := map[bool]int64{false: -1, true: 3}[seek]
-			if hd.Records != wantRecords || hd.Reserved != "EDF+C" || !hd.Start.Equal(h.Start) || hd.Recording != "Startdate 25-NOV-2026 X X twitchd" {
+			if hd.Records != wantRecords || hd.Reserved != "EDF+C" || !hd.Start.Equal(h.Start.Truncate(time.Second)) || hd.Recording != "Startdate 25-NOV-2026 X X twitchd" {
 				t.Errorf("header %+v", hd)
 			}
 			m := r.Meta()
@@ -711,7 +711,7 @@ func TestWriterRoundTrip(t *testing.T) {
 				t.Errorf("round-trip error EMG %g mV, ACC %g g: more than half a step", maxErr[0], maxErr[1])
 			}
 			anns := r.Annotations()
-			if len(anns) != 1 || anns[0] != (Annotation{Onset: 2200e6, Duration: 300e6, HasDuration: true, Text: "twitch"}) {
+			if len(anns) != 1 || anns[0] != (Annotation{Onset: 2450e6, Duration: 300e6, HasDuration: true, Text: "twitch"}) {
 				t.Errorf("annotations %+v", anns)
 			}
 		})
@@ -723,6 +723,11 @@ func TestWriterErrors(t *testing.T) {
 	h.Signals[1].RateHz = 100.5
 	if _, err := NewWriter(io.Discard, h); err == nil || !strings.Contains(err.Error(), "whole number") {
 		t.Errorf("fractional samples per record: %v", err)
+	}
+	h = writerHeader()
+	h.Signals[0].Unit = "furlong"
+	if _, err := NewWriter(io.Discard, h); err == nil || !strings.Contains(err.Error(), "unknown EMG unit") {
+		t.Errorf("bad EMG unit: %v", err)
 	}
 	h = writerHeader()
 	h.Signals[0].Label = "a label longer than sixteen"

@@ -9,13 +9,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/twitchd/twitchd/internal/decode"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
 // WriterSignal describes one signal to write.
 type WriterSignal struct {
 	Label      string        // at most 16 characters
-	Kind       pipeline.Kind // informational: EMG and ACC labels are not rewritten
+	Kind       pipeline.Kind // EMG and ACC signals must have a unit decode.Scale knows
 	Unit       string        // physical dimension of the values given to Write, e.g. "mV", "g"
 	RateHz     float64       // RateHz × RecordDuration must be a whole number of samples
 	PhysMin    float64       // physical range, in Unit
@@ -30,8 +31,9 @@ type WriterSignal struct {
 type WriterHeader struct {
 	Patient   string // EDF+ patient field; "X X X X" when empty
 	Recording string // EDF+ recording field after "Startdate dd-MMM-yyyy"; "X X twitchd" when empty
-	// Start is the start of the first record, truncated to the second (the
-	// header's resolution); frames are placed relative to it.
+	// Start is the start of the first record. The header holds whole
+	// seconds; a sub-second part goes into the records' TAL onsets, as
+	// EDF+ provides.
 	Start time.Time
 	// RecordDuration is each data record's length; 1 s when zero.
 	RecordDuration time.Duration
@@ -62,6 +64,7 @@ type Writer struct {
 	zero     []int16
 	recDur   int64
 	start    int64 // Unix ns of record 0
+	hdrStart int64 // Unix ns of the header's start time (whole seconds)
 	cur      int64 // index of the record being filled
 	buf      [][]int16
 	used     bool
@@ -85,9 +88,15 @@ func NewWriter(w io.Writer, h WriterHeader) (*Writer, error) {
 		return nil, errors.New("edf: writer needs signals, a record duration of at least 1 ms and an even AnnotationBytes")
 	}
 	wr := &Writer{w: w, h: h, recDur: int64(h.RecordDuration), annBytes: h.AnnotationBytes}
-	wr.start = h.Start.Truncate(time.Second).UnixNano()
+	for i, s := range h.Signals {
+		if _, err := decode.Scale(s.Kind, s.Unit); err != nil {
+			return nil, fmt.Errorf("edf: signal %d (%s): %w", i+1, s.Label, err)
+		}
+	}
+	wr.start = h.Start.UnixNano()
+	wr.hdrStart = h.Start.Truncate(time.Second).UnixNano()
 	if h.Start.IsZero() {
-		wr.start = 0
+		wr.start, wr.hdrStart = 0, 0
 	}
 	for i, s := range h.Signals {
 		n := s.RateHz * h.RecordDuration.Seconds()
@@ -181,7 +190,7 @@ func num(v float64) (string, error) {
 
 func (w *Writer) header(records int64) ([]byte, error) {
 	ns := len(w.h.Signals) + 1
-	st := time.Unix(0, w.start).UTC()
+	st := time.Unix(0, w.hdrStart).UTC()
 	patient := w.h.Patient
 	if patient == "" {
 		patient = "X X X X"
@@ -337,7 +346,7 @@ func (w *Writer) Annotate(onset pipeline.Timestamp, duration time.Duration, text
 	if strings.ContainsAny(text, "\x00\x14\x15") {
 		return errors.New("edf: annotation text contains a TAL separator")
 	}
-	tal := "+" + formatSeconds(int64(onset)-w.start)
+	tal := "+" + formatSeconds(int64(onset)-w.hdrStart)
 	if duration > 0 {
 		tal += "\x15" + formatSeconds(int64(duration))
 	}
@@ -358,9 +367,9 @@ func formatSeconds(ns int64) string {
 }
 
 // timekeeping is the record's first TAL: its onset after the header's
-// start (whole seconds; frames are placed relative to that start).
+// start time.
 func (w *Writer) timekeeping() string {
-	return "+" + formatSeconds(w.cur*w.recDur) + "\x14\x14\x00"
+	return "+" + formatSeconds(w.start-w.hdrStart+w.cur*w.recDur) + "\x14\x14\x00"
 }
 
 // flush writes the current record and moves to the next.
