@@ -25,7 +25,16 @@ type accGroup struct {
 	grav, tw, lo [3]*dsp.SOS
 	env, mov     *dsp.MovingRMS
 	envFloor     *floor
-	movFloor     *floor
+	confirmRatio float64
+
+	// For the EMG-guided search: the recent twitch-band magnitude, and
+	// the per-axis noise sigma from its median (a three-axis magnitude of
+	// Gaussian noise follows a chi distribution with 3 degrees of freedom).
+	hist                 history
+	noise                *dsp.RobustWindow
+	sigma                float64
+	nextNoise, nextSigma int64
+	movFloor             *floor
 
 	b              burst
 	peak, eTw, eLo float64
@@ -43,19 +52,35 @@ func newAcc(cfg *Config, name string, ix [3]int, fs float64, tl *timeline, sink 
 	}
 	g := &accGroup{
 		cfg: cfg, name: name, ix: ix, fs: fs, dt: int64(1e9 / fs), tl: tl, sink: sink,
-		env:      dsp.NewMovingRMS(max(2, int(math.Round(cfg.AccRMS*fs)))),
+		env:      dsp.NewMovingRMS(max(1, int(cfg.AccRMS*fs))),
 		mov:      dsp.NewMovingRMS(max(3, int(math.Round(0.25*fs)))),
 		envFloor: newFloor(math.Max(cfg.FloorStep, 1/fs), cfg.FloorWindow, cfg.FloorShort, cfg.FloorQuantile),
 		movFloor: newFloor(math.Max(cfg.FloorStep*5, 1/fs), cfg.FloorWindow*3, cfg.FloorShort, cfg.FloorQuantile),
 	}
 	g.b.gap = ns(cfg.MergeGap)
 	g.mv.gap = ns(0.3)
+	g.hist = newHistory(int(math.Ceil(4 * fs)))
+	g.noise = dsp.NewRobustWindow(200)
+	g.confirmRatio = cfg.AccOnRatio
+	if g.env.Len() <= 2 {
+		// At 25-33 Hz the envelope is one or two samples of a three-axis
+		// magnitude, whose tail is far heavier than an RMS over several:
+		// ask for about four noise sigmas instead of three.
+		g.confirmRatio = 1.2 * cfg.AccOnRatio
+	}
 	for a := 0; a < 3; a++ {
 		var err error
 		if g.grav[a], err = dsp.ButterLowpass(2, cfg.GravityHz, fs); err != nil {
 			return nil, fmt.Errorf("detect: accelerometer %s: %w", name, err)
 		}
-		if g.tw[a], err = dsp.ButterBandpass(2, cfg.AccLow, hi, fs); err != nil {
+		if hi < 15 {
+			// Below 33 Hz the 8-20 Hz jerk of a twitch aliases anywhere
+			// under Nyquist: keep everything above the movement band.
+			g.tw[a], err = dsp.ButterHighpass(2, cfg.AccLow, fs)
+		} else {
+			g.tw[a], err = dsp.ButterBandpass(2, cfg.AccLow, hi, fs)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("detect: accelerometer %s: %w", name, err)
 		}
 		if g.lo[a], err = dsp.ButterBandpass(2, 0.5, cfg.AccLow*0.75, fs); err != nil {
@@ -99,6 +124,17 @@ func (g *accGroup) step(t int64, a [3]float64) {
 	s.grav, s.hasGrav = gr, true
 
 	mag := math.Sqrt(tw2)
+	g.hist.push(t, mag)
+	if t >= g.nextNoise && !g.mv.open {
+		g.nextNoise = t + ns(0.05)
+		g.noise.Push(mag)
+		if g.noise.Len() >= 40 && t >= g.nextSigma {
+			g.nextSigma = t + ns(0.5)
+			// The lower quartile keeps the estimate honest while up to
+			// three quarters of the window is still movement.
+			g.sigma = g.noise.Quantile(0.25) / chi3Q25
+		}
+	}
 	e := g.env.Step(mag)
 	m := g.mov.Step(dyn)
 	g.envFloor.observe(t, e, g.b.open)
@@ -108,12 +144,15 @@ func (g *accGroup) step(t int64, a [3]float64) {
 	}
 	g.movement(t, m)
 
-	weak := g.envFloor.threshold(g.cfg.AccConfirmSigma, g.cfg.AccOnRatio*0.8, g.cfg.AccMinPeakG)
+	weak := g.envFloor.threshold(g.cfg.AccConfirmSigma, g.confirmRatio, g.cfg.AccMinPeakG)
+	if debugOn && t%int64(100e6) < g.dt {
+		debugf(t, "acc floor %.4f weak %.4f e %.4f m %.4f mv %v", g.envFloor.level, weak, e, m, g.mv.open)
+	}
 	off := g.envFloor.level + 0.5*(weak-g.envFloor.level)
 	switch g.b.step(t, e, weak, off) {
 	case burstOpened:
 		g.peak, g.eTw, g.eLo = mag, tw2, lo2
-		if g.b.peakEnv > g.envFloor.threshold(g.cfg.AccOnSigma, g.cfg.AccOnRatio, g.cfg.AccMinPeakG) {
+		if g.b.peakEnv > g.strong() {
 			g.tl.addBurst(t)
 		}
 	case burstClosed:
@@ -132,29 +171,32 @@ func (g *accGroup) step(t int64, a [3]float64) {
 func (g *accGroup) movement(t int64, m float64) {
 	on := g.movFloor.threshold(g.cfg.ActivitySigma, g.cfg.ActivityRatio, 0.02)
 	wasOpen := g.mv.open
-	g.mv.step(t, m > on)
+	cond := m > on
+	g.mv.step(t, cond)
 	if !g.mv.open {
 		return
 	}
 	if !wasOpen {
 		g.mvMarked = g.mv.start
 	}
-	if g.mv.heldFor >= ns(g.cfg.ActiveMin) {
+	if cond && g.mv.heldFor >= ns(g.cfg.ActiveMin) {
 		g.tl.markMoving(g.mvMarked, t)
 		g.mvMarked = t
 	}
 }
 
 func (g *accGroup) closeBurst() {
-	end := g.b.lastAbove + g.dt
+	end := g.b.lastOn + g.dt
 	d := end - g.b.start
-	if d > ns(g.cfg.TwitchMax) || d < max(ns(0.02), 2*g.dt) {
+	if d > ns(g.cfg.TwitchMax) || d < min(ns(0.02), g.dt) {
+		debugf(g.b.start, "acc reject duration %.3f peak %.3f", float64(d)/1e9, g.peak)
 		return
 	}
 	if g.eLo > g.cfg.LFRatio*g.eTw {
+		debugf(g.b.start, "acc reject LF %.2f peak %.3f", g.eLo/g.eTw, g.peak)
 		return
 	}
-	strong := g.b.peakEnv > g.envFloor.threshold(g.cfg.AccOnSigma, g.cfg.AccOnRatio, g.cfg.AccMinPeakG)
+	strong := g.b.peakEnv > g.strong()
 	snr := 0.0
 	if g.envFloor.level > 0 {
 		snr = g.b.peakEnv / g.envFloor.level
@@ -163,6 +205,12 @@ func (g *accGroup) closeBurst() {
 		sensor: sensorAcc, channel: g.name, start: g.b.start, end: end,
 		peak: g.peak, snr: snr, potentials: 0, strong: strong,
 	})
+}
+
+// strong is the threshold an accelerometer burst must pass to count as a
+// twitch without EMG to confirm it.
+func (g *accGroup) strong() float64 {
+	return g.envFloor.threshold(g.cfg.AccOnSigma, 1.5*g.cfg.AccOnRatio, g.cfg.AccMinPeakG)
 }
 
 func (g *accGroup) finish(last int64) {
@@ -182,4 +230,63 @@ func (g *accGroup) epoch() (enmoMG, peakDyn float64, n int64) {
 	peakDyn = g.epPeakDyn
 	g.epENMO, g.epPeakDyn, g.epN = 0, 0, 0
 	return enmoMG, peakDyn, n
+}
+
+// chi3Q25 is the lower quartile of a chi distribution with 3 degrees of
+// freedom: the magnitude of three independent unit Gaussians.
+const chi3Q25 = 1.1013
+
+// guided looks for the limb's jerk after an EMG twitch at t0: the largest
+// twitch-band magnitude in the following window, against the noise
+// sigma. Knowing where to look allows a lower threshold than a blind
+// search at the same false-alarm rate. It returns the interval where the
+// magnitude stays above half that peak, the peak, and the ratio.
+func (g *accGroup) guided(t0, window int64, k float64) (start, end int64, peak, ratio float64, ok bool) {
+	if g.sigma <= 0 {
+		return 0, 0, 0, 0, false
+	}
+	var tp int64
+	g.hist.each(t0, t0+window, func(t int64, v float64) {
+		if v > peak {
+			peak, tp = v, t
+		}
+	})
+	ratio = peak / g.sigma
+	if ratio < k {
+		return 0, 0, peak, ratio, false
+	}
+	start, end = tp, tp
+	half := peak / 2
+	g.hist.each(t0, t0+window, func(t int64, v float64) {
+		if v >= half {
+			start, end = min(start, t), max(end, t)
+		}
+	})
+	return start, end + g.dt, peak, ratio, true
+}
+
+// history is a ring of recent (time, value) pairs.
+type history struct {
+	t []int64
+	v []float64
+	n int // total pushed
+}
+
+func newHistory(n int) history { return history{t: make([]int64, n), v: make([]float64, n)} }
+
+func (h *history) push(t int64, v float64) {
+	i := h.n % len(h.t)
+	h.t[i], h.v[i] = t, v
+	h.n++
+}
+
+// each calls f for the held pairs with a <= t < b, oldest first.
+func (h *history) each(a, b int64, f func(int64, float64)) {
+	k := min(h.n, len(h.t))
+	for j := h.n - k; j < h.n; j++ {
+		i := j % len(h.t)
+		if h.t[i] >= a && h.t[i] < b {
+			f(h.t[i], h.v[i])
+		}
+	}
 }

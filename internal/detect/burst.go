@@ -9,6 +9,7 @@ type burst struct {
 	open      bool
 	start     int64 // first sample above on
 	lastAbove int64 // last sample above off
+	lastOn    int64 // last sample above on: the burst's core ends here
 	rises     int   // separate rises above on (potentials)
 	below     bool  // currently below off within an open burst
 	peakEnv   float64
@@ -26,7 +27,7 @@ const (
 func (b *burst) step(t int64, env, on, off float64) burstStep {
 	if !b.open {
 		if env > on {
-			b.open, b.start, b.lastAbove, b.rises, b.below, b.peakEnv = true, t, t, 1, false, env
+			b.open, b.start, b.lastAbove, b.lastOn, b.rises, b.below, b.peakEnv = true, t, t, t, 1, false, env
 			return burstOpened
 		}
 		return burstNone
@@ -37,7 +38,7 @@ func (b *burst) step(t int64, env, on, off float64) burstStep {
 			b.rises++
 			b.below = false
 		}
-		b.lastAbove = t
+		b.lastAbove, b.lastOn = t, t
 	case env > off:
 		b.lastAbove = t
 	default:

@@ -124,6 +124,12 @@ type Config struct {
 	// PostureDeg rejects acc bursts across which the gravity direction
 	// turns by more than this: a posture shift, not a twitch.
 	PostureDeg float64
+	// GuideWindow and GuideSigma: after each EMG twitch the accelerometer
+	// is searched for GuideWindow seconds (a twitch's jerk follows the
+	// potential by 5-15 ms and rings for up to a few hundred) for a peak
+	// of at least GuideSigma noise sigmas. At 4.5 sigma a three-axis
+	// magnitude of noise exceeds it in about one sample in 2000.
+	GuideWindow, GuideSigma float64
 	// FuseWindow is how close an EMG and an acc twitch must be to be
 	// the same twitch.
 	FuseWindow float64
@@ -153,15 +159,15 @@ func Default() Config {
 		OnSigma: 7, OnRatio: 2.5, MergeGap: 0.06,
 		TwitchMin: 0.004, TwitchMax: 0.5, TwitchMaxPeakMV: 3,
 		LFRatio: 1,
-		Context: 1.5, ActiveMin: 0.6, PauseContext: 10,
+		Context: 1.0, ActiveMin: 0.6, PauseContext: 10,
 		RhythmWindow: 2, RhythmBursts: 5,
 		ActivitySigma: 8, ActivityRatio: 3,
 		CrampMin: 3, CrampGap: 0.5, CrampMotionFrac: 0.6,
 
-		GravityHz: 0.5, AccLow: 4, AccHigh: 25, AccRMS: 0.06,
+		GravityHz: 1.5, AccLow: 4, AccHigh: 25, AccRMS: 0.06,
 		AccOnSigma: 7, AccOnRatio: 3, AccConfirmSigma: 4, AccMinPeakG: 0.004,
 		PostureDeg: 4,
-		FuseWindow: 0.1,
+		FuseWindow: 0.1, GuideWindow: 0.3, GuideSigma: 4.5,
 
 		EMGModerateMV: 0.1, EMGVigorousMV: 0.3,
 		EMGActiveFrac: 0.5,

@@ -281,7 +281,7 @@ func (d *Detector) tick(now int64, final bool) {
 		if c.sensor == sensorAcc {
 			wait += ns(d.cfg.FuseWindow)
 		}
-		if final || c.end+wait <= now {
+		if final || (c.end+wait <= now && !d.emgPending(c)) {
 			d.decide(c)
 			continue
 		}
@@ -305,14 +305,44 @@ func (d *Detector) tick(now int64, final bool) {
 	d.restSegments(now)
 }
 
+// emgPending reports whether an accelerometer candidate must wait for
+// an EMG burst that may confirm it: one still open, or closed but not yet
+// decided, within FuseWindow of it. The wait is bounded: bursts close
+// within TwitchMax plus the merge gap, or become activity.
+func (d *Detector) emgPending(c candidate) bool {
+	if c.sensor != sensorAcc {
+		return false
+	}
+	fw := ns(d.cfg.FuseWindow)
+	for _, e := range d.emg {
+		if e.b.open && e.b.start <= c.end+fw && d.last-e.b.start < 2*ns(d.cfg.TwitchMax) {
+			return true
+		}
+	}
+	for _, o := range d.cands {
+		if o.sensor == sensorEMG && o.start <= c.end+fw && c.start <= o.end+fw {
+			return true
+		}
+	}
+	return false
+}
+
 // quiet reports whether the context around [start, end] shows no
 // activity or movement.
 func (d *Detector) quiet(start, end int64) bool {
 	margin := ns(0.3)
 	ctx := ns(d.cfg.Context)
 	if d.tl.busy(start-ctx, start-margin) || d.tl.busy(end+margin, end+ctx) {
+		if debugOn {
+			for t := start - ctx; t <= end+ctx; t += slotNS {
+				if sl, ok := d.tl.peek(t); ok && (sl.emgActive || sl.accMoving) {
+					debugf(t, "busy slot emg %v acc %v", sl.emgActive, sl.accMoving)
+				}
+			}
+		}
 		return false
 	}
+	debugf(start, "bursts around: %d", d.tl.burstCount(start-ns(d.cfg.RhythmWindow), end+ns(d.cfg.RhythmWindow)))
 	// Rhythmic bursts (strides, pedal strokes) are activity even when
 	// each one is short and the envelope dips between them. The
 	// candidate itself (and its twin on the other sensor) count too.
@@ -336,12 +366,18 @@ func (d *Detector) decide(c candidate) {
 	}
 	for i := range d.waiting {
 		w := &d.waiting[i]
-		if w.sensor == other && w.start <= c.end+fw && c.start <= w.end+fw {
+		if w.sensor == other && w.start <= c.end+fw && c.start <= w.end+fw && d.causal(c, *w) {
 			match = w.ev
 			break
 		}
 	}
-	if !c.strong && match == nil {
+	// With EMG on the same limb, accelerometer twitches come from the
+	// EMG-guided search below: the accelerometer alone cannot tell a
+	// twitch from a tap on the sensor or a tremor of the table.
+	if c.sensor == sensorAcc && len(d.emg) > 0 {
+		return
+	}
+	if match == nil && !c.strong {
 		debugf(c.start, "%s reject weak unconfirmed peak %.3f snr %.1f", c.sensor, c.peak, c.snr)
 		return
 	}
@@ -354,6 +390,31 @@ func (d *Detector) decide(c candidate) {
 		match.Confirmed, ev.Confirmed = true, true
 	}
 	d.waiting = append(d.waiting, decided{ev: ev, sensor: c.sensor, start: c.start, end: c.end})
+	if c.sensor == sensorEMG {
+		d.guide(ev)
+	}
+}
+
+// guide looks in every accelerometer for the jerk that follows an
+// accepted EMG twitch; found, it is an accelerometer twitch confirmed by
+// the EMG, and the EMG twitch is confirmed by it.
+func (d *Detector) guide(emg *pipeline.Twitch) {
+	for _, g := range d.acc {
+		a, b, peak, ratio, ok := g.guided(int64(emg.Start)-ns(0.02), ns(d.cfg.GuideWindow), d.cfg.GuideSigma)
+		if !ok {
+			debugf(int64(emg.Start), "guided acc: ratio %.1f below %.1f", ratio, d.cfg.GuideSigma)
+			continue
+		}
+		if !d.quiet(a, b) || !d.stillPosture(a, b) {
+			continue
+		}
+		emg.Confirmed = true
+		ev := &pipeline.Twitch{
+			Start: pipeline.Timestamp(a), End: pipeline.Timestamp(b), Tags: d.tags,
+			Sensor: sensorAcc, Channel: g.name, Peak: peak, SNR: round3(ratio), Confirmed: true,
+		}
+		d.waiting = append(d.waiting, decided{ev: ev, sensor: sensorAcc, start: a, end: b})
+	}
 }
 
 // pause reports whether [start, end] lies in a quiet stretch of at least
@@ -378,6 +439,17 @@ func (d *Detector) pause(start, end int64) bool {
 		}
 	}
 	return true
+}
+
+// causal reports whether the accelerometer burst of the pair starts no
+// earlier than its EMG burst (less a little for the envelopes' lag): the
+// limb moves after the muscle fires (electromechanical delay).
+func (d *Detector) causal(c candidate, w decided) bool {
+	slack := ns(0.02)
+	if c.sensor == sensorAcc {
+		return c.start >= w.start-slack
+	}
+	return w.start >= c.start-slack
 }
 
 // stillPosture rejects accelerometer bursts across which gravity turns:
@@ -418,7 +490,9 @@ func (d *Detector) decideCramp(c crampCandidate) {
 // releasePhases emits twitches and cramps whose phase is settled.
 func (d *Detector) releasePhases(final bool) {
 	fw := ns(d.cfg.FuseWindow)
-	horizon := d.last - d.hold - fw
+	// An accelerometer burst may end up to TwitchMax after its EMG twin
+	// and is decided FuseWindow later than EMG candidates: wait for it.
+	horizon := d.last - d.hold - 2*fw - ns(d.cfg.TwitchMax)
 	post := ns(d.cfg.PostExercise)
 	n := 0
 	for _, w := range d.waiting {

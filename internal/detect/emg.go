@@ -178,7 +178,7 @@ func (c *emgChan) activity(t int64, y, se float64) {
 	c.actSum2 += y * y
 	c.actN++
 	c.actPeak = math.Max(c.actPeak, math.Abs(y))
-	if c.act.heldFor >= ns(c.cfg.ActiveMin) {
+	if cond && c.act.heldFor >= ns(c.cfg.ActiveMin) {
 		c.tl.markEMG(c.actMarked, t)
 		c.actMarked = t
 	}
@@ -195,7 +195,7 @@ func (c *emgChan) closeActivity() {
 }
 
 func (c *emgChan) closeBurst() {
-	end := c.b.lastAbove + c.dt
+	end := c.b.lastOn + c.dt
 	d := end - c.b.start
 	switch {
 	case d < ns(c.cfg.TwitchMin) || d > ns(c.cfg.TwitchMax):
