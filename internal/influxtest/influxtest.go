@@ -301,6 +301,7 @@ func (s *Server) signal(t testing.TB, sig syscall.Signal) {
 	if err := s.cmd.Process.Signal(sig); err != nil {
 		t.Fatalf("influxtest: %v: %v", sig, err)
 	}
+	waitState(s.cmd.Process.Pid, sig == syscall.SIGSTOP)
 }
 
 // Restart starts the server again on the same port with the same data,

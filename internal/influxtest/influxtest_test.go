@@ -16,8 +16,8 @@ import (
 func TestMain(m *testing.M) { Main(m) }
 
 // TestServerLifecycle writes through the client's blocking API, reads the
-// point back with Flux, and checks it survives Stop/Restart and Kill/Restart
-// on the same port.
+// point back with Flux, and checks it survives Kill and Restart on the same
+// port. (Stop and Restart are exercised by the sink's outage test.)
 func TestServerLifecycle(t *testing.T) {
 	s := Shared(t)
 	ctx := context.Background()
@@ -40,17 +40,14 @@ func TestServerLifecycle(t *testing.T) {
 	}
 	check("after write")
 	url := s.URL
-	s.Stop(t)
+	s.Kill(t) // a crash: the point is only in the WAL
 	if err := w.WritePoint(ctx, p); err == nil {
-		t.Fatalf("write to a stopped server succeeded")
+		t.Fatalf("write to a killed server succeeded")
 	}
 	s.Restart(t)
 	if s.URL != url {
 		t.Fatalf("URL changed across Restart: %s -> %s", url, s.URL)
 	}
-	check("after restart")
-	s.Kill(t)
-	s.Restart(t)
 	check("after kill and restart")
 }
 
