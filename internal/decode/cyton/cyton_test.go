@@ -252,3 +252,46 @@ func BenchmarkParser(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/sample")
 }
+
+func TestStrictReplayStopsAtGarbage(t *testing.T) {
+	exg := [Channels]int32{}
+	in := AppendPacket(nil, 0, &exg, [3]int16{}, 0xC0)
+	in = AppendPacket(in, 1, &exg, [3]int16{}, 0xC0)
+	in = append(in, 1, 2, 3)
+	in = AppendPacket(in, 2, &exg, [3]int16{}, 0xC0)
+	in = AppendPacket(in, 3, &exg, [3]int16{}, 0xC0)
+	f, _ := decode.Lookup(Name)
+	src, err := f.Open(bytes.NewReader(in), decode.Options{Name: "cap.bin", Strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := pipeline.NewBatch(11, 16)
+	err = src.Next(context.Background(), b)
+	var le *pipeline.LineError
+	if !errors.As(err, &le) || le.Offset != 66 || le.File != "cap.bin" {
+		t.Fatalf("strict Next: %v, want a LineError at byte 66 of cap.bin", err)
+	}
+}
+
+// BenchmarkReplaySource measures the whole Source (parser, clock, batch)
+// over a capture, per sample.
+func BenchmarkReplaySource(b *testing.B) {
+	exg := [Channels]int32{1, -2, 3, -4, 5, -6, 7, -8}
+	const n = 20000
+	var in []byte
+	for k := range n {
+		in = AppendPacket(in, byte(k), &exg, [3]int16{1, 2, 3}, 0xC0)
+	}
+	f, _ := decode.Lookup(Name)
+	batch := pipeline.NewBatch(11, 512)
+	rd := bytes.NewReader(in)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		rd.Reset(in)
+		src, _ := f.Open(rd, decode.Options{Name: "bench"})
+		for src.Next(context.Background(), batch) == nil {
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/sample")
+}

@@ -335,3 +335,37 @@ func TestIdleLineIsNotLost(t *testing.T) {
 		t.Fatalf("read after idle: %q at %d, %v", buf[:n], at, err)
 	}
 }
+
+// TestHangupThenNewDevice closes the pseudo-terminal's leader while the
+// link stays (as when socat dies): reads fail at once, the Conn declares
+// the device lost, retries with backoff against the dangling link, and
+// connects again when the link points at a live terminal.
+func TestHangupThenNewDevice(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	link := filepath.Join(t.TempDir(), "ttyACM-hup")
+	fd := newFakeDev(t, link)
+	conn := serial.Dial(ctx, connConfig(t, link))
+	defer conn.Close()
+	buf := make([]byte, 64)
+	if _, _, err := conn.Read(ctx, buf, 0); !errors.Is(err, serial.ErrNewConnection) {
+		t.Fatalf("first read: %v", err)
+	}
+	fd.leader.Close()
+	fd.follower.Close()
+	for conn.Stats().Losses == 0 && ctx.Err() == nil {
+		time.Sleep(20 * time.Millisecond)
+	}
+	fd2 := newFakeDev(t, link) // re-points the link
+	defer fd2.unplug()
+	if _, _, err := conn.Read(ctx, buf, 0); !errors.Is(err, serial.ErrNewConnection) {
+		t.Fatalf("after hang-up: %v, want a new connection", err)
+	}
+	fd2.leader.Write([]byte{42})
+	if n, _, err := conn.Read(ctx, buf, 0); err != nil || n != 1 || buf[0] != 42 {
+		t.Fatalf("read on the new terminal: %d % x %v", n, buf[:n], err)
+	}
+	if st := conn.Stats(); st.Losses != 1 || st.Connects != 2 {
+		t.Fatalf("stats %+v, want one loss, two connections", st)
+	}
+}

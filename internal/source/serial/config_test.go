@@ -84,3 +84,24 @@ func TestValidateAndSizeLimit(t *testing.T) {
 		t.Fatalf("oversized config: %v", err)
 	}
 }
+
+func TestExampleConfig(t *testing.T) {
+	c, err := LoadConfig(filepath.Join("testdata", "devices.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"cyton": "openbci-cyton", "bitalino": "bitalino", "myoware": "ascii"}
+	for name, proto := range want {
+		d, err := c.Find(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Protocol != proto || d.Validate() != nil {
+			t.Fatalf("%s: protocol %q, validate %v", name, d.Protocol, d.Validate())
+		}
+	}
+	d, _ := c.Find("bitalino")
+	if len(d.Channels) != 2 || *d.Channels[1].Index != 4 || d.Channels[1].Cmax != 38 {
+		t.Fatalf("bitalino channels %+v", d.Channels)
+	}
+}
