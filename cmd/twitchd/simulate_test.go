@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/twitchd/twitchd/internal/eval"
 	"github.com/twitchd/twitchd/internal/simulate"
@@ -185,5 +188,76 @@ func TestEvalSuiteExitStatus(t *testing.T) {
 				t.Errorf("-keep: %v", err)
 			}
 		}
+	}
+}
+
+// TestSimulateDevice plays a short generated recording as an ASCII device
+// on a real pseudo-terminal and reads it from the other end.
+func TestSimulateDevice(t *testing.T) {
+	dir := t.TempDir()
+	lpath := filepath.Join(dir, "dev.labels.json")
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		var out bytes.Buffer
+		done <- runMain(context.Background(), []string{"simulate", "-scenario", "bundled-calf", "-seed", "4", "-minutes", "0.1",
+			"-device", "ascii", "-port", "pty", "-speed", "0", "-labels", lpath}, &out, pw)
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	var name string
+	for sc.Scan() {
+		if _, after, ok := strings.Cut(sc.Text(), "stand-in on "); ok {
+			name = strings.TrimSpace(after)
+			break
+		}
+	}
+	if name == "" {
+		t.Fatal("no pseudo-terminal name on stderr")
+	}
+	go io.Copy(io.Discard, pr) // drain the rest of stderr
+	f, err := os.OpenFile(name, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	counted := make(chan int, 1)
+	go func() {
+		lines := 0
+		rd := bufio.NewScanner(f)
+		for rd.Scan() {
+			l := strings.TrimSpace(rd.Text())
+			if strings.HasPrefix(l, "emg:") && strings.Contains(l, "acc_z:") {
+				lines++
+			}
+		}
+		counted <- lines
+	}()
+	var code int
+	select {
+	case code = <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("simulate -device did not finish")
+	}
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	// The stand-in has stopped; the pseudo-terminal may not report a
+	// hang-up while its command reader still holds the leader, so stop
+	// reading once what was written has drained.
+	f.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	lines := <-counted
+	t.Logf("read %d sample lines from %s", lines, name)
+	// 6 s at the ASCII stand-in's 250 lines per second; lines written
+	// before this end was opened may be lost, so only most must arrive
+	if lines < 1000 || lines > 1510 {
+		t.Errorf("read %d sample lines, want most of 1500", lines)
+	}
+	l, err := eval.LoadLabels(lpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Seed != 4 || l.End-l.Start != 6e9 {
+		t.Errorf("labels seed %d span %d", l.Seed, l.End-l.Start)
 	}
 }
