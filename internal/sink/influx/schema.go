@@ -110,6 +110,13 @@ func (p *point) ids(t pipeline.Tags) {
 	p.tag("session", t.Session)
 }
 
+// channel adds the tags of an event from one sensor channel.
+func (p *point) channel(t pipeline.Tags, sensor, channel string) {
+	p.ids(t)
+	p.tag("sensor", sensor)
+	p.tag("channel", channel)
+}
+
 func seconds(start, end pipeline.Timestamp) float64 { return float64(end-start) / 1e9 }
 
 // Intensity levels: the activity intensity as a number for graphs,
@@ -162,9 +169,7 @@ func fill(p *point, ev pipeline.Event) error {
 	switch e := ev.(type) {
 	case *pipeline.Twitch:
 		p.reset(MeasurementTwitch, e.Start)
-		p.ids(e.Tags)
-		p.tag("sensor", e.Sensor)
-		p.tag("channel", e.Channel)
+		p.channel(e.Tags, e.Sensor, e.Channel)
 		p.tag("phase", e.Phase)
 		p.float("peak", e.Peak)
 		p.float("snr", e.SNR)
@@ -196,17 +201,13 @@ func fill(p *point, ev pipeline.Event) error {
 		p.bool("after_exercise", e.AfterExercise)
 	case *pipeline.Cramp:
 		p.reset(MeasurementCramp, e.Start)
-		p.ids(e.Tags)
-		p.tag("sensor", e.Sensor)
-		p.tag("channel", e.Channel)
+		p.channel(e.Tags, e.Sensor, e.Channel)
 		p.float("duration_s", seconds(e.Start, e.End))
 		p.float("peak", e.Peak)
 		p.float("mean_rms", e.MeanRMS)
 	case *pipeline.Epoch:
 		p.reset(MeasurementActivity, e.Start)
-		p.ids(e.Tags)
-		p.tag("sensor", e.Sensor)
-		p.tag("channel", e.Channel)
+		p.channel(e.Tags, e.Sensor, e.Channel)
 		p.tag("intensity", e.Intensity)
 		if e.Sensor == "acc" || e.ENMO != 0 {
 			p.float("enmo_mg", e.ENMO)
