@@ -25,7 +25,7 @@ func init() {
 }
 
 func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("simulate", "simulate -scenario NAME -seed N [-minutes M] -out PATH [-labels PATH] [flags]\n       twitchd simulate -scenario NAME -seed N -device cyton|bitalino|ascii [-port PATH|pty] [-speed N] [-labels PATH]\n       twitchd simulate -list", stderr)
+	fs := newFlagSet("simulate", "simulate -scenario NAME -seed N [-minutes M] -out PATH [-labels PATH] [flags]\n       twitchd simulate -scenario NAME -seed N -device openbci-cyton|bitalino|ascii [-port PATH|pty] [-speed N] [-labels PATH]\n       twitchd simulate -list", stderr)
 	name := fs.String("scenario", "bundled-calf", "scenario name (see -list)")
 	seed := fs.Int64("seed", 1, "random seed: the same seed gives the same bytes")
 	minutes := fs.Float64("minutes", 0, "stretch or shrink the scenario to this many minutes (0: as defined)")
