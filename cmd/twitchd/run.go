@@ -137,6 +137,11 @@ func dialDevice(ctx context.Context, dev serial.Device, strict bool, log *slog.L
 	so := serial.StreamOptions{Strict: strict, Log: log}
 	switch dev.Protocol {
 	case cyton.Name:
+		over, err := cytonChannels(dev)
+		if err != nil {
+			return nil, nil, err
+		}
+		so.Channels = over
 		s, c := cyton.Dial(ctx, cc, cyton.Config{Gain: dev.Gain, AccelHold: dev.AccelHold}, so)
 		return s, c, nil
 	case bitalino.Name:
@@ -153,6 +158,36 @@ func dialDevice(ctx context.Context, dev serial.Device, strict bool, log *slog.L
 		return ascii.Dial(ctx, cc, cfg, so)
 	}
 	return nil, nil, fmt.Errorf("unknown protocol %q", dev.Protocol)
+}
+
+// cytonChannels renames Cyton channels (index 0..7 the EXG inputs, 8..10
+// the accelerometer) and lets an EXG input be marked "other" (unused).
+func cytonChannels(dev serial.Device) (func([]pipeline.Channel), error) {
+	if len(dev.Channels) == 0 {
+		return nil, nil
+	}
+	for _, ch := range dev.Channels {
+		if ch.Index == nil || *ch.Index > 10 {
+			return nil, fmt.Errorf("openbci-cyton: channel %q needs index 0..10 (exg0..exg7, acc_x..acc_z)", ch.Name)
+		}
+		if *ch.Index < 8 && ch.Kind != "" && ch.Kind != "emg" && ch.Kind != "other" {
+			return nil, fmt.Errorf("openbci-cyton: exg%d can be emg or other, not %q", *ch.Index, ch.Kind)
+		}
+		if *ch.Index >= 8 && ch.Kind != "" && ch.Kind != "acc" {
+			return nil, fmt.Errorf("openbci-cyton: channel %d is the accelerometer (kind acc)", *ch.Index)
+		}
+	}
+	return func(chs []pipeline.Channel) {
+		for _, ch := range dev.Channels {
+			c := &chs[*ch.Index]
+			if ch.Name != "" {
+				c.Name = ch.Name
+			}
+			if ch.Kind == "other" {
+				c.Kind = pipeline.KindOther
+			}
+		}
+	}, nil
 }
 
 // bitalinoConfig maps configured channels (index 0 = A1) to sensors and

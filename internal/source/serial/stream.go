@@ -94,6 +94,10 @@ type StreamOptions struct {
 	Linger time.Duration
 	// Log receives diagnostics; nil discards them.
 	Log *slog.Logger
+	// Channels, when set, may rename channels or change their kind in
+	// the Stream's copy of the decoder's channel list (values are not
+	// converted: use it to mark an unused EXG input KindOther).
+	Channels func(ch []pipeline.Channel)
 }
 
 // StreamStats adds device-level counts to pipeline.SourceStats.
@@ -134,6 +138,9 @@ func NewStream(r Reader, dec Decoder, opts StreamOptions) *Stream {
 		log = slog.New(slog.DiscardHandler)
 	}
 	chs := append([]pipeline.Channel(nil), dec.Channels()...)
+	if opts.Channels != nil {
+		opts.Channels(chs)
+	}
 	return &Stream{
 		r: r, dec: dec, opts: opts, log: log,
 		meta:  pipeline.Meta{File: opts.Name, Format: opts.Format, Channels: chs},
