@@ -9,6 +9,10 @@ import (
 	"os"
 	"strings"
 
+	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
+
+	"github.com/twitchd/twitchd/internal/rule"
+	"github.com/twitchd/twitchd/internal/rule/history"
 	"github.com/twitchd/twitchd/internal/sink/events"
 	"github.com/twitchd/twitchd/internal/sink/influx"
 	"github.com/twitchd/twitchd/pipeline"
@@ -98,11 +102,27 @@ type outputs struct {
 	events *events.Writer
 	file   *os.File
 	influx *influx.Sink
+	// client reads history back for the persistence rule.
+	client influxdb2.Client
+	bucket string
+	org    string
+	log    *slog.Logger
+}
+
+// stages returns the event stages of one stream: the persistence rule,
+// reading the person's history from InfluxDB when it is configured.
+func (out *outputs) stages(ctx context.Context) []pipeline.EventStage {
+	cfg := rule.DefaultConfig()
+	var hist rule.History
+	if out.client != nil {
+		hist = history.NewReader(out.client.QueryAPI(out.org), out.bucket).For(cfg)
+	}
+	return []pipeline.EventStage{rule.New(ctx, cfg, hist, out.log)}
 }
 
 // open creates the events file and the InfluxDB sink as configured.
 func (o *outputFlags) open(stdout io.Writer, log *slog.Logger) (*outputs, error) {
-	out := &outputs{}
+	out := &outputs{log: log}
 	switch o.events {
 	case "":
 	case "-":
@@ -131,6 +151,8 @@ func (o *outputFlags) open(stdout io.Writer, log *slog.Logger) (*outputs, error)
 		}
 		out.influx = s
 		out.sinks = append(out.sinks, dataOnly{s})
+		out.client = influxdb2.NewClientWithOptions(cfg.URL, cfg.Token, influxdb2.DefaultOptions().SetLogLevel(0))
+		out.bucket, out.org = cfg.Bucket, cfg.Org
 	}
 	return out, nil
 }
@@ -138,6 +160,9 @@ func (o *outputFlags) open(stdout io.Writer, log *slog.Logger) (*outputs, error)
 // close flushes and closes everything; it returns the first error.
 func (out *outputs) close(ctx context.Context) error {
 	var first error
+	if out.client != nil {
+		out.client.Close()
+	}
 	if out.influx != nil {
 		if err := out.influx.Close(ctx); err != nil && first == nil {
 			first = fmt.Errorf("influxdb: %w", err)

@@ -107,9 +107,10 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 				opts.Start = st.ModTime().UTC()
 			}
 		}
+		verdicts := &lastAssessment{}
 		res, err := session.ReplayFile(ctx, path, rf.format, opts, session.Config{
 			Subject: out.subject, Site: out.site, Session: out.session, Speed: rf.speed,
-			Sinks: sinks.sinks, Log: log,
+			Stages: sinks.stages(ctx), Sinks: append([]pipeline.Sink{verdicts}, sinks.sinks...), Log: log,
 		})
 		if err != nil {
 			failed++
@@ -120,6 +121,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		cur := sinks.influxCounts()
 		printSummary(stderr, res, cur.sub(prev), sinks.influx != nil)
+		verdicts.print(stderr)
 		prev = cur
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
@@ -184,5 +186,46 @@ func printSummary(w io.Writer, res pipeline.Result, ic influxCounts, influx bool
 	}
 	if res.FirstSinkError != nil && !errors.Is(res.FirstSinkError, context.Canceled) {
 		fmt.Fprintf(w, "  output errors: %d, first: %v\n", res.SinkErrors, res.FirstSinkError)
+	}
+}
+
+// lastAssessment keeps the latest assessment of each subject and site of
+// a stream, for the terminal summary.
+type lastAssessment struct {
+	order []string
+	last  map[string]*pipeline.Assessment
+}
+
+// Write keeps assessments.
+func (l *lastAssessment) Write(ev pipeline.Event) error {
+	a, ok := ev.(*pipeline.Assessment)
+	if !ok {
+		return nil
+	}
+	if l.last == nil {
+		l.last = map[string]*pipeline.Assessment{}
+	}
+	k := a.Subject + "/" + a.Site
+	if _, seen := l.last[k]; !seen {
+		l.order = append(l.order, k)
+	}
+	l.last[k] = a
+	return nil
+}
+
+// Flush does nothing.
+func (l *lastAssessment) Flush(context.Context) error { return nil }
+
+// print writes each verdict with its advice and the notice.
+func (l *lastAssessment) print(w io.Writer) {
+	for i, k := range l.order {
+		a := l.last[k]
+		fmt.Fprintf(w, "  status %s: %s\n", a.Status, a.Reason)
+		for _, adv := range a.Advice {
+			fmt.Fprintf(w, "    - %s\n", adv)
+		}
+		if i == len(l.order)-1 {
+			fmt.Fprintf(w, "  %s\n", a.Notice)
+		}
 	}
 }

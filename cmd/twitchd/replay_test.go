@@ -85,7 +85,7 @@ func TestReplayIntoInfluxDB(t *testing.T) {
 	}
 	evs := readEvents(t, evPath)
 	var twitches []*pipeline.Twitch
-	var bouts, summaries int
+	var bouts, summaries, assessments int
 	var last pipeline.Timestamp
 	for _, ev := range evs {
 		if ev.At() < last {
@@ -99,6 +99,11 @@ func TestReplayIntoInfluxDB(t *testing.T) {
 			bouts++
 		case *pipeline.Summary:
 			summaries++
+		case *pipeline.Assessment:
+			assessments++
+			if e.Notice == "" || !strings.Contains(e.Notice, "consider seeking a medical opinion") {
+				t.Errorf("assessment without the notice: %+v", e)
+			}
 		}
 	}
 	if len(twitches) < 5 || bouts < 1 || summaries != 1 {
@@ -126,6 +131,14 @@ func TestReplayIntoInfluxDB(t *testing.T) {
 		if math.Abs(v-tw.Peak) > 1e-12*math.Abs(tw.Peak) {
 			t.Errorf("twitch %s: peak %g in InfluxDB, %g in the events file", tw.Start, v, tw.Peak)
 		}
+	}
+	if assessments == 0 {
+		t.Fatal("no assessment in the events file")
+	}
+	stored := srv.Query(t, fmt.Sprintf(`from(bucket: %q) |> range(start: 0)
+		|> filter(fn: (r) => r._measurement == "assessment" and r._field == "status_level" and r.subject == "it") |> group()`, srv.Bucket))
+	if len(stored) != assessments {
+		t.Errorf("InfluxDB holds %d assessments, the events file %d", len(stored), assessments)
 	}
 	ingest := srv.Query(t, fmt.Sprintf(`from(bucket: %q) |> range(start: 0)
 		|> filter(fn: (r) => r._measurement == "ingest" and r._field == "twitches" and r.subject == "it")`, srv.Bucket))

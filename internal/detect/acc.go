@@ -210,7 +210,7 @@ func (g *accGroup) closeBurst() {
 // strong is the threshold an accelerometer burst must pass to count as a
 // twitch without EMG to confirm it.
 func (g *accGroup) strong() float64 {
-	return g.envFloor.threshold(g.cfg.AccOnSigma, 1.5*g.cfg.AccOnRatio, g.cfg.AccMinPeakG)
+	return g.envFloor.threshold(g.cfg.AccOnSigma, 1.5*g.cfg.AccOnRatio, g.cfg.AccAloneMinG)
 }
 
 func (g *accGroup) finish(last int64) {

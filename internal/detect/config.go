@@ -121,6 +121,12 @@ type Config struct {
 	AccOnSigma, AccOnRatio, AccConfirmSigma float64
 	// AccMinPeakG is an absolute floor under the acc threshold.
 	AccMinPeakG float64
+	// AccAloneMinG is the least peak (g) of an accelerometer twitch with
+	// no EMG to confirm it. A still sensor's quantisation steps (about
+	// 4 mg on a 12-bit ±8 g device) stand far above its tiny noise floor,
+	// so a relative threshold alone would take them for twitches; a
+	// visible twitch moves the limb by tens of mg.
+	AccAloneMinG float64
 	// PostureDeg rejects acc bursts across which the gravity direction
 	// turns by more than this: a posture shift, not a twitch.
 	PostureDeg float64
@@ -165,7 +171,7 @@ func Default() Config {
 		CrampMin: 3, CrampGap: 0.5, CrampMotionFrac: 0.6,
 
 		GravityHz: 1.5, AccLow: 4, AccHigh: 25, AccRMS: 0.06,
-		AccOnSigma: 7, AccOnRatio: 3, AccConfirmSigma: 4, AccMinPeakG: 0.004,
+		AccOnSigma: 7, AccOnRatio: 3, AccConfirmSigma: 4, AccMinPeakG: 0.004, AccAloneMinG: 0.025,
 		PostureDeg: 4,
 		FuseWindow: 0.1, GuideWindow: 0.3, GuideSigma: 4.5,
 
