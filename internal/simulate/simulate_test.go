@@ -48,6 +48,14 @@ func TestGenerateIsDeterministic(t *testing.T) {
 	if jp, _ := json.Marshal(pl); !bytes.Equal(jp, ja) {
 		t.Error("PlanLabels differs from the labels Generate returned")
 	}
+	// The labels carry every setting: a file can be regenerated from them.
+	back, err := ReadLabels(bytes.NewReader(ja), "labels.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if re, _ := generateBytes(t, back.Settings, back.Seed); !bytes.Equal(re, a) {
+		t.Error("regenerating from the labels' settings and seed gave different bytes")
+	}
 	c, _ := generateBytes(t, sc, 8)
 	if bytes.Equal(a, c) {
 		t.Fatal("seeds 7 and 8 gave the same bytes")
