@@ -109,12 +109,15 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	log.Info("run: collecting", "port", dev.Port, "protocol", dev.Protocol, "subject", out.subject, "site", out.site)
+	verdicts := &lastAssessment{}
 	res, runErr := session.Run(ctx, src, session.Config{
-		Subject: out.subject, Site: out.site, Session: out.session, Sinks: sinks.sinks, Log: log,
+		Subject: out.subject, Site: out.site, Session: out.session,
+		Stages: sinks.stages(ctx), Sinks: append([]pipeline.Sink{verdicts}, sinks.sinks...), Log: log,
 	})
 	conn.Close()
 	if res.Summary.File != "" {
 		printSummary(stderr, res, sinks.influxCounts(), sinks.influx != nil)
+		verdicts.print(stderr)
 	}
 	cs, ds := conn.Stats(), src.DeviceStats()
 	fmt.Fprintf(stderr, "  serial: %d bytes, %d connections, %d losses; lost samples %d by counter, %d by clock in %d gaps; %d counter resets\n",
