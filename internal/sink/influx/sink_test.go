@@ -363,9 +363,7 @@ func TestOutage(t *testing.T) {
 	}
 	checkStats(t, impatient.Stats(), 0, 0, int64(len(evs)), 0, 0)
 
-	for patient.Stats().Retries == 0 {
-		time.Sleep(10 * time.Millisecond) // the first attempt has failed once Retries > 0
-	}
+	waitFor(t, "a failed attempt", func() bool { return patient.Stats().Retries > 0 })
 	srv.Restart(t)
 	if err := flush(t, patient); err != nil {
 		t.Fatalf("patient Flush after restart: %v", err)
@@ -386,9 +384,7 @@ func TestStalledServer(t *testing.T) {
 	evs := sampleEvents(ids, t0)
 	srv.Pause(t)
 	writeAll(t, s, evs)
-	for s.Stats().Retries == 0 {
-		time.Sleep(10 * time.Millisecond) // a request has timed out once Retries > 0
-	}
+	waitFor(t, "a request to time out", func() bool { return s.Stats().Retries > 0 })
 	writeAll(t, s, evs) // still returns, the writer being stuck
 	srv.Resume(t)
 	if err := flush(t, s); err != nil {
@@ -396,6 +392,17 @@ func TestStalledServer(t *testing.T) {
 	}
 	checkStats(t, s.Stats(), int64(2*len(evs)), 0, 0, 0, 0)
 	comparePoints(t, fetch(t, srv, ""), expected(t, encodeAll(t, evs)))
+}
+
+// waitFor polls cond until it holds; it fails the test after a minute, a
+// bound on a hang rather than a timing assertion.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+	}
 }
 
 // spool is an Overflow that keeps what it is given.
