@@ -12,10 +12,12 @@
 // PATH. A missing binary fails the test: the InfluxDB tests are the
 // boundary tests of the sink and must not pass by being skipped.
 //
-// Startup takes a few hundred milliseconds on an empty data directory
-// (influxd opens no shards and the monitor store is off); each Start pays
-// it once, so a package shares one Server between its tests where the
-// tests do not stop or break it.
+// Start-up costs about 3 s of CPU (more on a loaded machine), nearly all
+// of it Flux compiling its built-in packages when the HTTP service opens;
+// the empty data directory, the disabled monitor store and the quiet logs
+// add next to nothing. So a package whose tests can share a server uses
+// Shared (one server per test binary, emptied between tests, stopped by
+// Main from TestMain) and keeps Start for tests that need their own.
 package influxtest
 
 import (
@@ -174,10 +176,15 @@ func (s *Server) Reset(t testing.TB) {
 	s.Exec(t, "CREATE DATABASE "+Database)
 }
 
+// ensureRunning starts the server if a test left it stopped, and resumes
+// it if a test left it paused.
 func (s *Server) ensureRunning(t testing.TB) {
 	t.Helper()
 	s.mu.Lock()
 	running := s.cmd != nil
+	if running {
+		_ = s.cmd.Process.Signal(syscall.SIGCONT)
+	}
 	s.mu.Unlock()
 	if !running {
 		s.start(t)
@@ -385,7 +392,7 @@ func (s *Server) stop(sig syscall.Signal) (killed bool) {
 // It fails the test when the statement fails.
 func (s *Server) Exec(t testing.TB, stmt string) {
 	t.Helper()
-	resp, err := http.PostForm(s.URL+"/query", url.Values{"q": {stmt}})
+	resp, err := httpClient.PostForm(s.URL+"/query", url.Values{"q": {stmt}})
 	if err != nil {
 		t.Fatalf("influxtest: %s: %v", stmt, err)
 	}
@@ -401,7 +408,7 @@ func (s *Server) Exec(t testing.TB, stmt string) {
 // the response body.
 func (s *Server) WriteRaw(t testing.TB, lines string) (int, string) {
 	t.Helper()
-	resp, err := http.Post(s.URL+"/write?db="+Database, "text/plain", strings.NewReader(lines))
+	resp, err := httpClient.Post(s.URL+"/write?db="+Database, "text/plain", strings.NewReader(lines))
 	if err != nil {
 		t.Fatalf("influxtest: raw write: %v", err)
 	}
@@ -443,6 +450,9 @@ func waitPing(base string, exited <-chan struct{}) error {
 		}
 	}
 }
+
+// httpClient bounds the requests influxtest makes itself.
+var httpClient = &http.Client{Timeout: 30 * time.Second}
 
 // freePort returns a loopback TCP port that was free a moment ago.
 func freePort(t testing.TB) int {
