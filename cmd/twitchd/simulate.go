@@ -19,17 +19,18 @@ import (
 func init() {
 	register(&command{
 		name:    "simulate",
-		summary: "write a realistic simulated recording (CSV) and its ground-truth labels",
+		summary: "write a realistic simulated recording (CSV or EDF) and its ground-truth labels",
 		run:     runSimulate,
 	})
 }
 
 func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("simulate", "simulate -scenario NAME -seed N [-minutes M] -out PATH [-labels PATH] [flags]\n       twitchd simulate -scenario NAME -seed N -device openbci-cyton|bitalino|ascii [-port PATH|pty] [-speed N] [-labels PATH]\n       twitchd simulate -list", stderr)
+	fs := newFlagSet("simulate", "simulate -scenario NAME -seed N [-minutes M] -out PATH[.csv|.edf] [-labels PATH] [flags]\n       twitchd simulate -scenario NAME -seed N -device openbci-cyton|bitalino|ascii [-port PATH|pty] [-speed N] [-labels PATH]\n       twitchd simulate -list", stderr)
 	name := fs.String("scenario", "bundled-calf", "scenario name (see -list)")
 	seed := fs.Int64("seed", 1, "random seed: the same seed gives the same bytes")
 	minutes := fs.Float64("minutes", 0, "stretch or shrink the scenario to this many minutes (0: as defined)")
-	out := fs.String("out", "", "CSV file to write (\"-\" for standard output)")
+	out := fs.String("out", "", "recording to write (\"-\" for standard output)")
+	format := fs.String("format", "", "csv or edf (default: edf when OUT ends in .edf, else csv)")
 	labels := fs.String("labels", "", "labels JSON to write (default: OUT without extension + .labels.json)")
 	emgRate := fs.Float64("emg-rate", 0, "EMG sample rate, 250..4000 Hz (0: the scenario's)")
 	accRate := fs.Float64("acc-rate", 0, "accelerometer sample rate, 25..200 Hz (0: the scenario's)")
@@ -92,11 +93,23 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		lpath = strings.TrimSuffix(*out, filepath.Ext(*out)) + ".labels.json"
 	}
-	return writeSimulation(ctx, sc, *seed, *out, lpath, stdout, stderr)
+	f := strings.ToLower(*format)
+	if f == "" {
+		f = "csv"
+		if strings.EqualFold(filepath.Ext(*out), ".edf") {
+			f = "edf"
+		}
+	}
+	if f != "csv" && f != "edf" {
+		fmt.Fprintf(stderr, "twitchd simulate: -format %q: want csv or edf\n", *format)
+		return errUsage
+	}
+	return writeSimulation(ctx, sc, *seed, f, *out, lpath, stdout, stderr)
 }
 
-// writeSimulation generates the recording to out and its labels to lpath.
-func writeSimulation(_ context.Context, sc simulate.Scenario, seed int64, out, lpath string, stdout, stderr io.Writer) error {
+// writeSimulation generates the recording to out in format and its
+// labels to lpath.
+func writeSimulation(_ context.Context, sc simulate.Scenario, seed int64, format, out, lpath string, stdout, stderr io.Writer) error {
 	var w io.Writer = stdout
 	var f *os.File
 	if out != "-" {
@@ -106,7 +119,11 @@ func writeSimulation(_ context.Context, sc simulate.Scenario, seed int64, out, l
 		}
 		w = f
 	}
-	l, err := simulate.Generate(sc, seed, w)
+	gen := simulate.Generate
+	if format == "edf" {
+		gen = simulate.GenerateEDF
+	}
+	l, err := gen(sc, seed, w)
 	if f != nil {
 		if cerr := f.Close(); err == nil && cerr != nil {
 			err = cerr
@@ -125,8 +142,8 @@ func writeSimulation(_ context.Context, sc simulate.Scenario, seed int64, out, l
 		}
 	}
 	if out != "-" {
-		fmt.Fprintf(stderr, "twitchd simulate: %s seed %d: %.0f s at %g Hz EMG / %g Hz acc -> %s; %d twitches (%d visible in acc), %d cramps, %d artifacts, %d bouts, expected status %s; labels %s\n",
-			sc.Name, seed, sc.Seconds(), sc.EMGRate, sc.AccRate, out, len(l.Twitches), inAcc, len(l.Cramps), len(l.Artifacts), len(l.Bouts), l.ExpectedStatus, lpath)
+		fmt.Fprintf(stderr, "twitchd simulate: %s seed %d: %.0f s at %g Hz EMG / %g Hz acc -> %s (%s); %d twitches (%d visible in acc), %d cramps, %d artifacts, %d bouts, expected status %s; labels %s\n",
+			sc.Name, seed, sc.Seconds(), sc.EMGRate, sc.AccRate, out, format, len(l.Twitches), inAcc, len(l.Cramps), len(l.Artifacts), len(l.Bouts), l.ExpectedStatus, lpath)
 	}
 	return nil
 }

@@ -261,3 +261,25 @@ func TestSimulateDevice(t *testing.T) {
 		t.Errorf("labels seed %d span %d", l.Seed, l.End-l.Start)
 	}
 }
+
+func TestSimulateCommandEDF(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "calf.edf")
+	if code, _, stderr := simRun(t, "simulate", "-scenario", "bundled-calf", "-seed", "1", "-minutes", "0.2", "-out", out); code != 0 || !strings.Contains(stderr, "(edf)") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// EDF+ header: version "0", 4 signals + annotations, 12 one-second records
+	if len(b) < 256 || string(b[:1]) != "0" || strings.TrimSpace(string(b[252:256])) != "5" || strings.TrimSpace(string(b[236:244])) != "12" {
+		t.Errorf("not the expected EDF+ header: %q", b[:min(len(b), 256)])
+	}
+	if _, err := eval.LoadLabels(filepath.Join(dir, "calf.labels.json")); err != nil {
+		t.Error(err)
+	}
+	if code, _, stderr := simRun(t, "simulate", "-out", out, "-format", "bdf"); code != 2 || !strings.Contains(stderr, "want csv or edf") {
+		t.Errorf("-format bdf: exit %d %q", code, stderr)
+	}
+}

@@ -415,8 +415,9 @@ func (g *generator) cramp(c *comp, t float64) (float64, float64) {
 	return v, drive
 }
 
-// row computes sample i and returns its CSV line (valid until the next call).
-func (g *generator) row(i int64) []byte {
+// sample computes sample i: the EMG in mV and, when an accelerometer
+// sample falls on this row, the three axes in g (ok true).
+func (g *generator) sample(i int64) (emg float64, acc [3]float64, ok bool) {
 	t := float64(i) / g.fs
 	ph := g.phaseAt(t)
 	var dyn [3]float64
@@ -432,7 +433,7 @@ func (g *generator) row(i int64) []byte {
 	}
 
 	w := g.rng.NormFloat64()
-	emg := g.noiseMV * w
+	emg = g.noiseMV * w
 	if g.noiseMV > 0 {
 		w2 := g.rng.NormFloat64()
 		g.pink[0] = 0.99765*g.pink[0] + w2*0.0990460
@@ -460,24 +461,39 @@ func (g *generator) row(i int64) []byte {
 		g.wander[1].renorm()
 	}
 
-	var acc [3]float64
+	var filt [3]float64
 	for a := 0; a < 3; a++ {
-		acc[a] = g.lp[a].Step(grav[a] + dyn[a])
+		filt[a] = g.lp[a].Step(grav[a] + dyn[a])
 	}
+	if i != g.nextAcc {
+		return emg, acc, false
+	}
+	for a := 0; a < 3; a++ {
+		v := filt[a] + g.accNoG*g.rng.NormFloat64()
+		v = math.Max(-g.sc.AccRangeG, math.Min(g.sc.AccRangeG-g.accLSB, v))
+		acc[a] = math.Round(v/g.accLSB) * g.accLSB
+	}
+	g.accK++
+	g.nextAcc = int64(math.Round(float64(g.accK) * g.fs / g.sc.AccRate))
+	return emg, acc, true
+}
 
+// timeNs is the time of sample i in Unix nanoseconds.
+func (g *generator) timeNs(i int64) int64 {
+	return g.startNs + int64(math.Round(float64(i)*1e9/g.fs))
+}
+
+// row computes sample i and returns its CSV line (valid until the next call).
+func (g *generator) row(i int64) []byte {
+	emg, acc, ok := g.sample(i)
 	b := g.appendTime(g.buf[:0], i)
 	b = append(b, ',')
 	b = appendFixed5(b, emg)
-	if i == g.nextAcc {
+	if ok {
 		for a := 0; a < 3; a++ {
-			v := acc[a] + g.accNoG*g.rng.NormFloat64()
-			v = math.Max(-g.sc.AccRangeG, math.Min(g.sc.AccRangeG-g.accLSB, v))
-			v = math.Round(v/g.accLSB) * g.accLSB
 			b = append(b, ',')
-			b = appendFixed5(b, v)
+			b = appendFixed5(b, acc[a])
 		}
-		g.accK++
-		g.nextAcc = int64(math.Round(float64(g.accK) * g.fs / g.sc.AccRate))
 	} else {
 		b = append(b, ",,,"...)
 	}
@@ -511,7 +527,7 @@ func appendFixed5(b []byte, v float64) []byte {
 
 // appendTime appends the time of sample i as Unix seconds with 6 decimals.
 func (g *generator) appendTime(b []byte, i int64) []byte {
-	ns := g.startNs + int64(math.Round(float64(i)*1e9/g.fs))
+	ns := g.timeNs(i)
 	us := (ns + 500) / 1000
 	sec, frac := us/1e6, us%1e6
 	b = strconv.AppendInt(b, sec, 10)

@@ -8,6 +8,8 @@ import (
 	"io"
 	"math"
 	"math/cmplx"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/twitchd/twitchd/internal/decode"
 	_ "github.com/twitchd/twitchd/internal/decode/csv"
+	_ "github.com/twitchd/twitchd/internal/decode/edf"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
@@ -585,4 +588,76 @@ func TestAppendFixed5(t *testing.T) {
 			t.Errorf("appendFixed5(%g) = %q, want %q", c.v, got, c.want)
 		}
 	}
+}
+
+// TestGenerateEDF writes the same recording as EDF+ and as CSV, reads the
+// EDF back with the project's EDF decoder and compares every sample.
+func TestGenerateEDF(t *testing.T) {
+	sc := mustPreset(t, "bundled-forearm").Scaled(0.25)
+	sc.EMGRate, sc.AccRate = 500, 50
+	csvData, lc := generateBytes(t, sc, 6)
+	path := filepath.Join(t.TempDir(), "x.edf")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	le, err := GenerateEDF(sc, 6, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if je, _ := json.Marshal(le); string(je) != string(mustJSON(t, lc)) {
+		t.Error("EDF and CSV generation gave different labels")
+	}
+	rec := parseCSV(t, csvData)
+	src, err := decode.OpenFile(path, "edf", decode.Options{Strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	m := src.Meta()
+	if len(m.Channels) != 4 || m.Channels[0].Kind != pipeline.KindEMG || m.Channels[0].RateHz != 500 || m.Channels[1].RateHz != 50 {
+		t.Fatalf("channels %+v", m.Channels)
+	}
+	b := pipeline.NewBatch(4, 1024)
+	var ei, ai int
+	for {
+		err := src.Next(t.Context(), b)
+		for _, fr := range b.Frames {
+			if v := fr.Values[0]; !pipeline.IsNoSample(v) {
+				if ei < len(rec.emg) && math.Abs(v-rec.emg[ei]) > 0.0006 {
+					t.Fatalf("EMG sample %d: EDF %g, CSV %g", ei, v, rec.emg[ei])
+				}
+				ei++
+			}
+			if v := fr.Values[1]; !pipeline.IsNoSample(v) {
+				if ai < len(rec.acc) && math.Abs(v-rec.acc[ai][0]) > 0.0003 {
+					t.Fatalf("acc sample %d: EDF %g, CSV %g", ai, v, rec.acc[ai][0])
+				}
+				ai++
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ei != len(rec.emg) || ai != len(rec.acc) {
+		t.Errorf("EDF held %d EMG and %d acc samples, CSV %d and %d", ei, ai, len(rec.emg), len(rec.acc))
+	}
+	sc.AccRate = 33.5
+	if _, err := GenerateEDF(sc, 6, io.Discard); err == nil || !strings.Contains(err.Error(), "whole-number rates") {
+		t.Errorf("fractional rate: %v", err)
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
