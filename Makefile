@@ -96,9 +96,23 @@ run: build influx-start sessions
 	@echo "  curl -s $(INFLUX_URL)/api/v2/query -H 'Content-Type: application/vnd.flux' -H 'Accept: application/csv' \\"
 	@echo "    -d 'from(bucket:\"$(INFLUX_DB)/autogen\") |> range(start: 0) |> filter(fn: (r) => r._measurement == \"twitch\" and r._field == \"peak\")'"
 
+FUZZTIME ?= 3s
+
 test: $(INFLUXD)
 	$(GO) vet ./...
 	$(GO) test -timeout $(TEST_TIMEOUT) ./...
+	@$(MAKE) --no-print-directory fuzz-short
+
+# Every decoder's fuzz target runs briefly (FUZZTIME each) on top of its
+# seed corpus, which plain `go test` already runs.
+fuzz-short:
+	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' internal); do \
+	  pkg=./$$(dirname $$f); \
+	  for t in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | cut -d' ' -f2); do \
+	    echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg >/tmp/twitchd-fuzz.$$$$.log 2>&1 || { cat /tmp/twitchd-fuzz.$$$$.log; exit 1; }; \
+	  done; \
+	done; rm -f /tmp/twitchd-fuzz.*.log
 
 bench: build
 	$(BIN) eval -suite full

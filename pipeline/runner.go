@@ -156,7 +156,7 @@ func (r *Runner) Run(ctx context.Context) (Result, error) {
 	msg := first
 	for ok && runErr == nil {
 		if msg.err != nil {
-			if !errors.Is(msg.err, io.EOF) && !errors.Is(msg.err, context.Canceled) {
+			if !errors.Is(msg.err, io.EOF) && !(ctx.Err() != nil && errors.Is(msg.err, ctx.Err())) {
 				runErr = msg.err
 			}
 			break

@@ -145,9 +145,6 @@ func (g *accGroup) step(t int64, a [3]float64) {
 	g.movement(t, m)
 
 	weak := g.envFloor.threshold(g.cfg.AccConfirmSigma, g.confirmRatio, g.cfg.AccMinPeakG)
-	if debugOn && t%int64(100e6) < g.dt {
-		debugf(t, "acc floor %.4f weak %.4f e %.4f m %.4f mv %v", g.envFloor.level, weak, e, m, g.mv.open)
-	}
 	off := g.envFloor.level + 0.5*(weak-g.envFloor.level)
 	switch g.b.step(t, e, weak, off) {
 	case burstOpened:
@@ -189,11 +186,11 @@ func (g *accGroup) closeBurst() {
 	end := g.b.lastOn + g.dt
 	d := end - g.b.start
 	if d > ns(g.cfg.TwitchMax) || d < min(ns(0.02), g.dt) {
-		debugf(g.b.start, "acc reject duration %.3f peak %.3f", float64(d)/1e9, g.peak)
+		g.cfg.debugf(g.b.start, "acc reject duration %.3f peak %.3f", float64(d)/1e9, g.peak)
 		return
 	}
 	if g.eLo > g.cfg.LFRatio*g.eTw {
-		debugf(g.b.start, "acc reject LF %.2f peak %.3f", g.eLo/g.eTw, g.peak)
+		g.cfg.debugf(g.b.start, "acc reject LF %.2f peak %.3f", g.eLo/g.eTw, g.peak)
 		return
 	}
 	strong := g.b.peakEnv > g.strong()

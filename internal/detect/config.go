@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -147,6 +148,10 @@ type Config struct {
 	// EMGActiveFrac is the share of an epoch the activity envelope must be
 	// up for the epoch to count as active on EMG alone.
 	EMGActiveFrac float64
+
+	// Log, when set, receives every rejected candidate and its reason at
+	// debug level.
+	Log *slog.Logger
 }
 
 // Default returns the tuned defaults.

@@ -1,15 +1,19 @@
 package detect
 
 import (
+	"context"
 	"fmt"
-	"os"
-	"time"
+	"log/slog"
+
+	"github.com/twitchd/twitchd/pipeline"
 )
 
-var debugOn = os.Getenv("TWITCHD_DETECT_DEBUG") != ""
-
-func debugf(t int64, format string, args ...any) {
-	if debugOn {
-		fmt.Fprintf(os.Stderr, "DBG %s "+format+"\n", append([]any{time.Unix(0, t).UTC().Format("15:04:05.000")}, args...)...)
+// debugf logs one decision at debug level with the recording time it is
+// about, so `twitchd replay -v` explains why a burst was or was not taken
+// for a twitch.
+func (c *Config) debugf(t int64, format string, args ...any) {
+	if c.Log == nil || !c.Log.Enabled(context.Background(), slog.LevelDebug) {
+		return
 	}
+	c.Log.Debug(fmt.Sprintf(format, args...), "at", pipeline.Timestamp(t).String())
 }

@@ -333,16 +333,8 @@ func (d *Detector) quiet(start, end int64) bool {
 	margin := ns(0.3)
 	ctx := ns(d.cfg.Context)
 	if d.tl.busy(start-ctx, start-margin) || d.tl.busy(end+margin, end+ctx) {
-		if debugOn {
-			for t := start - ctx; t <= end+ctx; t += slotNS {
-				if sl, ok := d.tl.peek(t); ok && (sl.emgActive || sl.accMoving) {
-					debugf(t, "busy slot emg %v acc %v", sl.emgActive, sl.accMoving)
-				}
-			}
-		}
 		return false
 	}
-	debugf(start, "bursts around: %d", d.tl.burstCount(start-ns(d.cfg.RhythmWindow), end+ns(d.cfg.RhythmWindow)))
 	// Rhythmic bursts (strides, pedal strokes) are activity even when
 	// each one is short and the envelope dips between them. The
 	// candidate itself (and its twin on the other sensor) count too.
@@ -351,11 +343,11 @@ func (d *Detector) quiet(start, end int64) bool {
 
 func (d *Detector) decide(c candidate) {
 	if !d.quiet(c.start, c.end) {
-		debugf(c.start, "%s reject context peak %.3f snr %.1f", c.sensor, c.peak, c.snr)
+		d.cfg.debugf(c.start, "%s reject context peak %.3f snr %.1f", c.sensor, c.peak, c.snr)
 		return
 	}
 	if !d.stillPosture(c.start, c.end) {
-		debugf(c.start, "%s reject posture peak %.3f", c.sensor, c.peak)
+		d.cfg.debugf(c.start, "%s reject posture peak %.3f", c.sensor, c.peak)
 		return
 	}
 	fw := ns(d.cfg.FuseWindow)
@@ -378,7 +370,7 @@ func (d *Detector) decide(c candidate) {
 		return
 	}
 	if match == nil && !c.strong {
-		debugf(c.start, "%s reject weak unconfirmed peak %.3f snr %.1f", c.sensor, c.peak, c.snr)
+		d.cfg.debugf(c.start, "%s reject weak unconfirmed peak %.3f snr %.1f", c.sensor, c.peak, c.snr)
 		return
 	}
 	ev := &pipeline.Twitch{
@@ -402,7 +394,7 @@ func (d *Detector) guide(emg *pipeline.Twitch) {
 	for _, g := range d.acc {
 		a, b, peak, ratio, ok := g.guided(int64(emg.Start)-ns(0.02), ns(d.cfg.GuideWindow), d.cfg.GuideSigma)
 		if !ok {
-			debugf(int64(emg.Start), "guided acc: ratio %.1f below %.1f", ratio, d.cfg.GuideSigma)
+			d.cfg.debugf(int64(emg.Start), "guided acc: ratio %.1f below %.1f", ratio, d.cfg.GuideSigma)
 			continue
 		}
 		if !d.quiet(a, b) || !d.stillPosture(a, b) {
@@ -432,8 +424,8 @@ func (d *Detector) pause(start, end int64) bool {
 	}
 	ep := ns(d.cfg.Epoch)
 	for t := start - w; t <= end+w; t += ep {
-		i := t / ep
-		e := d.epochs[i%int64(len(d.epochs))]
+		i := floorDiv(t, ep)
+		e := d.epochs[mod(i, int64(len(d.epochs)))]
 		if e.idx != i || e.active {
 			return false
 		}
@@ -473,7 +465,7 @@ func (d *Detector) decideCramp(c crampCandidate) {
 	if len(d.acc) > 0 {
 		moving, _ := d.tl.fractions(c.start, c.end)
 		if moving > d.cfg.CrampMotionFrac {
-			debugf(c.start, "cramp reject moving %.2f until %s", moving, pipeline.Timestamp(c.end))
+			d.cfg.debugf(c.start, "cramp reject moving %.2f until %s", moving, pipeline.Timestamp(c.end))
 			return
 		}
 	} else {
@@ -512,7 +504,7 @@ func (d *Detector) releasePhases(final bool) {
 			ph = pipeline.PhaseActivity
 		}
 		if ph == pipeline.PhaseActivity && !d.pause(w.start, w.end) {
-			debugf(w.start, "%s reject in bout", w.sensor)
+			d.cfg.debugf(w.start, "%s reject in bout", w.sensor)
 			// Inside a bout voluntary activity mimics twitches; report
 			// one only from a real pause.
 			continue
@@ -530,7 +522,7 @@ func (d *Detector) releasePhases(final bool) {
 			continue
 		}
 		if ph == pipeline.PhaseActivity || !ok {
-			debugf(int64(c.Start), "cramp reject in bout")
+			d.cfg.debugf(int64(c.Start), "cramp reject in bout")
 			continue // sustained EMG inside an exercise bout is exercise
 		}
 		d.emit(c)
@@ -576,8 +568,8 @@ func (d *Detector) closeEpoch(start, end int64) {
 	} else {
 		f.active = emgActive
 	}
-	i := start / ep
-	d.epochs[i%int64(len(d.epochs))] = epochFlag{idx: i, active: f.active}
+	i := floorDiv(start, ep)
+	d.epochs[mod(i, int64(len(d.epochs)))] = epochFlag{idx: i, active: f.active}
 	d.bt.epoch(f, d.boutDone)
 }
 
@@ -646,3 +638,16 @@ func (d *Detector) emitRest(a, b int64) {
 }
 
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
+
+// floorDiv divides rounding toward minus infinity, so times before 1970
+// fall into the right epoch.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// mod returns a modulo b in [0, b).
+func mod(a, b int64) int64 { return ((a % b) + b) % b }

@@ -202,3 +202,26 @@ func TestSyntheticTwitches(t *testing.T) {
 		t.Errorf("cramps = %d, want 1 (the sustained contraction at rest without an accelerometer to say it was movement)", cramps)
 	}
 }
+
+// TestTimeJumps feeds frames whose clock starts before 1970 and then jumps
+// by decades: the detector must neither panic nor loop for long.
+func TestTimeJumps(t *testing.T) {
+	d, _ := New(Default())
+	chans := []pipeline.Channel{{Name: "emg", Kind: pipeline.KindEMG, RateHz: 1000}}
+	if err := d.Begin(pipeline.Meta{Channels: chans}, func(pipeline.Event) {}); err != nil {
+		t.Fatal(err)
+	}
+	starts := []int64{-5e9, 0, 1_700_000_000e9, 1_700_000_100e9}
+	b := pipeline.NewBatch(1, 1000*len(starts))
+	for _, s := range starts {
+		for i := 0; i < 1000; i++ {
+			b.Append(s + int64(i)*1e6)[0] = 0.001 * math.Sin(float64(i))
+		}
+	}
+	if err := d.Process(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.End(starts[len(starts)-1] + 999e6); err != nil {
+		t.Fatal(err)
+	}
+}

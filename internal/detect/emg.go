@@ -110,7 +110,7 @@ func (c *emgChan) step(t int64, x float64) {
 		if c.mfill == len(c.mbuf) {
 			c.mfill = 0
 			if f, _ := c.mains.Detect(c.mbuf, 6); f > 0 && f != c.mainsHz {
-				debugf(t, "emg %s: mains %g Hz", c.name, f)
+				c.cfg.debugf(t, "emg %s: mains %g Hz", c.name, f)
 				c.setMains(f)
 			}
 		}
@@ -136,9 +136,6 @@ func (c *emgChan) step(t int64, x float64) {
 	off := c.fastFloor.level + 0.5*(on-c.fastFloor.level)
 	if fe > on {
 		c.tl.at(t).emgFast = true
-	}
-	if debugOn && t%int64(250e6) < c.dt {
-		debugf(t, "emg floor %.4f on %.4f fe %.4f slow floor %.4f act %v", c.fastFloor.level, on, fe, c.slowFloor.level, c.act.open)
 	}
 	switch c.b.step(t, fe, on, off) {
 	case burstOpened:
@@ -199,13 +196,13 @@ func (c *emgChan) closeBurst() {
 	d := end - c.b.start
 	switch {
 	case d < ns(c.cfg.TwitchMin) || d > ns(c.cfg.TwitchMax):
-		debugf(c.b.start, "emg reject duration %.3f s peak %.3f", float64(d)/1e9, c.peak)
+		c.cfg.debugf(c.b.start, "emg reject duration %.3f s peak %.3f", float64(d)/1e9, c.peak)
 		return
 	case c.peak > c.cfg.TwitchMaxPeakMV:
-		debugf(c.b.start, "emg reject peak %.3f", c.peak)
+		c.cfg.debugf(c.b.start, "emg reject peak %.3f", c.peak)
 		return
 	case c.eLF > c.cfg.LFRatio*c.eBP:
-		debugf(c.b.start, "emg reject LF ratio %.2f peak %.3f", c.eLF/c.eBP, c.peak)
+		c.cfg.debugf(c.b.start, "emg reject LF ratio %.2f peak %.3f", c.eLF/c.eBP, c.peak)
 		return
 	}
 	snr := 0.0

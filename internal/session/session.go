@@ -36,6 +36,9 @@ func Run(ctx context.Context, src pipeline.Source, cfg Config) (pipeline.Result,
 	if cfg.Detect != nil {
 		dc = *cfg.Detect
 	}
+	if dc.Log == nil {
+		dc.Log = cfg.Log
+	}
 	det, err := detect.New(dc)
 	if err != nil {
 		return pipeline.Result{}, err
