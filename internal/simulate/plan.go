@@ -553,12 +553,13 @@ func (pl *planner) visibleTwitch(t0 float64, lp func() *dsp.SOS) (comp, float64,
 	}
 	c.start = t0 + pl.uniform(0.005, 0.015)
 	c.end = c.start + 4*c.sigma
-	// The peak as recorded must stand clear of the noise and quantisation
-	// (5 noise RMS, 4 LSB); a limb movement that would need more than
-	// 0.1 g to show is not visible with this sensor.
+	// The peak as recorded (low-passed and sampled at the accelerometer's
+	// instants) must stand clear of the noise and quantisation (5 noise
+	// RMS, 4 LSB); a limb movement that would need more than 0.1 g to show
+	// is not visible with this sensor.
 	need := math.Max(5*sc.AccNoiseMg*1e-3, 4*2*sc.AccRangeG/math.Exp2(float64(sc.AccBits)))
 	target := pl.logUniform(1.1*need, math.Max(2.5*need, 0.06))
-	peak := twitchRecordedPeak(c, lp(), sc.EMGRate)
+	peak := twitchRecordedPeak(c, lp(), sc.EMGRate, sc.AccRate)
 	if peak < target {
 		scale := target / peak
 		if c.amp*scale > 0.1 {
@@ -571,17 +572,25 @@ func (pl *planner) visibleTwitch(t0 float64, lp func() *dsp.SOS) (comp, float64,
 }
 
 // twitchRecordedPeak runs the oscillation through the accelerometer's
-// low-pass at the EMG rate and returns its largest magnitude (g).
-func twitchRecordedPeak(c comp, f *dsp.SOS, fs float64) float64 {
+// low-pass at the EMG rate, as the generator does, and returns its
+// largest magnitude (g) on the rows that carry an accelerometer sample:
+// at 25 Hz a short oscillation can fall between samples, and what was
+// never sampled cannot be seen. The filter is linear, so the twitch's
+// share of the output does not depend on what else the sensor feels.
+func twitchRecordedPeak(c comp, f *dsp.SOS, fsE, fsA float64) float64 {
 	var peak float64
-	n := int((c.end-c.start)*fs) + int(0.05*fs)
-	for i := 0; i < n; i++ {
-		x := float64(i) / fs
+	first := int64(math.Ceil(c.start * fsE))
+	last := int64((c.end+0.05)*fsE) + 1
+	for i := first; i <= last; i++ {
+		x := float64(i)/fsE - c.start
 		v := 0.0
 		if x <= c.end-c.start {
 			v = c.amp * math.Exp(-x/c.sigma) * math.Sin(2*math.Pi*c.freq*x)
 		}
-		peak = math.Max(peak, math.Abs(f.Step(v)))
+		y := f.Step(v)
+		if k := math.Round(float64(i) * fsA / fsE); int64(math.Round(k*fsE/fsA)) == i {
+			peak = math.Max(peak, math.Abs(y))
+		}
 	}
 	return peak
 }
