@@ -336,13 +336,7 @@ func (g *generator) components(t float64, dyn *[3]float64) (emg, vol float64, gr
 		s := x / (c.end - c.start)
 		switch c.kind {
 		case cPotential:
-			q := (t - c.center) / c.sigma
-			e := math.Exp(-0.5 * q * q)
-			if c.tri {
-				emg += c.amp * (1 - q*q) * e
-			} else {
-				emg += c.amp * q * e * math.Sqrt(math.E)
-			}
+			emg += c.amp * potentialShape((t-c.center)/c.sigma, c.tri)
 		case cTwitchAcc:
 			addScaled(dyn, c.amp*math.Exp(-x/c.sigma)*math.Sin(2*math.Pi*c.freq*x), c.dir)
 		case cCramp:

@@ -514,11 +514,22 @@ func (pl *planner) addTwitch(t float64, lp func() *dsp.SOS) {
 		sigma := dur / (2 * half)
 		g, se := recordedGain(sigma, fs, tri)
 		amp := baseAmp * pl.uniform(0.85, 1.15)
-		if amp*g*1000 < pl.minUV { // too small to tell from the floor: nobody would label it
-			amp = pl.minUV / 1000 / g * pl.uniform(1, 1.3)
+		// What the file holds is the smeared waveform at the sample
+		// instants; a potential too small there to tell from the floor is
+		// raised (up to 1 mV at the skin), and failing that moved by a
+		// fraction of a sample onto its best phase: nobody could label a
+		// potential the recording does not show.
+		s := sampledShapePeak(center, se, fs, tri)
+		if amp*g*s*1000 < pl.minUV {
+			amp = math.Min(1, pl.minUV/1000/(g*s)*pl.uniform(1, 1.3))
 		}
-		rec := amp * g
-		c := comp{kind: cPotential, center: center, start: center - half*se, end: center + half*se, amp: sign * rec, sigma: se, tri: tri}
+		if amp*g*s*1000 < pl.minUV {
+			center = alignToSample(center, se, fs, tri)
+			s = sampledShapePeak(center, se, fs, tri)
+			amp = math.Max(amp, pl.minUV/1000/(g*s))
+		}
+		rec := amp * g * s
+		c := comp{kind: cPotential, center: center, start: center - half*se, end: center + half*se, amp: sign * amp * g, sigma: se, tri: tri}
 		if k == 0 {
 			first = c.start
 		}
@@ -536,6 +547,37 @@ func (pl *planner) addTwitch(t float64, lp func() *dsp.SOS) {
 		}
 	}
 	pl.p.labels.Twitches = append(pl.p.labels.Twitches, lbl)
+}
+
+// potentialShape is a potential's waveform at q standard deviations from
+// its centre, with peak magnitude 1.
+func potentialShape(q float64, tri bool) float64 {
+	e := math.Exp(-0.5 * q * q)
+	if tri {
+		return (1 - q*q) * e
+	}
+	return q * e * math.Sqrt(math.E)
+}
+
+// sampledShapePeak is the largest |shape| on the sample instants i/fs of
+// a potential centred at center with width sigma (s): 1 when a sample
+// falls on the peak, less between.
+func sampledShapePeak(center, sigma, fs float64, tri bool) float64 {
+	var peak float64
+	for i := math.Ceil((center - 4*sigma) * fs); i/fs <= center+4*sigma; i++ {
+		peak = math.Max(peak, math.Abs(potentialShape((i/fs-center)/sigma, tri)))
+	}
+	return peak
+}
+
+// alignToSample moves center so that a sample falls on the waveform's
+// peak (the centre of a triphasic one, one sigma after the centre of a
+// biphasic one).
+func alignToSample(center, sigma, fs float64, tri bool) float64 {
+	if tri {
+		return math.Round(center*fs) / fs
+	}
+	return math.Round((center+sigma)*fs)/fs - sigma
 }
 
 // visibleTwitch plans the damped oscillation of a visible twitch starting

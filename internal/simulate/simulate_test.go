@@ -661,3 +661,33 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// TestTwitchPeaksOnSamples checks at low EMG rates that every labelled
+// twitch shows its labelled peak on the samples themselves: the label
+// never promises what falls between samples.
+func TestTwitchPeaksOnSamples(t *testing.T) {
+	for _, rate := range []float64{250, 500} {
+		t.Run(fmt.Sprintf("%gHz", rate), func(t *testing.T) {
+			sc := mustPreset(t, "running-fades").Scaled(4)
+			sc.EMGRate, sc.MainsHz, sc.WanderUV, sc.NoiseUV, sc.PopsPerMin = rate, 0, 0, 1, 0
+			data, l := generateBytes(t, sc, 12)
+			r := parseCSV(t, data)
+			if len(l.Twitches) < 5 {
+				t.Fatalf("only %d twitches", len(l.Twitches))
+			}
+			for _, tw := range l.Twitches {
+				a, b := float64(tw.Start-l.Start)/1e9, float64(tw.End-l.Start)/1e9
+				var peak float64
+				for i, tm := range r.t {
+					if tm >= a && tm <= b {
+						peak = math.Max(peak, math.Abs(r.emg[i]))
+					}
+				}
+				want := tw.PeakUV / 1000
+				if tw.PeakUV < 50 || peak < want-0.006 || peak > want*1.6+0.006 {
+					t.Errorf("twitch at %.3f s: sampled peak %.1f µV, labelled %.1f µV", a, peak*1000, tw.PeakUV)
+				}
+			}
+		})
+	}
+}
