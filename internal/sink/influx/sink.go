@@ -51,20 +51,20 @@ type Sink struct {
 	pt      point
 	scratch []byte
 
-	mu        sync.Mutex
-	cur       *batch   // filling
-	ready     []*batch // sealed, oldest first
-	free      []*batch // for reuse
-	queued    int      // points in cur, ready and in flight
-	in, done  uint64   // points queued so far, points finished so far
-	progress  chan struct{}
-	closed    bool
-	stats     Stats
-	latSum    time.Duration
-	latN      int64
-	reported  Stats // loss counters at the last Flush
-	sinceErr  error // first error since the last Flush
-	warnedFul bool
+	mu         sync.Mutex
+	cur        *batch   // filling
+	ready      []*batch // sealed, oldest first
+	free       []*batch // for reuse
+	queued     int      // points in cur, ready and in flight
+	in, done   uint64   // points queued so far, points finished so far
+	progress   chan struct{}
+	closed     bool
+	stats      Stats
+	latSum     time.Duration
+	latN       int64
+	reported   Stats // loss counters at the last Flush
+	sinceErr   error // first error since the last Flush
+	warnedFull bool
 
 	wake   chan struct{}
 	cancel context.CancelFunc
@@ -188,8 +188,8 @@ func (s *Sink) enqueue(lines []byte, n int, what string) error {
 		return ErrClosed
 	}
 	if s.queued+n > s.cfg.QueueSize {
-		warn := !s.warnedFul
-		s.warnedFul = true
+		warn := !s.warnedFull
+		s.warnedFull = true
 		s.mu.Unlock()
 		if warn {
 			s.log.Warn("influx: queue full, points go to overflow or are dropped", "queue_size", s.cfg.QueueSize)
@@ -325,7 +325,7 @@ func (s *Sink) lossLocked() error {
 	}
 	s.reported = s.stats
 	s.sinceErr = nil
-	s.warnedFul = false
+	s.warnedFull = false
 	if e.Rejected+e.Failed+e.Dropped == 0 {
 		return nil
 	}
