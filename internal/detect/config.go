@@ -167,7 +167,7 @@ func Default() Config {
 		FastRMS: 0.015, SlowRMS: 0.25,
 		FloorStep: 0.02, FloorWindow: 20, FloorQuantile: 0.25, FloorShort: 2,
 		Warmup:  3,
-		OnSigma: 7, OnRatio: 2.5, MergeGap: 0.06,
+		OnSigma: 7, OnRatio: 3.5, MergeGap: 0.06,
 		TwitchMin: 0.004, TwitchMax: 0.5, TwitchMaxPeakMV: 3,
 		LFRatio: 1,
 		Context: 1.0, ActiveMin: 0.6, PauseContext: 10,
