@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/stat/distuv"
+
 	"github.com/twitchd/twitchd/internal/dsp"
 )
 
@@ -235,23 +237,34 @@ func (g *accGroup) epoch() (enmoMG, peakDyn float64, n int64) {
 // freedom: the magnitude of three independent unit Gaussians.
 const chi3Q25 = 1.1013
 
-// guided looks for the limb's jerk after an EMG twitch at t0: the largest
-// twitch-band magnitude in the following window, against the noise
-// sigma. Knowing where to look allows a lower threshold than a blind
-// search at the same false-alarm rate. It returns the interval where the
-// magnitude stays above half that peak, the peak, and the ratio.
-func (g *accGroup) guided(t0, window int64, k float64) (start, end int64, peak, ratio float64, ok bool) {
+// guided looks for the limb's jerk after an EMG twitch at t0. Knowing
+// where to look allows a lower threshold than a blind search at the same
+// false-alarm rate, and the energy over the window (the sum of squares of
+// the three band-passed axes) gathers the oscillation's few samples: for
+// noise alone, energy / sigma² follows a chi-square distribution with
+// 3n degrees of freedom, so the threshold is its 1-p quantile. It returns
+// the interval where the magnitude stays above half its peak, the peak
+// and its ratio to sigma.
+func (g *accGroup) guided(t0, window int64, p float64) (start, end int64, peak, ratio float64, ok bool) {
 	if g.sigma <= 0 {
 		return 0, 0, 0, 0, false
 	}
 	var tp int64
+	var energy float64
+	n := 0
 	g.hist.each(t0, t0+window, func(t int64, v float64) {
+		energy += v * v
+		n++
 		if v > peak {
 			peak, tp = v, t
 		}
 	})
+	if n == 0 {
+		return 0, 0, 0, 0, false
+	}
 	ratio = peak / g.sigma
-	if ratio < k {
+	limit := distuv.ChiSquared{K: float64(3 * n)}.Quantile(1 - p)
+	if energy/(g.sigma*g.sigma) < limit {
 		return 0, 0, peak, ratio, false
 	}
 	start, end = tp, tp

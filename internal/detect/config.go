@@ -131,12 +131,12 @@ type Config struct {
 	// PostureDeg rejects acc bursts across which the gravity direction
 	// turns by more than this: a posture shift, not a twitch.
 	PostureDeg float64
-	// GuideWindow and GuideSigma: after each EMG twitch the accelerometer
-	// is searched for GuideWindow seconds (a twitch's jerk follows the
-	// potential by 5-15 ms and rings for up to a few hundred) for a peak
-	// of at least GuideSigma noise sigmas. At 4.5 sigma a three-axis
-	// magnitude of noise exceeds it in about one sample in 2000.
-	GuideWindow, GuideSigma float64
+	// GuideWindow and GuideP: after each EMG twitch the accelerometer is
+	// searched for GuideWindow seconds (a twitch's jerk follows the
+	// potential by 5-15 ms and carries most of its energy in the first
+	// 100 ms) for band energy that noise alone would reach with
+	// probability below GuideP.
+	GuideWindow, GuideP float64
 	// FuseWindow is how close an EMG and an acc twitch must be to be
 	// the same twitch.
 	FuseWindow float64
@@ -178,7 +178,7 @@ func Default() Config {
 		GravityHz: 1.5, AccLow: 4, AccHigh: 25, AccRMS: 0.06,
 		AccOnSigma: 7, AccOnRatio: 3, AccConfirmSigma: 4, AccMinPeakG: 0.004, AccAloneMinG: 0.025,
 		PostureDeg: 4,
-		FuseWindow: 0.1, GuideWindow: 0.3, GuideSigma: 4.5,
+		FuseWindow: 0.1, GuideWindow: 0.15, GuideP: 1e-3,
 
 		EMGModerateMV: 0.1, EMGVigorousMV: 0.3,
 		EMGActiveFrac: 0.5,

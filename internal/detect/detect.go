@@ -392,9 +392,9 @@ func (d *Detector) decide(c candidate) {
 // the EMG, and the EMG twitch is confirmed by it.
 func (d *Detector) guide(emg *pipeline.Twitch) {
 	for _, g := range d.acc {
-		a, b, peak, ratio, ok := g.guided(int64(emg.Start)-ns(0.02), ns(d.cfg.GuideWindow), d.cfg.GuideSigma)
+		a, b, peak, ratio, ok := g.guided(int64(emg.Start)-ns(0.02), ns(d.cfg.GuideWindow), d.cfg.GuideP)
 		if !ok {
-			d.cfg.debugf(int64(emg.Start), "guided acc: ratio %.1f below %.1f", ratio, d.cfg.GuideSigma)
+			d.cfg.debugf(int64(emg.Start), "guided acc: nothing above noise (peak %.1f sigma)", ratio)
 			continue
 		}
 		if !d.quiet(a, b) || !d.stillPosture(a, b) {
