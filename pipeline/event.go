@@ -215,25 +215,59 @@ type Watermarker interface {
 	Watermark() (t int64, ok bool)
 }
 
-func (e *Watermark) EventType() string  { return TypeWatermark }
-func (e *Watermark) At() Timestamp      { return e.Time }
-func (e *Twitch) EventType() string     { return TypeTwitch }
-func (e *Bout) EventType() string       { return TypeBout }
-func (e *Rest) EventType() string       { return TypeRest }
-func (e *Cramp) EventType() string      { return TypeCramp }
-func (e *Assessment) EventType() string { return TypeAssessment }
-func (e *Summary) EventType() string    { return TypeSummary }
-func (e *Epoch) EventType() string      { return TypeEpoch }
-func (e *Symptom) EventType() string    { return TypeSymptom }
+// EventType implements Event.
+func (e *Watermark) EventType() string { return TypeWatermark }
 
-func (e *Twitch) At() Timestamp     { return e.Start }
-func (e *Bout) At() Timestamp       { return e.Start }
-func (e *Rest) At() Timestamp       { return e.Start }
-func (e *Cramp) At() Timestamp      { return e.Start }
+// At implements Event: the time that orders the event in its stream.
+func (e *Watermark) At() Timestamp { return e.Time }
+
+// EventType implements Event.
+func (e *Twitch) EventType() string { return TypeTwitch }
+
+// EventType implements Event.
+func (e *Bout) EventType() string { return TypeBout }
+
+// EventType implements Event.
+func (e *Rest) EventType() string { return TypeRest }
+
+// EventType implements Event.
+func (e *Cramp) EventType() string { return TypeCramp }
+
+// EventType implements Event.
+func (e *Assessment) EventType() string { return TypeAssessment }
+
+// EventType implements Event.
+func (e *Summary) EventType() string { return TypeSummary }
+
+// EventType implements Event.
+func (e *Epoch) EventType() string { return TypeEpoch }
+
+// EventType implements Event.
+func (e *Symptom) EventType() string { return TypeSymptom }
+
+// At implements Event: the time that orders the event in its stream.
+func (e *Twitch) At() Timestamp { return e.Start }
+
+// At implements Event: the time that orders the event in its stream.
+func (e *Bout) At() Timestamp { return e.Start }
+
+// At implements Event: the time that orders the event in its stream.
+func (e *Rest) At() Timestamp { return e.Start }
+
+// At implements Event: the time that orders the event in its stream.
+func (e *Cramp) At() Timestamp { return e.Start }
+
+// At implements Event: the time that orders the event in its stream.
 func (e *Assessment) At() Timestamp { return e.Time }
-func (e *Summary) At() Timestamp    { return e.End }
-func (e *Epoch) At() Timestamp      { return e.Start }
-func (e *Symptom) At() Timestamp    { return e.Time }
+
+// At implements Event: the time that orders the event in its stream.
+func (e *Summary) At() Timestamp { return e.End }
+
+// At implements Event: the time that orders the event in its stream.
+func (e *Epoch) At() Timestamp { return e.Start }
+
+// At implements Event: the time that orders the event in its stream.
+func (e *Symptom) At() Timestamp { return e.Time }
 
 // MarshalEvent encodes ev as one JSON object with its "type" field first.
 func MarshalEvent(ev Event) ([]byte, error) {
