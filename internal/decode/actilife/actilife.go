@@ -30,6 +30,7 @@ import (
 	"unsafe"
 
 	"github.com/twitchd/twitchd/internal/decode"
+	"github.com/twitchd/twitchd/internal/decode/textnum"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
@@ -360,7 +361,7 @@ func (d *Decoder) row(b *pipeline.Batch, line []byte) string {
 	}
 	var v [3]float64
 	for k, c := range d.axCol {
-		x, ok := parseNum(bytes.TrimSpace(f[c]))
+		x, ok := textnum.ParseFinite(bytes.TrimSpace(f[c]))
 		if !ok {
 			return fmt.Sprintf("column %d: %q is not a number", c+1, f[c])
 		}
@@ -471,63 +472,4 @@ func daysFromCivil(y, m, d int) int64 {
 	doy := (153*mp+2)/5 + d - 1
 	doe := yoe*365 + yoe/4 - yoe/100 + doy
 	return int64(era)*146097 + int64(doe) - 719468
-}
-
-// pow10 holds the powers of ten that float64 represents exactly.
-var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
-
-// parseNum parses a decimal number without allocating; NaN and Inf are
-// refused. Plain decimals ([+-]digits[.digits]) with at most 15
-// significant digits take a fast path that is exact: an integer below
-// 2^53 divided by an exactly represented power of ten, correctly rounded,
-// as strconv does for them; anything else goes to strconv.
-func parseNum(b []byte) (float64, bool) {
-	if len(b) == 0 {
-		return 0, false
-	}
-	i, neg := 0, false
-	if b[0] == '-' || b[0] == '+' {
-		neg, i = b[0] == '-', 1
-	}
-	var mant uint64
-	digits, frac, nd := 0, 0, 0
-	dot := false
-	for ; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case c >= '0' && c <= '9':
-			nd++
-			if digits > 0 || c != '0' {
-				digits++
-			}
-			mant = mant*10 + uint64(c-'0')
-			if dot {
-				frac++
-			}
-		case c == '.' && !dot:
-			dot = true
-		default:
-			return slowNum(b)
-		}
-	}
-	if nd == 0 {
-		return 0, false
-	}
-	if digits > 15 || frac > 22 {
-		return slowNum(b)
-	}
-	v := float64(mant) / pow10[frac]
-	if neg {
-		v = -v
-	}
-	return v, true
-}
-
-func slowNum(b []byte) (float64, bool) {
-	v, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(b), len(b)), 64)
-	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
-		return 0, false
-	}
-	return v, true
 }

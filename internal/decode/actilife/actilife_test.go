@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -331,24 +330,6 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/sample")
-}
-
-// TestParseNum checks the fast path against strconv on tricky inputs.
-func TestParseNum(t *testing.T) {
-	for _, s := range []string{"0", "-0", "1", "-1.5", "0.1", "0.3", "61379.36", "-16597.06", "0.040", "+2.5",
-		"1e-3", "123456789012345", "1234567890123456789", "0.1234567890123456789", "1.", ".5", "-.25",
-		"9007199254740993", "3.14159265358979", "1557936053329"} {
-		want, err := strconv.ParseFloat(s, 64)
-		got, ok := parseNum([]byte(s))
-		if ok != (err == nil) || ok && got != want {
-			t.Errorf("parseNum(%q) = %v, %v; strconv says %v, %v", s, got, ok, want, err)
-		}
-	}
-	for _, s := range []string{"", "-", ".", "abc", "1.2.3", "NaN", "Inf", "1e999", "--1"} {
-		if v, ok := parseNum([]byte(s)); ok {
-			t.Errorf("parseNum(%q) = %v, want rejection", s, v)
-		}
-	}
 }
 
 // TestOpenFileDetects opens a fixture through the registry, as the CLI

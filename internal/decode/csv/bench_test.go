@@ -135,21 +135,6 @@ func benchReader(b *testing.B, g *generator) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/sample")
 }
 
-// BenchmarkParseFloat measures the number fast path on typical cells.
-func BenchmarkParseFloat(b *testing.B) {
-	cells := [][]byte{[]byte("0.0123"), []byte("-0.9876"), []byte("1023"), []byte("-0.000457")}
-	b.ReportAllocs()
-	var s float64
-	for i := range b.N {
-		v, _ := parseFloat(cells[i&3])
-		s += v
-	}
-	if s == 0.5 {
-		b.Log(s)
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/sample")
-}
-
 // TestSteadyStateAllocs checks that Next allocates nothing once the
 // read-ahead is delivered.
 func TestSteadyStateAllocs(t *testing.T) {

@@ -103,6 +103,7 @@ import (
 	"time"
 
 	"github.com/twitchd/twitchd/internal/decode"
+	"github.com/twitchd/twitchd/internal/decode/textnum"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
@@ -531,11 +532,11 @@ func (r *Reader) row(line []byte, tooLong bool, dst []float64) (int64, bad) {
 		if r.decComma {
 			cell = r.point(cell)
 		}
-		v, ok := parseFloat(cell)
+		v, ok := textnum.ParseFloat(cell)
 		if !ok {
 			return 0, bad{code: badNumber, col: c, cell: cell}
 		}
-		if !finite(v) {
+		if !textnum.Finite(v) {
 			return 0, bad{code: badFinite, col: c, cell: cell}
 		}
 		dst[k] = v * r.scales[k]

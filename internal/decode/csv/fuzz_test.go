@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"testing"
 
 	"github.com/twitchd/twitchd/internal/decode"
@@ -103,32 +102,6 @@ func fuzzDecode(t *testing.T, data []byte, strict bool, batch int) ([]frame, str
 	}
 	t.Fatal("Next never reached the end")
 	return nil, ""
-}
-
-// FuzzParseFloat checks the fast path against strconv.ParseFloat: the
-// same bits whenever strconv succeeds, a refusal whenever it fails.
-func FuzzParseFloat(f *testing.F) {
-	for _, s := range []string{"0", "-0", "1.5", "-0.000123", ".5", "5.", "+3", "1e5", "9007199254740993",
-		"123456789012345678", "0.1234567890123456789012345", "nan", "inf", "-", ".", "", "1.2.3", "0x1p-2",
-		"00000000000000000000001.5", "4503599627370496.5"} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		got, ok := parseFloat(b)
-		want, err := strconv.ParseFloat(string(b), 64)
-		if err != nil {
-			if ok {
-				t.Fatalf("parseFloat(%q) = %v, strconv says %v", b, got, err)
-			}
-			return
-		}
-		if !ok {
-			t.Fatalf("parseFloat(%q) refused, strconv gives %v", b, want)
-		}
-		if math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want)) {
-			t.Fatalf("parseFloat(%q) = %v, strconv %v", b, got, want)
-		}
-	})
 }
 
 var plainDecimal = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$`)
