@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
 
@@ -24,6 +25,9 @@ import (
 // so it does not show in process lists or shell history.
 type influxFlags struct {
 	url, org, bucket, tokenFile string
+	// durable holds replay's and run's spool and TLS settings; nil for
+	// other commands.
+	durable *durableFlags
 }
 
 func addInfluxFlags(fs *flag.FlagSet) *influxFlags {
@@ -63,7 +67,15 @@ func (f *influxFlags) config(log *slog.Logger) (*influx.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return influx.NewConfig(f.url, f.bucket).SetOrg(f.org).SetToken(tok).SetLogger(log), nil
+	cfg := influx.NewConfig(f.url, f.bucket).SetOrg(f.org).SetToken(tok).SetLogger(log)
+	if f.durable != nil {
+		tc, err := f.durable.tlsConfig()
+		if err != nil {
+			return nil, err
+		}
+		cfg.SetTLSConfig(tc).SetMaxRetryTime(f.durable.retryTime)
+	}
+	return cfg, nil
 }
 
 // outputFlags are the subject, site, events and InfluxDB settings shared
@@ -74,6 +86,7 @@ type outputFlags struct {
 	epochs                 bool
 	verbose                bool
 	influx                 *influxFlags
+	durable                *durableFlags
 }
 
 func addOutputFlags(fs *flag.FlagSet) *outputFlags {
@@ -85,6 +98,7 @@ func addOutputFlags(fs *flag.FlagSet) *outputFlags {
 	fs.BoolVar(&o.epochs, "epochs", false, "include per-epoch activity features in the events file")
 	fs.BoolVar(&o.verbose, "v", false, "log diagnostics")
 	o.influx = addInfluxFlags(fs)
+	o.durable = addDurableFlags(fs, o.influx)
 	return o
 }
 
@@ -107,6 +121,14 @@ type outputs struct {
 	bucket string
 	org    string
 	log    *slog.Logger
+	// durable is the spool and its drainer, nil without one.
+	durable *durable
+	// finalDrain is how long close may spend sending the spool before it
+	// closes the sink; 0: not at all.
+	finalDrain time.Duration
+	// metrics counts for /metrics and /healthz.
+	metrics    *metrics
+	durableMax int64
 }
 
 // stages returns the event stages of one stream: the persistence rule,
@@ -122,7 +144,12 @@ func (out *outputs) stages(ctx context.Context) []pipeline.EventStage {
 
 // open creates the events file and the InfluxDB sink as configured.
 func (o *outputFlags) open(stdout io.Writer, log *slog.Logger) (*outputs, error) {
-	out := &outputs{log: log}
+	out := &outputs{log: log, metrics: newMetrics()}
+	subj, err := o.durable.pseudonymise(o.subject)
+	if err != nil {
+		return nil, err
+	}
+	o.subject = subj
 	switch o.events {
 	case "":
 	case "-":
@@ -144,6 +171,11 @@ func (o *outputFlags) open(stdout io.Writer, log *slog.Logger) (*outputs, error)
 			out.close(context.Background())
 			return nil, err
 		}
+		out.durableMax = int64(o.durable.spoolMax)
+		if out.durable, err = o.durable.openSpool(cfg, log); err != nil {
+			out.close(context.Background())
+			return nil, err
+		}
 		s, err := influx.New(cfg)
 		if err != nil {
 			out.close(context.Background())
@@ -151,15 +183,18 @@ func (o *outputFlags) open(stdout io.Writer, log *slog.Logger) (*outputs, error)
 		}
 		out.influx = s
 		out.sinks = append(out.sinks, dataOnly{s})
-		out.client = influxdb2.NewClientWithOptions(cfg.URL, cfg.Token, influxdb2.DefaultOptions().SetLogLevel(0))
+		out.client = influxdb2.NewClientWithOptions(cfg.URL, cfg.Token, influxdb2.DefaultOptions().SetLogLevel(0).SetTLSConfig(cfg.TLSConfig))
 		out.bucket, out.org = cfg.Bucket, cfg.Org
+		out.durable.start(s, out.ping, o.durable.drainEvery)
 	}
+	out.sinks = append(out.sinks, out.metrics)
 	return out, nil
 }
 
 // close flushes and closes everything; it returns the first error.
 func (out *outputs) close(ctx context.Context) error {
 	var first error
+	out.durable.stop(out.finalDrain)
 	if out.client != nil {
 		out.client.Close()
 	}
@@ -167,6 +202,9 @@ func (out *outputs) close(ctx context.Context) error {
 		if err := out.influx.Close(ctx); err != nil && first == nil {
 			first = fmt.Errorf("influxdb: %w", err)
 		}
+	}
+	if err := out.durable.close(); err != nil && first == nil {
+		first = err
 	}
 	if out.events != nil {
 		if err := out.events.Flush(ctx); err != nil && first == nil {
@@ -191,4 +229,18 @@ func (d dataOnly) Write(ev pipeline.Event) error {
 		return nil
 	}
 	return d.Sink.Write(ev)
+}
+
+// ping reports whether the InfluxDB server answers, within 5 s.
+func (out *outputs) ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	ok, err := out.client.Ping(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("influxdb: not ready")
+	}
+	return nil
 }

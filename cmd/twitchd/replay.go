@@ -95,6 +95,13 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	stopHealth, err := out.serveHealth(sinks)
+	if err != nil {
+		sinks.close(context.Background())
+		fmt.Fprintf(stderr, "twitchd replay: %v\n", err)
+		return errUsage
+	}
+	defer stopHealth()
 	failed := 0
 	var prev influxCounts
 	for _, path := range fs.Args() {
@@ -108,7 +115,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			}
 		}
 		verdicts := &lastAssessment{}
-		res, err := session.ReplayFile(ctx, path, rf.format, opts, session.Config{
+		res, err := replayFile(ctx, path, rf.format, opts, sinks, session.Config{
 			Subject: out.subject, Site: out.site, Session: out.session, Speed: rf.speed,
 			Stages: sinks.stages(ctx), Sinks: append([]pipeline.Sink{verdicts}, sinks.sinks...), Log: log,
 		})
@@ -124,7 +131,13 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		verdicts.print(stderr)
 		prev = cur
 	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	// A replay that ran to its end sends the spool before it exits; one
+	// stopped by a signal leaves it for the next start.
+	sinks.finalDrain = finalDrainTimeout
+	if ctx.Err() != nil {
+		sinks.finalDrain = stopDrainTimeout
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
 	defer cancel()
 	if err := sinks.close(cctx); err != nil {
 		return err
@@ -133,6 +146,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		c := sinks.influxCounts()
 		fmt.Fprintf(stderr, "influxdb: %d points written, %d failed (%d rejected, %d given up, %d dropped), %d retries\n",
 			c.written, c.rejected+c.failed+c.dropped, c.rejected, c.failed, c.dropped, c.retries)
+		sinks.printSpool(stderr)
 		if c.rejected+c.failed+c.dropped > 0 {
 			return fmt.Errorf("%d points did not reach InfluxDB", c.rejected+c.failed+c.dropped)
 		}
@@ -141,6 +155,28 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("%d of %d files failed", failed, fs.NArg())
 	}
 	return nil
+}
+
+// replayFile decodes the file at path and runs it as a session, counting
+// its samples for /metrics.
+func replayFile(ctx context.Context, path, format string, opts decode.Options, out *outputs, cfg session.Config) (pipeline.Result, error) {
+	f, err := decode.OpenFile(path, format, opts)
+	if err != nil {
+		return pipeline.Result{}, err
+	}
+	defer f.Close()
+	return session.Run(ctx, out.metrics.source(f), cfg)
+}
+
+// printSpool reports what the spool took, sent and still holds.
+func (out *outputs) printSpool(w io.Writer) {
+	if out.durable == nil {
+		return
+	}
+	st := out.durable.spool.Stats()
+	sst := out.influx.Stats()
+	fmt.Fprintf(w, "spool: %d points spooled, %d sent again, %d refused (full), %d waiting in %s\n",
+		sst.Overflowed, st.Resent, st.Refused, st.Pending, out.durable.spool.Dir())
 }
 
 // influxCounts is a snapshot of the sink's counters.

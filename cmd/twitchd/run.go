@@ -108,9 +108,17 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		conn.Close()
 		return err
 	}
+	stopHealth, err := out.serveHealth(sinks)
+	if err != nil {
+		conn.Close()
+		sinks.close(context.Background())
+		fmt.Fprintf(stderr, "twitchd run: %v\n", err)
+		return errUsage
+	}
+	defer stopHealth()
 	log.Info("run: collecting", "port", dev.Port, "protocol", dev.Protocol, "subject", out.subject, "site", out.site)
 	verdicts := &lastAssessment{}
-	res, runErr := session.Run(ctx, src, session.Config{
+	res, runErr := session.Run(ctx, sinks.metrics.source(src), session.Config{
 		Subject: out.subject, Site: out.site, Session: out.session,
 		Stages: sinks.stages(ctx), Sinks: append([]pipeline.Sink{verdicts}, sinks.sinks...), Log: log,
 	})
@@ -122,10 +130,16 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cs, ds := conn.Stats(), src.DeviceStats()
 	fmt.Fprintf(stderr, "  serial: %d bytes, %d connections, %d losses; lost samples %d by counter, %d by clock in %d gaps; %d counter resets\n",
 		cs.Bytes, cs.Connects, cs.Losses, ds.CounterLost, ds.ClockLost, ds.ClockGaps, ds.Resets)
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	// Whatever InfluxDB has not taken within closeTimeout goes to the
+	// spool, which the next start sends.
+	sinks.finalDrain = stopDrainTimeout
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
 	defer cancel()
 	if err := sinks.close(cctx); err != nil {
 		return err
+	}
+	if sinks.influx != nil {
+		sinks.printSpool(stderr)
 	}
 	if runErr != nil && !errors.Is(runErr, context.Canceled) && !errors.Is(runErr, context.DeadlineExceeded) {
 		return runErr

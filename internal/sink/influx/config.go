@@ -1,6 +1,7 @@
 package influx
 
 import (
+	"crypto/tls"
 	"log/slog"
 	"time"
 )
@@ -59,6 +60,10 @@ type Config struct {
 	// times out is retried.
 	HTTPTimeout time.Duration
 
+	// TLSConfig is used for an https URL; nil means the system's
+	// certificate pool with verification on.
+	TLSConfig *tls.Config
+
 	// Overflow takes the points that find the queue full or whose retries
 	// run out; nil counts them as dropped or failed.
 	Overflow Overflow
@@ -107,6 +112,9 @@ func (c *Config) SetBackoff(min, max time.Duration) *Config {
 
 // SetHTTPTimeout sets HTTPTimeout.
 func (c *Config) SetHTTPTimeout(d time.Duration) *Config { c.HTTPTimeout = d; return c }
+
+// SetTLSConfig sets TLSConfig.
+func (c *Config) SetTLSConfig(t *tls.Config) *Config { c.TLSConfig = t; return c }
 
 // SetOverflow sets Overflow.
 func (c *Config) SetOverflow(o Overflow) *Config { c.Overflow = o; return c }

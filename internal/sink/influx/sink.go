@@ -106,6 +106,9 @@ func New(cfg *Config) (*Sink, error) {
 		// The client's own timeout is a backstop; each request carries
 		// a context deadline of HTTPTimeout.
 		SetHTTPRequestTimeout(uint(math.Ceil(c.HTTPTimeout.Seconds())) + 5)
+	if c.TLSConfig != nil {
+		opts.SetTLSConfig(c.TLSConfig)
+	}
 	client := influxdb2.NewClientWithOptions(c.URL, c.Token, opts)
 	w := client.WriteAPIBlocking(c.Org, c.Bucket)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -311,6 +314,7 @@ func (s *Sink) Stats() Stats {
 	if s.latN > 0 {
 		st.LatencyMean = s.latSum / time.Duration(s.latN)
 	}
+	st.LatencySum, st.LatencyCount = s.latSum, s.latN
 	st.Errors = append([]error(nil), s.stats.Errors...)
 	return st
 }
@@ -506,6 +510,13 @@ func (s *Sink) deliver(ctx context.Context, b *batch, i, j int, deadline time.Ti
 		out, dropped, retryAfter := classify(ctx, err)
 		s.mu.Lock()
 		s.stats.Requests++
+		switch out {
+		case outWritten, outPartial, outRejected, outBisect:
+			s.stats.LastAnswer = time.Now()
+		case outRetry, outGiveUp:
+			s.stats.LastFailure = time.Now()
+			s.stats.LastFailureErr = err
+		}
 		s.mu.Unlock()
 		switch out {
 		case outWritten:

@@ -52,11 +52,26 @@ type Stats struct {
 	// LatencyLast, LatencyMax and LatencyMean measure written points from
 	// Write to the server's acknowledgement.
 	LatencyLast, LatencyMax, LatencyMean time.Duration
+	// LatencySum and LatencyCount add up the latencies of written points
+	// and count them (for a Prometheus summary).
+	LatencySum   time.Duration
+	LatencyCount int64
+
+	// LastAnswer is when the server last answered a write (written or
+	// rejected), LastFailure when a write last failed (no answer, a 5xx or
+	// 429, or a refused request) and LastFailureErr why. The server is
+	// taken as healthy when LastFailure is zero or before LastAnswer.
+	LastAnswer, LastFailure time.Time
+	LastFailureErr          error
 
 	// Errors holds the first MaxErrors errors behind rejected, failed and
 	// dropped points.
 	Errors []error
 }
+
+// Healthy reports whether the last write request got an answer (or none
+// failed yet).
+func (s Stats) Healthy() bool { return s.LastFailure.IsZero() || s.LastAnswer.After(s.LastFailure) }
 
 // Lost returns the points that did not reach InfluxDB and were not taken
 // by Overflow.

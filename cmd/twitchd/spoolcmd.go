@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/twitchd/twitchd/internal/sink/influx"
+	"github.com/twitchd/twitchd/internal/spool"
+)
+
+func init() {
+	register(&command{
+		name:    "spool",
+		summary: "show the points waiting in the spool for an InfluxDB server, or send them (-send)",
+		run:     runSpool,
+	})
+}
+
+func runSpool(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("spool", "spool [-send] [--spool-dir DIR] --influx-url URL [--influx-bucket B]", stderr)
+	inf := addInfluxFlags(fs)
+	d := addDurableFlags(fs, inf)
+	send := fs.Bool("send", false, "send the spooled points to InfluxDB now, and wait until they are written")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if !inf.enabled() || d.spoolDir == "" {
+		fmt.Fprintln(stderr, "twitchd spool: --influx-url (or INFLUX_URL) and --spool-dir are needed: the spool is kept per server and bucket")
+		return errUsage
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	cfg, err := inf.config(log)
+	if err != nil {
+		return err
+	}
+	du, err := d.openSpool(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer du.close()
+	st := du.spool.Stats()
+	fmt.Fprintf(stdout, "%s: %d points, %d bytes in %d segments", du.spool.Dir(), st.Pending, st.PendingBytes, st.Segments)
+	if st.TornTails > 0 {
+		fmt.Fprintf(stdout, "; %d torn tails (%d bytes) dropped", st.TornTails, st.TornBytes)
+	}
+	fmt.Fprintln(stdout)
+	if !*send || st.Pending == 0 {
+		return nil
+	}
+	sink, err := influx.New(cfg)
+	if err != nil {
+		return fmt.Errorf("influxdb: %w", err)
+	}
+	dr := &spool.Drainer{Spool: du.spool, Target: sink}
+	derr := dr.Once(ctx)
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+	defer cancel()
+	cerr := sink.Close(cctx)
+	sst := sink.Stats()
+	fmt.Fprintf(stdout, "sent %d points: %d written, %d rejected, %d back in the spool; %d left\n",
+		du.spool.Stats().Resent, sst.Written, sst.Rejected, sst.Overflowed, du.spool.Stats().Pending)
+	if derr != nil {
+		return derr
+	}
+	if cerr != nil {
+		return fmt.Errorf("influxdb: %w", cerr)
+	}
+	return nil
+}
