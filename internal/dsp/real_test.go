@@ -3,36 +3,12 @@ package dsp
 import (
 	"bufio"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-)
 
-// realDataDir returns ../shared/data/real beside the module root, skipping
-// the test when it is absent.
-func realDataDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("real recordings not available: no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	real := filepath.Join(dir, "..", "shared", "data", "real")
-	if _, err := os.Stat(real); err != nil {
-		t.Skipf("real recordings not available at %s: %v", real, err)
-	}
-	return real
-}
+	"github.com/twitchd/twitchd/internal/testutil/realdata"
+)
 
 // readColumn reads one numeric column (0-based, comma separated) of a text
 // recording, skipping lines that start with any of the given prefixes.
@@ -73,7 +49,6 @@ next:
 }
 
 func TestMainsDetectorRealRecordings(t *testing.T) {
-	root := realDataDir(t)
 	cases := []struct {
 		name   string
 		file   string
@@ -93,7 +68,7 @@ func TestMainsDetectorRealRecordings(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			x := readColumn(t, filepath.Join(root, c.file), c.col, c.skip...)
+			x := readColumn(t, realdata.Dir(t, c.file), c.col, c.skip...)
 			n := 2048
 			d := NewMainsDetector(n, c.fs)
 			for b := range c.blocks {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,56 +12,15 @@ import (
 	"time"
 
 	"github.com/twitchd/twitchd/internal/decode"
+	"github.com/twitchd/twitchd/internal/testutil/realdata"
+	"github.com/twitchd/twitchd/internal/testutil/sourcetest"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
-// realDir returns ../shared/data/real beside the module root, or skips.
-func realDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("skipped: module root (go.mod) not found")
-		}
-		dir = parent
-	}
-	real := filepath.Join(dir, "..", "shared", "data", "real")
-	if _, err := os.Stat(real); err != nil {
-		t.Skipf("skipped: real recordings folder %s is absent", real)
-	}
-	return real
-}
-
-type frame struct {
-	t time.Time
-	v []float64
-}
-
-// readAll decodes everything with small batches so batch boundaries are
-// exercised.
-func readAll(t testing.TB, src pipeline.Source) ([]frame, error) {
-	t.Helper()
-	b := pipeline.NewBatch(len(src.Meta().Channels), 7)
-	var out []frame
-	for {
-		err := src.Next(context.Background(), b)
-		for _, f := range b.Frames {
-			out = append(out, frame{time.Unix(0, f.Time).UTC(), append([]float64(nil), f.Values...)})
-		}
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return out, nil
-			}
-			return out, err
-		}
-	}
+// readAll decodes everything with batches of 7 frames so that batch
+// boundaries are exercised.
+func readAll(t testing.TB, src pipeline.Source) ([]pipeline.Frame, error) {
+	return sourcetest.ReadAll(t, src, 7)
 }
 
 func openFile(t *testing.T, path string, strict bool) *Decoder {
@@ -80,7 +38,7 @@ func openFile(t *testing.T, path string, strict bool) *Decoder {
 }
 
 func TestRealActiGraph(t *testing.T) {
-	path := filepath.Join(realDir(t), "accel", "actigraph_neo_30hz.csv")
+	path := realdata.Dir(t, "accel", "actigraph_neo_30hz.csv")
 	d := openFile(t, path, true)
 	h := d.Header()
 	if h.RateHz != 30 || h.Serial != "NEO1C04110003" || h.DateFormat != "M/d/yyyy" || h.Device != "GT3X+" {
@@ -118,13 +76,13 @@ func TestRealActiGraph(t *testing.T) {
 	}
 	for _, c := range checks {
 		for k := range 3 {
-			if fr[c.i].v[k] != c.v[k] {
-				t.Errorf("frame %d axis %d = %v, want %v", c.i, k, fr[c.i].v[k], c.v[k])
+			if fr[c.i].Values[k] != c.v[k] {
+				t.Errorf("frame %d axis %d = %v, want %v", c.i, k, fr[c.i].Values[k], c.v[k])
 			}
 		}
 		want := start.Add(time.Duration(math.Round(float64(c.i) * 1e9 / 30)))
-		if !fr[c.i].t.Equal(want) {
-			t.Errorf("frame %d time %v, want %v", c.i, fr[c.i].t, want)
+		if got := time.Unix(0, fr[c.i].Time).UTC(); !got.Equal(want) {
+			t.Errorf("frame %d time %v, want %v", c.i, got, want)
 		}
 	}
 	if s := d.Stats(); s.Skipped != 0 || s.Frames != 18004 {
@@ -162,13 +120,13 @@ func TestFixtures(t *testing.T) {
 				t.Fatalf("%d frames, want %d", len(fr), len(tc.times))
 			}
 			for i, want := range tc.times {
-				if !fr[i].t.Equal(want) {
-					t.Errorf("frame %d at %v, want %v", i, fr[i].t, want)
+				if got := time.Unix(0, fr[i].Time).UTC(); !got.Equal(want) {
+					t.Errorf("frame %d at %v, want %v", i, got, want)
 				}
 			}
 			for k := range 3 {
-				if fr[0].v[k] != tc.first[k] || fr[len(fr)-1].v[k] != tc.last[k] {
-					t.Errorf("axis %d: first %v last %v, want %v %v", k, fr[0].v[k], fr[len(fr)-1].v[k], tc.first[k], tc.last[k])
+				if fr[0].Values[k] != tc.first[k] || fr[len(fr)-1].Values[k] != tc.last[k] {
+					t.Errorf("axis %d: first %v last %v, want %v %v", k, fr[0].Values[k], fr[len(fr)-1].Values[k], tc.first[k], tc.last[k])
 				}
 			}
 			st := d.Stats()

@@ -3,44 +3,18 @@ package csv
 import (
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/twitchd/twitchd/internal/decode"
+	"github.com/twitchd/twitchd/internal/testutil/realdata"
 	"github.com/twitchd/twitchd/pipeline"
 )
-
-// realDir locates ../shared/data/real beside the module root, skipping the
-// test when it is absent.
-func realDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	real := filepath.Join(dir, "..", "shared", "data", "real")
-	if _, err := os.Stat(real); err != nil {
-		t.Skipf("real recordings not available at %s: skipped", real)
-	}
-	return real
-}
 
 // TestRealRecordings reads the public recordings that are in this format
 // (the PLUX biceps CSVs) and checks that the header-less BioSPPy file is
 // refused with a clear message.
 func TestRealRecordings(t *testing.T) {
-	dir := realDir(t)
 	cases := []struct {
 		name   string
 		file   string
@@ -55,10 +29,7 @@ func TestRealRecordings(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(dir, tc.file)
-			if _, err := os.Stat(path); err != nil {
-				t.Skipf("%s absent", path)
-			}
+			path := realdata.Dir(t, tc.file)
 			data, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
@@ -93,10 +64,10 @@ func TestRealRecordings(t *testing.T) {
 		})
 	}
 	t.Run("biosppy acc has no header row", func(t *testing.T) {
-		path := filepath.Join(dir, "accel", "biosppy_acc.txt")
+		path := realdata.Dir(t, "accel", "biosppy_acc.txt")
 		data, err := os.ReadFile(path)
 		if err != nil {
-			t.Skipf("%s absent", path)
+			t.Fatal(err)
 		}
 		if s := Sniff(data, path); s != 0 {
 			t.Errorf("Sniff = %d, want 0", s)

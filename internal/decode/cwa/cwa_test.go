@@ -5,9 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"flag"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -18,55 +16,17 @@ import (
 	"time"
 
 	"github.com/twitchd/twitchd/internal/decode"
+	"github.com/twitchd/twitchd/internal/testutil/realdata"
+	"github.com/twitchd/twitchd/internal/testutil/sourcetest"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
 var update = flag.Bool("update", false, "rewrite the hand-built fixtures in testdata/")
 
-func realDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("skipped: module root (go.mod) not found")
-		}
-		dir = parent
-	}
-	real := filepath.Join(dir, "..", "shared", "data", "real")
-	if _, err := os.Stat(real); err != nil {
-		t.Skipf("skipped: real recordings folder %s is absent", real)
-	}
-	return real
-}
-
-type frame struct {
-	t int64
-	v []float64
-}
-
-func readAll(t testing.TB, src pipeline.Source) ([]frame, error) {
-	t.Helper()
-	b := pipeline.NewBatch(len(src.Meta().Channels), 50)
-	var out []frame
-	for {
-		err := src.Next(context.Background(), b)
-		for _, f := range b.Frames {
-			out = append(out, frame{f.Time, append([]float64(nil), f.Values...)})
-		}
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return out, nil
-			}
-			return out, err
-		}
-	}
+// readAll decodes everything with batches of 50 frames so that batch
+// boundaries are exercised.
+func readAll(t testing.TB, src pipeline.Source) ([]pipeline.Frame, error) {
+	return sourcetest.ReadAll(t, src, 50)
 }
 
 // TestRealAgainstGGIRExport compares the decoded AX3 test file with
@@ -75,7 +35,7 @@ func readAll(t testing.TB, src pipeline.Source) ([]frame, error) {
 // the first block's start; the test does the same with the decoded
 // samples and compares every row.
 func TestRealAgainstGGIRExport(t *testing.T) {
-	dir := filepath.Join(realDir(t), "accel")
+	dir := realdata.Dir(t, "accel")
 	f, err := os.Open(filepath.Join(dir, "axivity_ax3_testfile.cwa"))
 	if err != nil {
 		t.Fatal(err)
@@ -103,8 +63,8 @@ func TestRealAgainstGGIRExport(t *testing.T) {
 	// First block: timestamp 10:55:07, fraction 0x2010/32768 s, offset
 	// 100 samples → start 1551178506.000488 s.
 	wantStart := int64(1551178507)*1e9 + int64(0x2010*2)*1e9/65536 - int64(math.Round((100+float64((0x2010*2*100)>>16))*1e7))
-	if got[0].t != wantStart {
-		t.Errorf("first sample at %d, want %d", got[0].t, wantStart)
+	if got[0].Time != wantStart {
+		t.Errorf("first sample at %d, want %d", got[0].Time, wantStart)
 	}
 	// The export (GGIR) lists the raw samples with its own time column;
 	// it lacks sample 22. Values must agree exactly; its times follow a
@@ -120,9 +80,9 @@ func TestRealAgainstGGIRExport(t *testing.T) {
 			i = k + 1
 		}
 		for a := range 3 {
-			maxDiff = math.Max(maxDiff, math.Abs(got[i].v[a]-r[1+a]))
+			maxDiff = math.Max(maxDiff, math.Abs(got[i].Values[a]-r[1+a]))
 		}
-		dt := float64(got[i].t)/1e9 - r[0]
+		dt := float64(got[i].Time)/1e9 - r[0]
 		sumDT += dt
 		maxDT = math.Max(maxDT, math.Abs(dt))
 	}
@@ -136,16 +96,16 @@ func TestRealAgainstGGIRExport(t *testing.T) {
 	}
 	// Block 1 starts where GGIRread puts it: 10:55:08 + 33760/65536 s −
 	// (79 + 51)/100 s.
-	if want := int64(1551178508)*1e9 + int64(33760)*1e9/65536 - 1300e6; got[120].t != want {
-		t.Errorf("block 1 starts at %d, want %d", got[120].t, want)
+	if want := int64(1551178508)*1e9 + int64(33760)*1e9/65536 - 1300e6; got[120].Time != want {
+		t.Errorf("block 1 starts at %d, want %d", got[120].Time, want)
 	}
-	rate := float64(len(got)-1) / (float64(got[len(got)-1].t-got[0].t) / 1e9)
+	rate := float64(len(got)-1) / (float64(got[len(got)-1].Time-got[0].Time) / 1e9)
 	if rate < 98.5 || rate > 99.1 {
 		t.Errorf("mean rate %.2f Hz, want about 98.8 (the device's clock)", rate)
 	}
 	// Raw values are multiples of 1/256 g (packed, exponent 0 at ±8 g).
 	for i, f := range got[:1000] {
-		for _, v := range f.v {
+		for _, v := range f.Values {
 			if v*256 != math.Round(v*256) {
 				t.Fatalf("sample %d value %v is not a multiple of 1/256 g", i, v)
 			}
@@ -347,12 +307,12 @@ func TestFixturePacked(t *testing.T) {
 		t.Fatalf("%d samples, want %d", len(got), len(want))
 	}
 	for i, w := range want {
-		if got[i].t != w.t {
-			t.Errorf("sample %d at %+d ms, want %+d ms", i, (got[i].t-t0)/ms, (w.t-t0)/ms)
+		if got[i].Time != w.t {
+			t.Errorf("sample %d at %+d ms, want %+d ms", i, (got[i].Time-t0)/ms, (w.t-t0)/ms)
 		}
 		for a := range 3 {
-			if got[i].v[a] != w.v[a] {
-				t.Errorf("sample %d axis %d = %v, want %v", i, a, got[i].v[a], w.v[a])
+			if got[i].Values[a] != w.v[a] {
+				t.Errorf("sample %d axis %d = %v, want %v", i, a, got[i].Values[a], w.v[a])
 			}
 		}
 	}
@@ -386,14 +346,14 @@ func TestFixtureAX6(t *testing.T) {
 	// gyro: v/32768 × 2000 dps; accel: v/2048 g.
 	want := []float64{1000, -1000, 0, 1, -1, 0.5}
 	for a, w := range want {
-		if got[0].v[a] != w {
-			t.Errorf("axis %d = %v, want %v", a, got[0].v[a], w)
+		if got[0].Values[a] != w {
+			t.Errorf("axis %d = %v, want %v", a, got[0].Values[a], w)
 		}
 	}
 	t0 := time.Date(2024, 2, 29, 23, 59, 59, 0, time.UTC).UnixNano()
 	// Block 0 at t0 (offset 0), block 1 at t0 + 2/50 s: 20 ms spacing.
-	if got[0].t != t0 || got[1].t != t0+20e6 || got[2].t != t0+40e6 || got[2].v[5] != 1 {
-		t.Errorf("times %d %d %d, last %v", got[0].t-t0, got[1].t-t0, got[2].t-t0, got[2].v)
+	if got[0].Time != t0 || got[1].Time != t0+20e6 || got[2].Time != t0+40e6 || got[2].Values[5] != 1 {
+		t.Errorf("times %d %d %d, last %v", got[0].Time-t0, got[1].Time-t0, got[2].Time-t0, got[2].Values)
 	}
 }
 

@@ -18,55 +18,17 @@ import (
 	"time"
 
 	"github.com/twitchd/twitchd/internal/decode"
+	"github.com/twitchd/twitchd/internal/testutil/realdata"
+	"github.com/twitchd/twitchd/internal/testutil/sourcetest"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
 var update = flag.Bool("update", false, "rewrite the hand-built fixtures in testdata/")
 
-func realDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("skipped: module root (go.mod) not found")
-		}
-		dir = parent
-	}
-	real := filepath.Join(dir, "..", "shared", "data", "real")
-	if _, err := os.Stat(real); err != nil {
-		t.Skipf("skipped: real recordings folder %s is absent", real)
-	}
-	return real
-}
-
-type frame struct {
-	t int64
-	v []float64
-}
-
-func readAll(t testing.TB, src pipeline.Source) ([]frame, error) {
-	t.Helper()
-	b := pipeline.NewBatch(len(src.Meta().Channels), 7)
-	var out []frame
-	for {
-		err := src.Next(context.Background(), b)
-		for _, f := range b.Frames {
-			out = append(out, frame{f.Time, append([]float64(nil), f.Values...)})
-		}
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return out, nil
-			}
-			return out, err
-		}
-	}
+// readAll decodes everything with batches of 7 frames so that batch
+// boundaries are exercised.
+func readAll(t testing.TB, src pipeline.Source) ([]pipeline.Frame, error) {
+	return sourcetest.ReadAll(t, src, 7)
 }
 
 func openPath(t *testing.T, path string, opts decode.Options) *Reader {
@@ -110,7 +72,7 @@ func readCSV(t *testing.T, path string) []map[string]string {
 }
 
 func TestRealHeaders(t *testing.T) {
-	dir := filepath.Join(realDir(t), "edf")
+	dir := realdata.Dir(t, "edf")
 	for _, name := range []string{"edfreader_edfPlusC", "edfreader_bdfPlusC"} {
 		t.Run(name, func(t *testing.T) {
 			ext := ".edf"
@@ -157,7 +119,7 @@ func TestRealHeaders(t *testing.T) {
 }
 
 func TestRealSignalHeaders(t *testing.T) {
-	dir := filepath.Join(realDir(t), "edf")
+	dir := realdata.Dir(t, "edf")
 	r := openPath(t, filepath.Join(dir, "edfreader_edfPlusC.edf"), decode.Options{})
 	rows := readCSV(t, filepath.Join(dir, "edfreader_edfPlusC_signals.txt"))
 	h := r.Header()
@@ -188,7 +150,7 @@ func TestRealSignalHeaders(t *testing.T) {
 // sines sampled at 200 Hz, x[j] = 100·sin(2π·f·(j+1)/200), to within one
 // quantisation step (2000 µV / 65535 for EDF, 2000 / 2^24 for BDF).
 func TestRealSignalValues(t *testing.T) {
-	dir := filepath.Join(realDir(t), "edf")
+	dir := realdata.Dir(t, "edf")
 	for _, tc := range []struct {
 		file string
 		step float64
@@ -206,15 +168,15 @@ func TestRealSignalValues(t *testing.T) {
 			freqs := map[int]float64{5: 1, 6: 8, 7: 8.5, 8: 15, 9: 17, 10: 50}
 			maxDiff := 0.0
 			for j, f := range fr {
-				if want := start + int64(j)*5e6; f.t != want {
-					t.Fatalf("frame %d at %d, want %d", j, f.t, want)
+				if want := start + int64(j)*5e6; f.Time != want {
+					t.Fatalf("frame %d at %d, want %d", j, f.Time, want)
 				}
 				for ch, hz := range freqs {
 					want := 100 * math.Sin(2*math.Pi*hz*float64(j+1)/200)
-					maxDiff = math.Max(maxDiff, math.Abs(f.v[ch]-want))
+					maxDiff = math.Max(maxDiff, math.Abs(f.Values[ch]-want))
 				}
-				if sq := math.Abs(f.v[0]); math.Abs(sq-100) > 2*tc.step {
-					t.Fatalf("squarewave frame %d = %v, want ±100", j, f.v[0])
+				if sq := math.Abs(f.Values[0]); math.Abs(sq-100) > 2*tc.step {
+					t.Fatalf("squarewave frame %d = %v, want ±100", j, f.Values[0])
 				}
 			}
 			// The generator's own rounding can be off by one step, and an
@@ -232,7 +194,7 @@ func TestRealSignalValues(t *testing.T) {
 }
 
 func TestRealAnnotations(t *testing.T) {
-	dir := filepath.Join(realDir(t), "edf")
+	dir := realdata.Dir(t, "edf")
 	r := openPath(t, filepath.Join(dir, "edfreader_edfAnnonC.edf"), decode.Options{Strict: true})
 	fr, err := readAll(t, r)
 	if err != nil {
@@ -244,10 +206,10 @@ func TestRealAnnotations(t *testing.T) {
 		t.Fatalf("%d frames, want 48000", len(fr))
 	}
 	start := r.Header().Start.UnixNano()
-	if fr[0].t != start+700e6 || fr[4000].t != start+800e6 {
-		t.Errorf("record starts at %d and %d, want +0.7 s and +0.8 s", fr[0].t-start, fr[4000].t-start)
+	if fr[0].Time != start+700e6 || fr[4000].Time != start+800e6 {
+		t.Errorf("record starts at %d and %d, want +0.7 s and +0.8 s", fr[0].Time-start, fr[4000].Time-start)
 	}
-	if !math.IsNaN(fr[1].v[1]) || math.IsNaN(fr[1].v[0]) || !math.IsNaN(fr[2].v[0]) || fr[1].t != fr[0].t+33333 {
+	if !math.IsNaN(fr[1].Values[1]) || math.IsNaN(fr[1].Values[0]) || !math.IsNaN(fr[2].Values[0]) || fr[1].Time != fr[0].Time+33333 {
 		t.Errorf("mixed-rate pattern wrong: %+v %+v", fr[1], fr[2])
 	}
 	rows := readCSV(t, filepath.Join(dir, "edfreader_edfAnnonC_annotations.txt"))
@@ -268,7 +230,7 @@ func TestRealAnnotations(t *testing.T) {
 }
 
 func TestRealBIDSEMG(t *testing.T) {
-	path := filepath.Join(realDir(t), "edf", "bids_holdweight_emg.edf")
+	path := realdata.Dir(t, "edf", "bids_holdweight_emg.edf")
 	r := openPath(t, path, decode.Options{Strict: true})
 	m := r.Meta()
 	if len(m.Channels) != 1 || m.Channels[0].Name != "EMG1" || m.Channels[0].Kind != pipeline.KindEMG || m.Channels[0].Unit != "mV" || m.Channels[0].SourceUnit != "uV" || m.Channels[0].RateHz != 2000 {
@@ -284,11 +246,11 @@ func TestRealBIDSEMG(t *testing.T) {
 	// First three raw samples 78, 318, -234; pmin/pmax ±1.12696 µV.
 	for i, raw := range []float64{78, 318, -234} {
 		want := ((raw+32768)*(2*1.12696)/65535 - 1.12696) / 1000
-		if math.Abs(fr[i].v[0]-want) > 1e-15 {
-			t.Errorf("sample %d = %v mV, want %v", i, fr[i].v[0], want)
+		if math.Abs(fr[i].Values[0]-want) > 1e-15 {
+			t.Errorf("sample %d = %v mV, want %v", i, fr[i].Values[0], want)
 		}
 	}
-	if st := time.Unix(0, fr[0].t).UTC(); !st.Equal(time.Date(2025, 9, 29, 17, 18, 23, 0, time.UTC)) {
+	if st := time.Unix(0, fr[0].Time).UTC(); !st.Equal(time.Date(2025, 9, 29, 17, 18, 23, 0, time.UTC)) {
 		t.Errorf("start %v", st)
 	}
 }
@@ -421,25 +383,25 @@ func TestFixtureMixedRates(t *testing.T) {
 	}
 	t0 := time.Date(1999, 12, 31, 23, 59, 59, 0, time.UTC).UnixNano()
 	n := math.NaN()
-	wantF := []frame{
-		{t0, []float64{0.1, -8, 36.5}},
-		{t0 + 125e6, []float64{-0.2, n, n}},
-		{t0 + 250e6, []float64{0.3, 8, n}},
-		{t0 + 375e6, []float64{-0.4, n, n}},
-		{t0 + 500e6, []float64{0.001, 16.0/65535*32768 - 8, 36.6}},
-		{t0 + 625e6, []float64{0.002, n, n}},
-		{t0 + 750e6, []float64{0.003, 16.0/65535*(16384+32768) - 8, n}},
-		{t0 + 875e6, []float64{0.004, n, n}},
+	wantF := []pipeline.Frame{
+		{Time: t0, Values: []float64{0.1, -8, 36.5}},
+		{Time: t0 + 125e6, Values: []float64{-0.2, n, n}},
+		{Time: t0 + 250e6, Values: []float64{0.3, 8, n}},
+		{Time: t0 + 375e6, Values: []float64{-0.4, n, n}},
+		{Time: t0 + 500e6, Values: []float64{0.001, 16.0/65535*32768 - 8, 36.6}},
+		{Time: t0 + 625e6, Values: []float64{0.002, n, n}},
+		{Time: t0 + 750e6, Values: []float64{0.003, 16.0/65535*(16384+32768) - 8, n}},
+		{Time: t0 + 875e6, Values: []float64{0.004, n, n}},
 	}
 	if len(fr) != len(wantF) {
 		t.Fatalf("%d frames, want %d", len(fr), len(wantF))
 	}
 	for i, w := range wantF {
-		if fr[i].t != w.t {
-			t.Errorf("frame %d at %d, want %d", i, fr[i].t, w.t)
+		if fr[i].Time != w.Time {
+			t.Errorf("frame %d at %d, want %d", i, fr[i].Time, w.Time)
 		}
-		for k, v := range w.v {
-			g := fr[i].v[k]
+		for k, v := range w.Values {
+			g := fr[i].Values[k]
 			if math.IsNaN(v) != math.IsNaN(g) || !math.IsNaN(v) && math.Abs(g-v) > 1e-9 {
 				t.Errorf("frame %d value %d = %v, want %v", i, k, g, v)
 			}
@@ -461,8 +423,8 @@ func TestMapOverride(t *testing.T) {
 		t.Errorf("channel %+v", c)
 	}
 	fr, err := readAll(t, r)
-	if err != nil || math.Abs(fr[0].v[0]-0.1) > 1e-12 {
-		t.Errorf("first value %v (err %v), want 100 mg = 0.1 g", fr[0].v[0], err)
+	if err != nil || math.Abs(fr[0].Values[0]-0.1) > 1e-12 {
+		t.Errorf("first value %v (err %v), want 100 mg = 0.1 g", fr[0].Values[0], err)
 	}
 	_, err = NewReader(bytes.NewReader(fixtures()["mixed.edf"]), decode.Options{Name: "mixed.edf", Map: map[string]decode.Mapping{"emg left": {Kind: pipeline.KindEMG, Unit: "furlong"}}})
 	if err == nil || !strings.Contains(err.Error(), "unknown EMG unit") {
@@ -481,16 +443,16 @@ func TestFixtureDiscontinuousBDF(t *testing.T) {
 		t.Fatal(err)
 	}
 	t0 := h.Start.UnixNano()
-	want := []frame{
-		{t0, []float64{-1}}, {t0 + 500e6, []float64{8388.607}},
-		{t0 + 5e9, []float64{-8388.608}}, {t0 + 5500e6, []float64{0}},
-		{t0 + 6e9, []float64{-0.005}}, {t0 + 6500e6, []float64{0.005}},
+	want := []pipeline.Frame{
+		{Time: t0, Values: []float64{-1}}, {Time: t0 + 500e6, Values: []float64{8388.607}},
+		{Time: t0 + 5e9, Values: []float64{-8388.608}}, {Time: t0 + 5500e6, Values: []float64{0}},
+		{Time: t0 + 6e9, Values: []float64{-0.005}}, {Time: t0 + 6500e6, Values: []float64{0.005}},
 	}
 	if len(fr) != len(want) {
 		t.Fatalf("%d frames, want %d: %+v", len(fr), len(want), fr)
 	}
 	for i, w := range want {
-		if fr[i].t != w.t || math.Abs(fr[i].v[0]-w.v[0]) > 1e-12 {
+		if fr[i].Time != w.Time || math.Abs(fr[i].Values[0]-w.Values[0]) > 1e-12 {
 			t.Errorf("frame %d = %+v, want %+v", i, fr[i], w)
 		}
 	}
@@ -622,15 +584,15 @@ func writerHeader() WriterHeader {
 }
 
 // writeSignals writes 2.5 s: EMG every ms, ACC every 10 ms.
-func writeSignals(t *testing.T, w *Writer, start int64) []frame {
-	var in []frame
+func writeSignals(t *testing.T, w *Writer, start int64) []pipeline.Frame {
+	var in []pipeline.Frame
 	for j := range 2500 {
 		v := []float64{2 * math.Sin(float64(j)/7), math.NaN(), math.NaN(), math.NaN()}
 		if j%10 == 0 {
 			v[1], v[2], v[3] = math.Cos(float64(j)/100), -0.5, 1+float64(j)/10000
 		}
-		f := frame{start + int64(j)*1e6, v}
-		if err := w.Write(pipeline.Frame{Time: f.t, Values: f.v}); err != nil {
+		f := pipeline.Frame{Time: start + int64(j)*1e6, Values: v}
+		if err := w.Write(f); err != nil {
 			t.Fatal(err)
 		}
 		in = append(in, f)
@@ -694,15 +656,15 @@ func TestWriterRoundTrip(t *testing.T) {
 			maxErr := [2]float64{}
 			for i, f := range in {
 				g := got[i]
-				if g.t != f.t {
-					t.Fatalf("frame %d at %d, want %d", i, g.t, f.t)
+				if g.Time != f.Time {
+					t.Fatalf("frame %d at %d, want %d", i, g.Time, f.Time)
 				}
-				for k, v := range f.v {
-					if math.IsNaN(v) != math.IsNaN(g.v[k]) {
-						t.Fatalf("frame %d value %d: NaN pattern %v vs %v", i, k, g.v[k], v)
+				for k, v := range f.Values {
+					if math.IsNaN(v) != math.IsNaN(g.Values[k]) {
+						t.Fatalf("frame %d value %d: NaN pattern %v vs %v", i, k, g.Values[k], v)
 					}
 					if !math.IsNaN(v) {
-						maxErr[min(k, 1)] = math.Max(maxErr[min(k, 1)], math.Abs(g.v[k]-v))
+						maxErr[min(k, 1)] = math.Max(maxErr[min(k, 1)], math.Abs(g.Values[k]-v))
 					}
 				}
 			}

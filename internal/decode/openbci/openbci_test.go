@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -14,53 +13,15 @@ import (
 	"time"
 
 	"github.com/twitchd/twitchd/internal/decode"
+	"github.com/twitchd/twitchd/internal/testutil/realdata"
+	"github.com/twitchd/twitchd/internal/testutil/sourcetest"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
-func realDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("skipped: module root (go.mod) not found")
-		}
-		dir = parent
-	}
-	real := filepath.Join(dir, "..", "shared", "data", "real")
-	if _, err := os.Stat(real); err != nil {
-		t.Skipf("skipped: real recordings folder %s is absent", real)
-	}
-	return real
-}
-
-type frame struct {
-	t int64
-	v []float64
-}
-
-func readAll(t testing.TB, src pipeline.Source) ([]frame, error) {
-	t.Helper()
-	b := pipeline.NewBatch(len(src.Meta().Channels), 5)
-	var out []frame
-	for {
-		err := src.Next(context.Background(), b)
-		for _, f := range b.Frames {
-			out = append(out, frame{f.Time, append([]float64(nil), f.Values...)})
-		}
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return out, nil
-			}
-			return out, err
-		}
-	}
+// readAll decodes everything with batches of 5 frames so that batch
+// boundaries are exercised.
+func readAll(t testing.TB, src pipeline.Source) ([]pipeline.Frame, error) {
+	return sourcetest.ReadAll(t, src, 5)
 }
 
 func openFile(t *testing.T, path string, opts decode.Options) *Decoder {
@@ -83,8 +44,8 @@ func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 func ms(v int64) int64 { return v * 1e6 }
 
 func TestRealCytonV5V6(t *testing.T) {
-	dir := filepath.Join(realDir(t), "openbci")
-	var all [2][]frame
+	dir := realdata.Dir(t, "openbci")
+	var all [2][]pipeline.Frame
 	for i, name := range []string{"OpenBCI-RAW-cyton-v6-jawclench.txt", "OpenBCI-RAW-cyton-v5-jawclench.txt"} {
 		d := openFile(t, filepath.Join(dir, name), decode.Options{Strict: true})
 		h := d.Header()
@@ -123,25 +84,25 @@ func TestRealCytonV5V6(t *testing.T) {
 		}
 		for _, c := range checks {
 			f := fr[c.i]
-			if want := t0 + int64(c.i)*4e6; f.t != want {
-				t.Errorf("%s: frame %d at %d, want %d", name, c.i, f.t, want)
+			if want := t0 + int64(c.i)*4e6; f.Time != want {
+				t.Errorf("%s: frame %d at %d, want %d", name, c.i, f.Time, want)
 			}
-			if !math.IsNaN(c.exg[0]) && (!near(f.v[0], c.exg[0]) || !near(f.v[7], c.exg[1])) {
-				t.Errorf("%s: frame %d exg %v %v, want %v", name, c.i, f.v[0], f.v[7], c.exg)
+			if !math.IsNaN(c.exg[0]) && (!near(f.Values[0], c.exg[0]) || !near(f.Values[7], c.exg[1])) {
+				t.Errorf("%s: frame %d exg %v %v, want %v", name, c.i, f.Values[0], f.Values[7], c.exg)
 			}
 			for k := range 3 {
-				got := f.v[8+k]
+				got := f.Values[8+k]
 				if c.acc == nil && !math.IsNaN(got) || c.acc != nil && got != c.acc[k] {
 					t.Errorf("%s: frame %d accel %d = %v, want %v", name, c.i, k, got, c.acc)
 				}
 			}
 		}
-		if last := fr[len(fr)-1].t; last != t0+22489*4e6 {
+		if last := fr[len(fr)-1].Time; last != t0+22489*4e6 {
 			t.Errorf("%s: last frame at %d", name, last)
 		}
 		accN := 0
 		for _, f := range fr {
-			if !math.IsNaN(f.v[8]) {
+			if !math.IsNaN(f.Values[8]) {
 				accN++
 			}
 		}
@@ -158,19 +119,19 @@ func TestRealCytonV5V6(t *testing.T) {
 	// v5 and v6 are the same recording: every frame must agree.
 	for i := range all[0] {
 		a, b := all[0][i], all[1][i]
-		if a.t != b.t {
-			t.Fatalf("frame %d: v6 at %d, v5 at %d", i, a.t, b.t)
+		if a.Time != b.Time {
+			t.Fatalf("frame %d: v6 at %d, v5 at %d", i, a.Time, b.Time)
 		}
-		for k := range a.v {
-			if a.v[k] != b.v[k] && !(math.IsNaN(a.v[k]) && math.IsNaN(b.v[k])) {
-				t.Fatalf("frame %d value %d: v6 %v, v5 %v", i, k, a.v[k], b.v[k])
+		for k := range a.Values {
+			if a.Values[k] != b.Values[k] && !(math.IsNaN(a.Values[k]) && math.IsNaN(b.Values[k])) {
+				t.Fatalf("frame %d value %d: v6 %v, v5 %v", i, k, a.Values[k], b.Values[k])
 			}
 		}
 	}
 }
 
 func TestRealGanglionLegacy(t *testing.T) {
-	dir := filepath.Join(realDir(t), "openbci")
+	dir := realdata.Dir(t, "openbci")
 	day := time.Date(2019, 5, 15, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
 		file   string
@@ -197,15 +158,15 @@ func TestRealGanglionLegacy(t *testing.T) {
 			}
 			start := day.Add(tc.clock).UnixNano()
 			f := fr[tc.check]
-			if want := start + int64(tc.check)*5e6; f.t != want {
-				t.Errorf("frame %d at %v, want %v", tc.check, time.Unix(0, f.t).UTC(), time.Unix(0, want).UTC())
+			if want := start + int64(tc.check)*5e6; f.Time != want {
+				t.Errorf("frame %d at %v, want %v", tc.check, time.Unix(0, f.Time).UTC(), time.Unix(0, want).UTC())
 			}
-			if !near(f.v[0], tc.values[0]) || !near(f.v[1], tc.values[1]) {
-				t.Errorf("frame %d = %v, want %v", tc.check, f.v[:2], tc.values)
+			if !near(f.Values[0], tc.values[0]) || !near(f.Values[1], tc.values[1]) {
+				t.Errorf("frame %d = %v, want %v", tc.check, f.Values[:2], tc.values)
 			}
 			for _, f := range fr {
-				if !math.IsNaN(f.v[4]) {
-					t.Fatalf("accelerometer sample %v delivered; the Ganglion's accelerometer was off (all zeros)", f.v[4:])
+				if !math.IsNaN(f.Values[4]) {
+					t.Fatalf("accelerometer sample %v delivered; the Ganglion's accelerometer was off (all zeros)", f.Values[4:])
 				}
 			}
 			if st := d.Stats(); st.Lost != 0 || st.Skipped != 0 {
@@ -241,16 +202,16 @@ func TestFixtureV6(t *testing.T) {
 	}
 	for i, w := range want {
 		f := fr[i]
-		if f.t != w.t {
-			t.Errorf("frame %d at %d, want %d", i, f.t, w.t)
+		if f.Time != w.t {
+			t.Errorf("frame %d at %d, want %d", i, f.Time, w.t)
 		}
 		for k := range 2 {
-			if !near(f.v[k], w.exg[k]) {
-				t.Errorf("frame %d exg %d = %v, want %v", i, k, f.v[k], w.exg[k])
+			if !near(f.Values[k], w.exg[k]) {
+				t.Errorf("frame %d exg %d = %v, want %v", i, k, f.Values[k], w.exg[k])
 			}
 		}
 		for k := range 3 {
-			if g := f.v[2+k]; g != w.acc[k] && !(math.IsNaN(g) && math.IsNaN(w.acc[k])) {
+			if g := f.Values[2+k]; g != w.acc[k] && !(math.IsNaN(g) && math.IsNaN(w.acc[k])) {
 				t.Errorf("frame %d acc %d = %v, want %v", i, k, g, w.acc[k])
 			}
 		}
@@ -285,12 +246,12 @@ func TestFixtureLegacy(t *testing.T) {
 				t.Fatalf("%d frames, want %d", len(fr), len(offs))
 			}
 			for i, o := range offs {
-				if fr[i].t != tc.t0+o*1e6 {
-					t.Errorf("frame %d at %v, want +%d ms", i, time.Unix(0, fr[i].t).UTC(), o)
+				if fr[i].Time != tc.t0+o*1e6 {
+					t.Errorf("frame %d at %v, want +%d ms", i, time.Unix(0, fr[i].Time).UTC(), o)
 				}
 			}
-			if fr[2].v[0] != -0.001 || fr[4].v[0] != 0.10025 {
-				t.Errorf("values %v %v", fr[2].v, fr[4].v)
+			if fr[2].Values[0] != -0.001 || fr[4].Values[0] != 0.10025 {
+				t.Errorf("values %v %v", fr[2].Values, fr[4].Values)
 			}
 			st := d.Stats()
 			if st.Lost != 1 || st.Skipped != 2 || st.Examples[0].Line != 11 || st.Examples[1].Line != 12 {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -14,53 +13,15 @@ import (
 	"time"
 
 	"github.com/twitchd/twitchd/internal/decode"
+	"github.com/twitchd/twitchd/internal/testutil/realdata"
+	"github.com/twitchd/twitchd/internal/testutil/sourcetest"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
-func realDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("skipped: module root (go.mod) not found")
-		}
-		dir = parent
-	}
-	real := filepath.Join(dir, "..", "shared", "data", "real")
-	if _, err := os.Stat(real); err != nil {
-		t.Skipf("skipped: real recordings folder %s is absent", real)
-	}
-	return real
-}
-
-type frame struct {
-	t int64
-	v []float64
-}
-
-func readAll(t testing.TB, src pipeline.Source) ([]frame, error) {
-	t.Helper()
-	b := pipeline.NewBatch(len(src.Meta().Channels), 3)
-	var out []frame
-	for {
-		err := src.Next(context.Background(), b)
-		for _, f := range b.Frames {
-			out = append(out, frame{f.Time, append([]float64(nil), f.Values...)})
-		}
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return out, nil
-			}
-			return out, err
-		}
-	}
+// readAll decodes everything with batches of 3 frames so that batch
+// boundaries are exercised.
+func readAll(t testing.TB, src pipeline.Source) ([]pipeline.Frame, error) {
+	return sourcetest.ReadAll(t, src, 3)
 }
 
 func openFile(t *testing.T, path string, opts decode.Options, cfg Config) *Decoder {
@@ -81,7 +42,7 @@ func openFile(t *testing.T, path string, opts decode.Options, cfg Config) *Decod
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 
 func TestRealPLUXAccelerometer(t *testing.T) {
-	d := openFile(t, filepath.Join(realDir(t), "accel", "plux_cacc_opensignals.txt"), decode.Options{Strict: true}, Config{})
+	d := openFile(t, realdata.Dir(t, "accel", "plux_cacc_opensignals.txt"), decode.Options{Strict: true}, Config{})
 	devs := d.Devices()
 	if len(devs) != 1 || devs[0].MAC != "00:07:80:3B:46:61" || devs[0].Device != "channeller" || devs[0].RateHz != 1000 {
 		t.Fatalf("devices %+v", devs)
@@ -118,18 +79,18 @@ func TestRealPLUXAccelerometer(t *testing.T) {
 		{30449, [3]float64{32772, 27735, 34288}},
 	}
 	for _, c := range checks {
-		if want := start.UnixNano() + int64(c.i)*1e6; fr[c.i].t != want {
-			t.Errorf("frame %d at %d, want %d", c.i, fr[c.i].t, want)
+		if want := start.UnixNano() + int64(c.i)*1e6; fr[c.i].Time != want {
+			t.Errorf("frame %d at %d, want %d", c.i, fr[c.i].Time, want)
 		}
 		for k := range 3 {
-			if !near(fr[c.i].v[k], g(c.adc[k])) {
-				t.Errorf("frame %d axis %d = %v, want %v", c.i, k, fr[c.i].v[k], g(c.adc[k]))
+			if !near(fr[c.i].Values[k], g(c.adc[k])) {
+				t.Errorf("frame %d axis %d = %v, want %v", c.i, k, fr[c.i].Values[k], g(c.adc[k]))
 			}
 		}
 	}
 	// At rest at the start and end the magnitude is close to 1 g.
 	for _, i := range []int{0, 30449} {
-		v := fr[i].v
+		v := fr[i].Values
 		if mag := math.Sqrt(v[0]*v[0] + v[1]*v[1] + v[2]*v[2]); mag < 0.9 || mag > 1.15 {
 			t.Errorf("frame %d: |a| = %.3f g, want about 1", i, mag)
 		}
@@ -165,14 +126,14 @@ func TestFixtureBITalino(t *testing.T) {
 	}
 	for i, w := range want {
 		f := fr[i]
-		if f.t != start+w.k*1e6 {
-			t.Errorf("frame %d at %v, want k=%d", i, time.Unix(0, f.t).UTC(), w.k)
+		if f.Time != start+w.k*1e6 {
+			t.Errorf("frame %d at %v, want k=%d", i, time.Unix(0, f.Time).UTC(), w.k)
 		}
-		if !near(f.v[0], emg(w.emg)) || !near(f.v[1], acc(w.acc)) || f.v[2] != w.raw {
-			t.Errorf("frame %d = %v, want %v %v %v", i, f.v, emg(w.emg), acc(w.acc), w.raw)
+		if !near(f.Values[0], emg(w.emg)) || !near(f.Values[1], acc(w.acc)) || f.Values[2] != w.raw {
+			t.Errorf("frame %d = %v, want %v %v %v", i, f.Values, emg(w.emg), acc(w.acc), w.raw)
 		}
 	}
-	if f := fr[0].v[0]; f != 0 {
+	if f := fr[0].Values[0]; f != 0 {
 		t.Errorf("EMG at mid-scale = %v, want 0", f)
 	}
 	st := d.Stats()
@@ -190,8 +151,8 @@ func TestCalibrationOverride(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := 2*(608.0-500)/200 - 1; !near(fr[1].v[1], want) {
-		t.Errorf("calibrated ACC = %v, want %v", fr[1].v[1], want)
+	if want := 2*(608.0-500)/200 - 1; !near(fr[1].Values[1], want) {
+		t.Errorf("calibrated ACC = %v, want %v", fr[1].Values[1], want)
 	}
 }
 
@@ -220,14 +181,14 @@ func TestFixtureTwoDevices(t *testing.T) {
 	// PLUX EMG mV = ADC·3/2^16 − 1.5; PLUX ACC at 12 bits scales ADC by 16.
 	wantEMG := []float64{0, 65535*3.0/65536 - 1.5, -1.5}
 	for i := range fr {
-		if !near(fr[i].v[0], wantEMG[i]) {
-			t.Errorf("frame %d EMG %v, want %v", i, fr[i].v[0], wantEMG[i])
+		if !near(fr[i].Values[0], wantEMG[i]) {
+			t.Errorf("frame %d EMG %v, want %v", i, fr[i].Values[0], wantEMG[i])
 		}
-		if !near(fr[i].v[1], -1) || !near(fr[i].v[2], 1) || !near(fr[i].v[3], 2*(2062*16-28000)/10000.0-1) {
-			t.Errorf("frame %d ACC %v", i, fr[i].v[1:])
+		if !near(fr[i].Values[1], -1) || !near(fr[i].Values[2], 1) || !near(fr[i].Values[3], 2*(2062*16-28000)/10000.0-1) {
+			t.Errorf("frame %d ACC %v", i, fr[i].Values[1:])
 		}
-		if want := time.Date(2021, 6, 1, 10, 0, 0, 0, time.UTC).UnixNano() + int64(i)*10e6; fr[i].t != want {
-			t.Errorf("frame %d at %d, want %d", i, fr[i].t, want)
+		if want := time.Date(2021, 6, 1, 10, 0, 0, 0, time.UTC).UnixNano() + int64(i)*10e6; fr[i].Time != want {
+			t.Errorf("frame %d at %d, want %d", i, fr[i].Time, want)
 		}
 	}
 }

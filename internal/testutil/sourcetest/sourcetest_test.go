@@ -1,0 +1,120 @@
+package sourcetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"testing"
+
+	"github.com/twitchd/twitchd/pipeline"
+)
+
+// counter is a one-channel Source of n frames valued 0..n-1 that fails
+// with err after them (io.EOF for a clean end). eofFrames > 0 makes the
+// final io.EOF come with that many frames, breaking the contract.
+type counter struct {
+	n, i      int
+	err       error
+	eofFrames int
+}
+
+func (c *counter) Meta() pipeline.Meta {
+	return pipeline.Meta{Channels: []pipeline.Channel{{Name: "x"}}}
+}
+
+func (c *counter) Stats() pipeline.SourceStats { return pipeline.SourceStats{} }
+
+func (c *counter) Next(_ context.Context, b *pipeline.Batch) error {
+	b.Reset()
+	for c.i < c.n && !b.Full() {
+		b.Append(int64(c.i))[0] = float64(c.i)
+		c.i++
+	}
+	if c.i < c.n {
+		return nil
+	}
+	if errors.Is(c.err, io.EOF) {
+		for range c.eofFrames {
+			b.Append(-1)[0] = -1
+		}
+		if b.Len() > 0 && c.eofFrames == 0 {
+			return nil // deliver the last frames before io.EOF
+		}
+	}
+	return c.err
+}
+
+func TestReadAll(t *testing.T) {
+	boom := errors.New("boom")
+	cases := []struct {
+		name     string
+		src      *counter
+		capacity int
+		frames   int
+		err      error
+	}{
+		{"clean end across batch boundaries", &counter{n: 10, err: io.EOF}, 3, 10, nil},
+		{"empty source", &counter{n: 0, err: io.EOF}, 4, 0, nil},
+		{"frames before an error are kept", &counter{n: 7, err: boom}, 4, 7, boom},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ReadAll(t, tc.src, tc.capacity)
+			if !errors.Is(err, tc.err) || err != nil && tc.err == nil {
+				t.Fatalf("err %v, want %v", err, tc.err)
+			}
+			if len(got) != tc.frames {
+				t.Fatalf("%d frames, want %d", len(got), tc.frames)
+			}
+			for i, f := range got {
+				if f.Time != int64(i) || len(f.Values) != 1 || f.Values[0] != float64(i) {
+					t.Errorf("frame %d = %+v: values were not copied out of the reused batch", i, f)
+				}
+			}
+		})
+	}
+}
+
+// TestReadAllContract checks that io.EOF with frames in the batch fails
+// the test, as the Source contract forbids it.
+func TestReadAllContract(t *testing.T) {
+	rec := &recorder{TB: t}
+	ReadAll(rec, &counter{n: 2, err: io.EOF, eofFrames: 1}, 4)
+	if rec.msg == "" {
+		t.Error("io.EOF with a frame in the batch went unnoticed")
+	}
+}
+
+// TestFrames checks that Frames fails the test on a source error.
+func TestFrames(t *testing.T) {
+	rec := &recorder{TB: t}
+	done := make(chan struct{})
+	go func() { // Fatalf ends the goroutine with runtime.Goexit, as in a test.
+		defer close(done)
+		Frames(rec, &counter{n: 3, err: errors.New("broken pipe")})
+	}()
+	<-done
+	if rec.msg != "sourcetest: after 3 frames: broken pipe" {
+		t.Errorf("Frames reported %q", rec.msg)
+	}
+	if fr := Frames(t, &counter{n: 100, err: io.EOF}); len(fr) != 100 {
+		t.Errorf("Frames read %d, want 100", len(fr))
+	}
+}
+
+// recorder is a testing.TB that records failures instead of failing.
+type recorder struct {
+	testing.TB
+	msg string
+}
+
+func (r *recorder) Helper() {}
+
+func (r *recorder) Errorf(format string, args ...any) { r.msg = fmt.Sprintf(format, args...) }
+
+func (r *recorder) Fatalf(format string, args ...any) {
+	r.msg = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
