@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/twitchd/twitchd/internal/decode"
+	"github.com/twitchd/twitchd/internal/decode/capture"
 	"github.com/twitchd/twitchd/internal/source/serial"
 	"github.com/twitchd/twitchd/pipeline"
 )
@@ -75,9 +76,7 @@ type Parser struct {
 	byLabel  map[string]int
 	byIndex  []int // plain index -> column, -1 none
 	seen     []bool
-	buf      []byte
-	r        int
-	base     int64
+	in       capture.Buffer // bytes fed and not yet decoded
 	line     int64
 	dropLine bool
 	msLast   int64
@@ -172,21 +171,12 @@ func (p *Parser) Channels() []pipeline.Channel { return p.chans }
 func (p *Parser) Rate() float64 { return p.cfg.Rate }
 
 // Feed implements serial.Decoder.
-func (p *Parser) Feed(b []byte) {
-	if p.r > 0 && p.r >= len(p.buf)/2 {
-		n := copy(p.buf, p.buf[p.r:])
-		p.buf = p.buf[:n]
-		p.base += int64(p.r)
-		p.r = 0
-	}
-	p.buf = append(p.buf, b...)
-}
+func (p *Parser) Feed(b []byte) { p.in.Feed(b) }
 
 // Reset implements serial.Decoder: the first line after it may be partial
 // and is dropped without counting.
 func (p *Parser) Reset() {
-	p.base += int64(len(p.buf))
-	p.buf, p.r = p.buf[:0], 0
+	p.in.Drop()
 	p.dropLine = true
 	p.msInit = false
 }
@@ -194,20 +184,20 @@ func (p *Parser) Reset() {
 // Decode implements serial.Decoder.
 func (p *Parser) Decode(vals []float64) (serial.Sample, error) {
 	for {
-		av := p.buf[p.r:]
+		av := p.in.Buf[p.in.R:]
 		i := bytes.IndexByte(av, '\n')
 		if i < 0 {
 			if len(av) > MaxLine {
-				off := p.base + int64(p.r)
-				p.r = len(p.buf)
+				off := p.in.Base + int64(p.in.R)
+				p.in.R = len(p.in.Buf)
 				p.TooLong++
 				return serial.Sample{}, &pipeline.LineError{File: p.name, Offset: off, Reason: fmt.Sprintf("no line end within %d bytes", MaxLine)}
 			}
 			return serial.Sample{}, serial.ErrNeedMore
 		}
 		line := av[:i]
-		off := p.base + int64(p.r)
-		p.r += i + 1
+		off := p.in.Base + int64(p.in.R)
+		p.in.R += i + 1
 		if p.dropLine {
 			p.dropLine = false
 			continue
@@ -451,13 +441,7 @@ func open(r io.Reader, opts decode.Options) (pipeline.Source, error) {
 		return nil, err
 	}
 	p.Feed(data)
-	start := opts.Start
-	if start.IsZero() {
-		start = time.Unix(0, 0)
-	}
-	return serial.NewStream(serial.NewFileReader(r), p, serial.StreamOptions{
-		Name: opts.Name, Format: Name, Start: start, Strict: opts.Strict,
-	}), nil
+	return capture.Open(r, p, Name, opts), nil
 }
 
 // ProbeTimeout bounds the wait for a first line when columns are inferred.
@@ -490,9 +474,5 @@ func Dial(ctx context.Context, cc serial.ConnConfig, cfg Config, so serial.Strea
 	} else {
 		p.Reset()
 	}
-	so.Live, so.Format = true, Name
-	if so.Log == nil {
-		so.Log = cc.Log
-	}
-	return serial.NewStream(conn, p, so), conn, nil
+	return capture.Live(conn, p, Name, so, cc.Log), conn, nil
 }

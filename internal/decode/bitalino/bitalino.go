@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/twitchd/twitchd/internal/decode"
+	"github.com/twitchd/twitchd/internal/decode/capture"
 	"github.com/twitchd/twitchd/internal/source/serial"
 	"github.com/twitchd/twitchd/pipeline"
 )
@@ -147,9 +148,7 @@ type Parser struct {
 	n        int    // analog channels
 	size     int    // frame size
 	chans    []pipeline.Channel
-	buf      []byte
-	r        int
-	base     int64
+	in       capture.Buffer // bytes fed and not yet decoded
 	synced   bool
 	last     int
 	skipFrom int64
@@ -224,20 +223,11 @@ func (p *Parser) Rate() float64 { return float64(p.cfg.Rate) }
 func (p *Parser) FrameSize() int { return p.size }
 
 // Feed implements serial.Decoder.
-func (p *Parser) Feed(b []byte) {
-	if p.r > 0 && p.r >= len(p.buf)/2 {
-		n := copy(p.buf, p.buf[p.r:])
-		p.buf = p.buf[:n]
-		p.base += int64(p.r)
-		p.r = 0
-	}
-	p.buf = append(p.buf, b...)
-}
+func (p *Parser) Feed(b []byte) { p.in.Feed(b) }
 
 // Reset implements serial.Decoder.
 func (p *Parser) Reset() {
-	p.base += int64(len(p.buf))
-	p.buf, p.r = p.buf[:0], 0
+	p.in.Drop()
 	p.synced, p.last = false, -1
 	p.skipFrom, p.skipped = -1, 0
 }
@@ -246,7 +236,7 @@ func (p *Parser) Reset() {
 func (p *Parser) Decode(vals []float64) (serial.Sample, error) {
 	n := p.size
 	for {
-		av := p.buf[p.r:]
+		av := p.in.Buf[p.in.R:]
 		if len(av) < n {
 			return serial.Sample{}, serial.ErrNeedMore
 		}
@@ -269,19 +259,19 @@ func (p *Parser) Decode(vals []float64) (serial.Sample, error) {
 			}
 			p.synced = true
 			s := p.decodeFrame(av[:n], vals)
-			p.r += n
+			p.in.R += n
 			return s, nil
 		}
 		if p.synced || p.skipped == 0 {
 			p.CRCErrors++
 		}
 		if p.skipped == 0 {
-			p.skipFrom = p.base + int64(p.r)
+			p.skipFrom = p.in.Base + int64(p.in.R)
 		}
 		p.synced = false
 		p.skipped++
 		p.GarbageBytes++
-		p.r++
+		p.in.R++
 	}
 }
 
@@ -458,13 +448,7 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			start := opts.Start
-			if start.IsZero() {
-				start = time.Unix(0, 0)
-			}
-			return serial.NewStream(serial.NewFileReader(r), p, serial.StreamOptions{
-				Name: opts.Name, Format: Name, Start: start, Strict: opts.Strict,
-			}), nil
+			return capture.Open(r, p, Name, opts), nil
 		},
 	})
 }
@@ -494,9 +478,5 @@ func Dial(ctx context.Context, cc serial.ConnConfig, cfg Config, so serial.Strea
 	}
 	cc.OnClose = func(port serial.Port) { port.Write([]byte{CmdStop}) }
 	conn := serial.Dial(ctx, cc)
-	so.Live, so.Format = true, Name
-	if so.Log == nil {
-		so.Log = log
-	}
-	return serial.NewStream(conn, p, so), conn, nil
+	return capture.Live(conn, p, Name, so, log), conn, nil
 }

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/twitchd/twitchd/internal/decode"
+	"github.com/twitchd/twitchd/internal/decode/capture"
 	"github.com/twitchd/twitchd/internal/source/serial"
 	"github.com/twitchd/twitchd/pipeline"
 )
@@ -76,9 +77,7 @@ type Parser struct {
 	cfg      Config
 	scale    float64 // mV per count
 	chans    []pipeline.Channel
-	buf      []byte
-	r        int
-	base     int64 // stream offset of buf[0]
+	in       capture.Buffer // bytes fed and not yet decoded
 	synced   bool
 	last     int // last sample counter, -1 unknown
 	acc      [3]float64
@@ -122,20 +121,11 @@ func (p *Parser) Channels() []pipeline.Channel { return p.chans }
 func (p *Parser) Rate() float64 { return Rate }
 
 // Feed implements serial.Decoder.
-func (p *Parser) Feed(b []byte) {
-	if p.r > 0 && p.r >= len(p.buf)/2 {
-		n := copy(p.buf, p.buf[p.r:])
-		p.buf = p.buf[:n]
-		p.base += int64(p.r)
-		p.r = 0
-	}
-	p.buf = append(p.buf, b...)
-}
+func (p *Parser) Feed(b []byte) { p.in.Feed(b) }
 
 // Reset implements serial.Decoder.
 func (p *Parser) Reset() {
-	p.base += int64(len(p.buf))
-	p.buf, p.r = p.buf[:0], 0
+	p.in.Drop()
 	p.synced, p.last, p.accSeen = false, -1, false
 	p.acc = [3]float64{math.NaN(), math.NaN(), math.NaN()}
 	p.skipFrom, p.skipped = -1, 0
@@ -144,7 +134,7 @@ func (p *Parser) Reset() {
 // Decode implements serial.Decoder.
 func (p *Parser) Decode(vals []float64) (serial.Sample, error) {
 	for {
-		av := p.buf[p.r:]
+		av := p.in.Buf[p.in.R:]
 		if len(av) < PacketSize {
 			return serial.Sample{}, serial.ErrNeedMore
 		}
@@ -154,7 +144,7 @@ func (p *Parser) Decode(vals []float64) (serial.Sample, error) {
 			}
 			p.synced = true
 			s := p.decodePacket(av[:PacketSize], vals)
-			p.r += PacketSize
+			p.in.R += PacketSize
 			return s, nil
 		}
 		if len(av) < PacketSize+1 && av[0] == Header && av[32]&0xF0 == 0xC0 {
@@ -162,12 +152,12 @@ func (p *Parser) Decode(vals []float64) (serial.Sample, error) {
 			return serial.Sample{}, serial.ErrNeedMore
 		}
 		if p.skipped == 0 {
-			p.skipFrom = p.base + int64(p.r)
+			p.skipFrom = p.in.Base + int64(p.in.R)
 		}
 		p.synced = false
 		p.skipped++
 		p.GarbageBytes++
-		p.r++
+		p.in.R++
 	}
 }
 
@@ -307,18 +297,9 @@ func init() {
 		Name:  Name,
 		Sniff: func([]byte, string) int { return 0 }, // binary; only by --format
 		Open: func(r io.Reader, opts decode.Options) (pipeline.Source, error) {
-			return serial.NewStream(serial.NewFileReader(r), NewParser(opts.Name, Config{}), serial.StreamOptions{
-				Name: opts.Name, Format: Name, Start: startOrEpoch(opts.Start), Strict: opts.Strict,
-			}), nil
+			return capture.Open(r, NewParser(opts.Name, Config{}), Name, opts), nil
 		},
 	})
-}
-
-func startOrEpoch(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Unix(0, 0)
-	}
-	return t
 }
 
 // StartTimeout bounds the wait for the banner after a reset.
@@ -338,12 +319,8 @@ func Dial(ctx context.Context, cc serial.ConnConfig, cfg Config, so serial.Strea
 	}
 	cc.OnClose = func(p serial.Port) { p.Write([]byte{CmdStop}) }
 	conn := serial.Dial(ctx, cc)
-	so.Live, so.Format = true, Name
 	if so.Name == "" {
 		so.Name = cc.Name
 	}
-	if so.Log == nil {
-		so.Log = log
-	}
-	return serial.NewStream(conn, NewParser(so.Name, cfg), so), conn
+	return capture.Live(conn, NewParser(so.Name, cfg), Name, so, log), conn
 }
