@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/twitchd/twitchd/internal/influxtest"
 	"github.com/twitchd/twitchd/internal/simulate/device"
+	"github.com/twitchd/twitchd/internal/spool"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
@@ -301,4 +303,71 @@ func TestRunSIGTERMThenNextStartSends(t *testing.T) {
 		t.Fatalf("InfluxDB holds %s", diff(got, want))
 	}
 	t.Logf("exit 0 %v after SIGTERM with %d points spooled; all sent by the next start", took.Round(time.Millisecond), spooled)
+}
+
+// linesOf collects spooled lines for the kill -9 test.
+type linesOf struct{ lines []string }
+
+func (l *linesOf) WriteLines(b []byte) error {
+	l.lines = append(l.lines, strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")...)
+	return nil
+}
+
+func (l *linesOf) Flush(context.Context) error { return nil }
+
+// TestRunKill9LossWindow runs the twitchd binary live with InfluxDB
+// unreachable, kills it with SIGKILL, and reads the spool it left: the
+// spool opens cleanly (a torn tail would be cut and counted) and its
+// newest activity epoch ends within a bounded time of the kill. That time
+// is the kill -9 loss window during an outage: the epoch still open in
+// the detectors, plus the sink's FlushInterval (1 s) and the retry time
+// (1 s here, --influx-retry-time, 10 s by default) before a batch is
+// spooled.
+func TestRunKill9LossWindow(t *testing.T) {
+	dir := t.TempDir()
+	link := standIn(t, dir, device.Cyton)
+	url, root := deadURL(t), filepath.Join(dir, "spool")
+	cmd := exec.Command(os.Args[0], append([]string{"run", "--port", link, "--protocol", "openbci-cyton", "--subject", "k9",
+		"--influx-url", url, "--spool-dir", root}, faultFlags...)...)
+	cmd.Env = append(os.Environ(), "TWITCHD_TEST_MAIN=1", "INFLUX_TOKEN=")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(12 * time.Second)
+	killed := time.Now()
+	cmd.Process.Kill()
+	cmd.Wait()
+
+	sp, err := spool.Open(spool.Config{Dir: spoolDirFor(root, url, "twitchd/autogen")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	got := &linesOf{}
+	if err := (&spool.Drainer{Spool: sp, Target: got}).Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var newest int64
+	for _, l := range got.lines {
+		if !strings.HasPrefix(l, "activity,") {
+			continue
+		}
+		ts, err := strconv.ParseInt(l[strings.LastIndexByte(l, ' ')+1:], 10, 64)
+		if err != nil {
+			t.Fatalf("spooled line %q: %v", l, err)
+		}
+		newest = max(newest, ts+int64(5*time.Second)) // the epoch's end
+	}
+	if newest == 0 {
+		t.Fatalf("no activity epoch in the spool (%d lines, torn tails %d):\n%s", len(got.lines), sp.Stats().TornTails, stderr.String())
+	}
+	window := killed.Sub(time.Unix(0, newest))
+	t.Logf("kill -9: %d points in the spool, %d torn tails; newest spooled epoch ended %v before the kill",
+		len(got.lines), sp.Stats().TornTails, window.Round(time.Millisecond))
+	// An epoch lasts 5 s; flush 1 s and retry 1 s follow; 3 s slack for a loaded machine.
+	if window > 10*time.Second {
+		t.Fatalf("the newest spooled epoch ended %v before the kill", window)
+	}
 }
