@@ -17,7 +17,6 @@
 package actilife
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -30,6 +29,7 @@ import (
 	"unsafe"
 
 	"github.com/twitchd/twitchd/internal/decode"
+	"github.com/twitchd/twitchd/internal/decode/textline"
 	"github.com/twitchd/twitchd/internal/decode/textnum"
 	"github.com/twitchd/twitchd/pipeline"
 )
@@ -69,14 +69,11 @@ type Header struct {
 
 // Decoder is a pipeline.Source reading an ActiLife raw CSV export.
 type Decoder struct {
-	br     *bufio.Reader
-	name   string
-	strict bool
-	hdr    Header
-	meta   pipeline.Meta
-	stats  pipeline.SourceStats
+	in   *textline.Reader // lines, line numbers, skipped-line counts
+	name string
+	hdr  Header
+	meta pipeline.Meta
 
-	line   int64 // number of the line last read
 	index  int64 // rows delivered so far, for nominal times
 	startN int64 // Start in Unix ns
 	tsCol  int   // column of Timestamp, -1 when none
@@ -84,7 +81,6 @@ type Decoder struct {
 	ncol   int
 	lastT  int64
 	fields [][]byte
-	err    error // sticky end of input
 }
 
 // New reads the header from r and returns a Decoder positioned at the
@@ -95,76 +91,35 @@ func New(r io.Reader, opts decode.Options) (*Decoder, error) {
 	if name == "" {
 		name = "actilife"
 	}
-	d := &Decoder{br: bufio.NewReaderSize(r, 64<<10), name: name, strict: opts.Strict, tsCol: -1}
+	d := &Decoder{in: textline.NewReader(r, name, opts.Strict), name: name, tsCol: -1}
 	if err := d.readHeader(opts); err != nil {
 		return nil, err
 	}
 	return d, nil
 }
 
-func (d *Decoder) errf(format string, args ...any) error {
-	return &pipeline.LineError{File: d.name, Line: d.line, Offset: -1, Reason: fmt.Sprintf(format, args...)}
-}
-
-// readLine returns the next line without its line ending; it copies
-// nothing unless the line is longer than the buffer.
-func (d *Decoder) readLine() ([]byte, error) {
-	if d.err != nil {
-		return nil, d.err
-	}
-	b, err := d.br.ReadSlice('\n')
-	if errors.Is(err, bufio.ErrBufferFull) {
-		// A line longer than 64 KiB is never valid here: drop it whole.
-		for errors.Is(err, bufio.ErrBufferFull) {
-			_, err = d.br.ReadSlice('\n')
-		}
-		d.line++
-		if err != nil && !errors.Is(err, io.EOF) {
-			d.err = err
-		} else if err != nil {
-			d.err = io.EOF
-		}
-		return nil, errLineTooLong
-	}
-	if err != nil {
-		if !errors.Is(err, io.EOF) {
-			d.err = fmt.Errorf("%s: line %d: %w", d.name, d.line+1, err)
-			return nil, d.err
-		}
-		d.err = io.EOF
-		if len(b) == 0 {
-			return nil, io.EOF
-		}
-	}
-	d.line++
-	b = bytes.TrimRight(b, "\r\n")
-	return b, nil
-}
-
-var errLineTooLong = errors.New("line longer than 64 KiB")
-
 func (d *Decoder) readHeader(opts decode.Options) error {
 	var startDate, startTime string
 	var sawDashes bool
 	for !sawDashes {
-		b, err := d.readLine()
+		b, err := d.in.Next()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
-				return d.errf("file ends inside the header (no line of dashes after it)")
+				return d.in.Errorf("file ends inside the header (no line of dashes after it)")
 			}
 			return err
 		}
 		s := string(b)
-		if d.line == 1 {
+		if d.in.Line() == 1 {
 			s = strings.TrimPrefix(s, "\ufeff")
 			if !strings.HasPrefix(s, magic) {
-				return d.errf("not an ActiLife CSV: first line does not start with %q", magic)
+				return d.in.Errorf("not an ActiLife CSV: first line does not start with %q", magic)
 			}
 			d.parseBanner(s)
 			continue
 		}
-		if d.line > maxHeaderLines {
-			return d.errf("no line of dashes within the first %d lines", maxHeaderLines)
+		if d.in.Line() > maxHeaderLines {
+			return d.in.Errorf("no line of dashes within the first %d lines", maxHeaderLines)
 		}
 		switch {
 		case strings.HasPrefix(s, "Serial Number:"):
@@ -176,7 +131,7 @@ func (d *Decoder) readHeader(opts decode.Options) error {
 		case strings.HasPrefix(s, "Epoch Period (hh:mm:ss)"):
 			p := strings.TrimSpace(strings.TrimPrefix(s, "Epoch Period (hh:mm:ss)"))
 			if p != "00:00:00" {
-				return d.errf("epoch period %s: this is an epoch (count) export, not raw data", p)
+				return d.in.Errorf("epoch period %s: this is an epoch (count) export, not raw data", p)
 			}
 		case strings.HasPrefix(s, "-----"):
 			sawDashes = true
@@ -184,23 +139,23 @@ func (d *Decoder) readHeader(opts decode.Options) error {
 	}
 	if d.hdr.RateHz <= 0 {
 		if opts.Rate <= 0 {
-			return d.errf("the first line gives no sample rate (\"at N Hz\") and no rate was given")
+			return d.in.Errorf("the first line gives no sample rate (\"at N Hz\") and no rate was given")
 		}
 		d.hdr.RateHz = opts.Rate
 	}
 	if startDate == "" || startTime == "" {
-		return d.errf("header has no Start Date or Start Time line")
+		return d.in.Errorf("header has no Start Date or Start Time line")
 	}
 	if d.hdr.DateFormat == "" {
 		d.hdr.DateFormat = "M/d/yyyy"
 	}
 	y, mo, dd, ok := parseDate(startDate, d.hdr.DateFormat)
 	if !ok {
-		return d.errf("start date %q does not match date format %s", startDate, d.hdr.DateFormat)
+		return d.in.Errorf("start date %q does not match date format %s", startDate, d.hdr.DateFormat)
 	}
 	sec, ok := parseClock(startTime)
 	if !ok {
-		return d.errf("start time %q is not hh:mm:ss", startTime)
+		return d.in.Errorf("start time %q is not hh:mm:ss", startTime)
 	}
 	d.hdr.Start = time.Date(y, time.Month(mo), dd, 0, 0, 0, 0, time.UTC).Add(time.Duration(sec * 1e9))
 	d.startN = d.hdr.Start.UnixNano()
@@ -234,11 +189,11 @@ func (d *Decoder) parseBanner(s string) {
 func (d *Decoder) readColumns() error {
 	d.axCol = [3]int{0, 1, 2}
 	d.ncol = 3
-	b, err := d.br.Peek(1)
+	b, err := d.in.Peek(1)
 	if err == nil && (b[0] == 'A' || b[0] == 'T' || b[0] == 'a' || b[0] == 't') {
-		line, err := d.readLine()
+		line, err := d.in.Next()
 		if err != nil {
-			return d.errf("reading the column header: %v", err)
+			return d.in.Errorf("reading the column header: %v", err)
 		}
 		cols := strings.Split(string(line), ",")
 		d.axCol = [3]int{-1, -1, -1}
@@ -256,7 +211,7 @@ func (d *Decoder) readColumns() error {
 			}
 		}
 		if d.axCol[0] < 0 || d.axCol[1] < 0 || d.axCol[2] < 0 {
-			return d.errf("column header %q lacks Accelerometer X, Y or Z", string(line))
+			return d.in.Errorf("column header %q lacks Accelerometer X, Y or Z", string(line))
 		}
 		d.ncol = len(cols)
 	}
@@ -279,7 +234,7 @@ func (d *Decoder) Header() Header { return d.hdr }
 func (d *Decoder) Meta() pipeline.Meta { return d.meta }
 
 // Stats implements pipeline.Source.
-func (d *Decoder) Stats() pipeline.SourceStats { return d.stats }
+func (d *Decoder) Stats() pipeline.SourceStats { return d.in.Stats }
 
 // Next implements pipeline.Source: it fills b with up to its capacity of
 // samples.
@@ -289,10 +244,10 @@ func (d *Decoder) Next(ctx context.Context, b *pipeline.Batch) error {
 		if n&1023 == 1023 && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		line, err := d.readLine()
+		line, err := d.in.Next()
 		if err != nil {
-			if errors.Is(err, errLineTooLong) {
-				if e := d.bad(err.Error()); e != nil {
+			if errors.Is(err, textline.ErrTooLong) {
+				if e := d.in.Bad(err.Error()); e != nil {
 					return e
 				}
 				continue
@@ -308,21 +263,11 @@ func (d *Decoder) Next(ctx context.Context, b *pipeline.Batch) error {
 		reason := d.row(b, line)
 		d.index++ // a bad row still held a sample slot
 		if reason != "" {
-			if e := d.bad(reason); e != nil {
+			if e := d.in.Bad(reason); e != nil {
 				return e
 			}
 		}
 	}
-	return nil
-}
-
-// bad counts a skipped row, or returns it as an error in strict mode.
-func (d *Decoder) bad(reason string) error {
-	le := &pipeline.LineError{File: d.name, Line: d.line, Offset: -1, Reason: reason}
-	if d.strict {
-		return le
-	}
-	d.stats.Skip(le)
 	return nil
 }
 
@@ -370,7 +315,7 @@ func (d *Decoder) row(b *pipeline.Batch, line []byte) string {
 	out := b.Append(t)
 	copy(out, v[:])
 	d.lastT = t
-	d.stats.Frames++
+	d.in.Stats.Frames++
 	return ""
 }
 

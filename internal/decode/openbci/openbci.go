@@ -55,7 +55,6 @@
 package openbci
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -68,6 +67,7 @@ import (
 	"time"
 
 	"github.com/twitchd/twitchd/internal/decode"
+	"github.com/twitchd/twitchd/internal/decode/textline"
 	"github.com/twitchd/twitchd/internal/decode/textnum"
 	"github.com/twitchd/twitchd/pipeline"
 )
@@ -128,14 +128,10 @@ type Header struct {
 
 // Decoder is a pipeline.Source reading an OpenBCI GUI recording.
 type Decoder struct {
-	br     *bufio.Reader
-	name   string
-	strict bool
-	hdr    Header
-	meta   pipeline.Meta
-	stats  pipeline.SourceStats
-	line   int64
-	err    error
+	in   *textline.Reader // lines, line numbers, skipped-line counts
+	name string
+	hdr  Header
+	meta pipeline.Meta
 
 	// column positions
 	idxCol, tsCol, ncol int // tsCol: Timestamp (v5/v6) or clock of day (legacy)
@@ -173,67 +169,32 @@ func New(r io.Reader, opts decode.Options) (*Decoder, error) {
 	if name == "" {
 		name = "openbci"
 	}
-	d := &Decoder{br: bufio.NewReaderSize(r, 64<<10), name: name, strict: opts.Strict, start: opts.Start}
+	d := &Decoder{in: textline.NewReader(r, name, opts.Strict), name: name, start: opts.Start}
 	if err := d.readHeader(opts); err != nil {
 		return nil, err
 	}
 	return d, nil
 }
 
-var errLineTooLong = errors.New("line longer than 64 KiB")
-
-func (d *Decoder) readLine() ([]byte, error) {
-	if d.err != nil {
-		return nil, d.err
-	}
-	b, err := d.br.ReadSlice('\n')
-	if errors.Is(err, bufio.ErrBufferFull) {
-		for errors.Is(err, bufio.ErrBufferFull) {
-			_, err = d.br.ReadSlice('\n')
-		}
-		d.line++
-		if err != nil {
-			d.err = io.EOF
-		}
-		return nil, errLineTooLong
-	}
-	if err != nil {
-		if !errors.Is(err, io.EOF) {
-			d.err = fmt.Errorf("%s: line %d: %w", d.name, d.line+1, err)
-			return nil, d.err
-		}
-		d.err = io.EOF
-		if len(b) == 0 {
-			return nil, io.EOF
-		}
-	}
-	d.line++
-	return bytes.TrimRight(b, "\r\n"), nil
-}
-
-func (d *Decoder) errf(format string, args ...any) error {
-	return &pipeline.LineError{File: d.name, Line: d.line, Offset: -1, Reason: fmt.Sprintf(format, args...)}
-}
-
 func (d *Decoder) readHeader(opts decode.Options) error {
 	legacy := false
 	for {
-		p, err := d.br.Peek(1)
+		p, err := d.in.Peek(1)
 		if err != nil || p[0] != '%' {
-			if d.line == 0 {
-				return d.errf("not an OpenBCI GUI file: it does not start with %%OpenBCI Raw")
+			if d.in.Line() == 0 {
+				return d.in.Errorf("not an OpenBCI GUI file: it does not start with %%OpenBCI Raw")
 			}
 			break
 		}
-		b, err := d.readLine()
+		b, err := d.in.Next()
 		if err != nil {
-			return d.errf("reading the header: %v", err)
+			return d.in.Errorf("reading the header: %v", err)
 		}
 		s := strings.TrimSpace(strings.TrimPrefix(string(b), "%"))
-		if d.line == 1 {
+		if d.in.Line() == 1 {
 			s = strings.TrimPrefix(s, "\ufeff")
 			if !strings.HasPrefix(s, "OpenBCI Raw") {
-				return d.errf("not an OpenBCI GUI file: first line is %q", truncate(string(b)))
+				return d.in.Errorf("not an OpenBCI GUI file: first line is %q", truncate(string(b)))
 			}
 			continue
 		}
@@ -243,13 +204,13 @@ func (d *Decoder) readHeader(opts decode.Options) error {
 		case "Number of channels":
 			n, err := strconv.Atoi(val)
 			if err != nil || n <= 0 || n > 1024 {
-				return d.errf("bad number of channels %q", val)
+				return d.in.Errorf("bad number of channels %q", val)
 			}
 			d.hdr.Channels = n
 		case "Sample Rate":
 			v, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(val, "Hz")), 64)
 			if err != nil || !(v > 0 && v < 1e6) {
-				return d.errf("bad sample rate %q", val)
+				return d.in.Errorf("bad sample rate %q", val)
 			}
 			d.hdr.RateHz = v
 		case "Board":
@@ -257,23 +218,23 @@ func (d *Decoder) readHeader(opts decode.Options) error {
 		case "First Column":
 			legacy = true
 		}
-		if d.line > 64 {
-			return d.errf("more than 64 header lines")
+		if d.in.Line() > 64 {
+			return d.in.Errorf("more than 64 header lines")
 		}
 	}
 	if d.hdr.RateHz == 0 {
 		if opts.Rate <= 0 {
-			return d.errf("header has no %%Sample Rate line and no rate was given")
+			return d.in.Errorf("header has no %%Sample Rate line and no rate was given")
 		}
 		d.hdr.RateHz = opts.Rate
 	}
-	p, _ := d.br.Peek(12)
+	p, _ := d.in.Peek(12)
 	switch {
 	case bytes.HasPrefix(p, []byte("Sample Index")):
 		d.hdr.Layout = LayoutV6
-		b, err := d.readLine()
+		b, err := d.in.Next()
 		if err != nil {
-			return d.errf("reading the column header: %v", err)
+			return d.in.Errorf("reading the column header: %v", err)
 		}
 		if err := d.columnsV6(string(b)); err != nil {
 			return err
@@ -342,13 +303,13 @@ func (d *Decoder) columnsV6(h string) error {
 	}
 	d.ncol = len(cols)
 	if len(d.exgCol) == 0 {
-		return d.errf("column header has no EXG Channel columns")
+		return d.in.Errorf("column header has no EXG Channel columns")
 	}
 	if d.tsCol < 0 {
-		return d.errf("column header has no Timestamp column")
+		return d.in.Errorf("column header has no Timestamp column")
 	}
 	if d.idxCol < 0 {
-		return d.errf("column header has no Sample Index column")
+		return d.in.Errorf("column header has no Sample Index column")
 	}
 	if d.accCol[0] < 0 || d.accCol[1] < 0 || d.accCol[2] < 0 {
 		d.accCol = [3]int{-1, -1, -1}
@@ -359,10 +320,10 @@ func (d *Decoder) columnsV6(h string) error {
 
 // columnsLegacy takes the channel count from the first row.
 func (d *Decoder) columnsLegacy() error {
-	p, err := d.br.Peek(4096)
+	p, err := d.in.Peek(4096)
 	if len(p) == 0 {
 		if err == nil || errors.Is(err, io.EOF) {
-			return d.errf("no data rows after the header")
+			return d.in.Errorf("no data rows after the header")
 		}
 		return fmt.Errorf("%s: %w", d.name, err)
 	}
@@ -371,7 +332,7 @@ func (d *Decoder) columnsLegacy() error {
 	}
 	n := bytes.Count(p, []byte(",")) + 1
 	if n < 6 {
-		return &pipeline.LineError{File: d.name, Line: d.line + 1, Offset: -1,
+		return &pipeline.LineError{File: d.name, Line: d.in.Line() + 1, Offset: -1,
 			Reason: fmt.Sprintf("legacy row has %d fields, want index, channels, 3 accelerometer values and a time", n)}
 	}
 	d.hdr.Channels = n - 5
@@ -404,7 +365,7 @@ func (d *Decoder) Header() Header { return d.hdr }
 func (d *Decoder) Meta() pipeline.Meta { return d.meta }
 
 // Stats implements pipeline.Source.
-func (d *Decoder) Stats() pipeline.SourceStats { return d.stats }
+func (d *Decoder) Stats() pipeline.SourceStats { return d.in.Stats }
 
 // Next implements pipeline.Source.
 func (d *Decoder) Next(ctx context.Context, b *pipeline.Batch) error {
@@ -413,10 +374,10 @@ func (d *Decoder) Next(ctx context.Context, b *pipeline.Batch) error {
 		if n&1023 == 1023 && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		line, err := d.readLine()
+		line, err := d.in.Next()
 		if err != nil {
-			if errors.Is(err, errLineTooLong) {
-				if e := d.bad(err.Error()); e != nil {
+			if errors.Is(err, textline.ErrTooLong) {
+				if e := d.in.Bad(err.Error()); e != nil {
 					return e
 				}
 				continue
@@ -430,20 +391,11 @@ func (d *Decoder) Next(ctx context.Context, b *pipeline.Batch) error {
 			continue
 		}
 		if reason := d.row(b, line); reason != "" {
-			if e := d.bad(reason); e != nil {
+			if e := d.in.Bad(reason); e != nil {
 				return e
 			}
 		}
 	}
-	return nil
-}
-
-func (d *Decoder) bad(reason string) error {
-	le := &pipeline.LineError{File: d.name, Line: d.line, Offset: -1, Reason: reason}
-	if d.strict {
-		return le
-	}
-	d.stats.Skip(le)
 	return nil
 }
 
@@ -487,7 +439,7 @@ func (d *Decoder) row(b *pipeline.Batch, line []byte) string {
 	if tsCol < 0 {
 		tsCol = len(f) + tsCol
 	}
-	if d.hdr.Layout == LayoutV5 && d.stats.Frames == 0 && !d.anchored && allZero(f) {
+	if d.hdr.Layout == LayoutV5 && d.in.Stats.Frames == 0 && !d.anchored && allZero(f) {
 		return "" // the GUI's placeholder row before the first sample
 	}
 	if !idxOK {
@@ -541,7 +493,7 @@ func (d *Decoder) row(b *pipeline.Batch, line []byte) string {
 			a[0], a[1], a[2] = pipeline.NoSample, pipeline.NoSample, pipeline.NoSample
 		}
 	}
-	d.stats.Frames++
+	d.in.Stats.Frames++
 	return ""
 }
 
@@ -574,7 +526,7 @@ func (d *Decoder) advance(idx int) {
 		} else {
 			step = (idx - d.prevIdx + d.mod) % d.mod
 			if lost := step - 1; lost > 0 {
-				d.stats.Lost += int64(lost)
+				d.in.Stats.Lost += int64(lost)
 			}
 		}
 	}

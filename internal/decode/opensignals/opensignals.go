@@ -36,7 +36,6 @@
 package opensignals
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -49,6 +48,7 @@ import (
 	"time"
 
 	"github.com/twitchd/twitchd/internal/decode"
+	"github.com/twitchd/twitchd/internal/decode/textline"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
@@ -121,14 +121,10 @@ type conv struct {
 
 // Decoder is a pipeline.Source reading an OpenSignals text file.
 type Decoder struct {
-	br      *bufio.Reader
+	in      *textline.Reader // lines, line numbers, skipped-line counts
 	name    string
-	strict  bool
 	devices []Device
 	meta    pipeline.Meta
-	stats   pipeline.SourceStats
-	line    int64
-	err     error
 
 	ncol   int
 	convs  []conv
@@ -148,76 +144,32 @@ func New(r io.Reader, opts decode.Options, cfg Config) (*Decoder, error) {
 	if name == "" {
 		name = "opensignals"
 	}
-	d := &Decoder{br: bufio.NewReaderSize(r, 64<<10), name: name, strict: opts.Strict, seqCol: -1}
+	d := &Decoder{in: textline.NewReader(r, name, opts.Strict), name: name, seqCol: -1}
 	if err := d.readHeader(cfg); err != nil {
 		return nil, err
 	}
 	return d, nil
 }
 
-func (d *Decoder) errf(format string, args ...any) error {
-	return &pipeline.LineError{File: d.name, Line: d.line, Offset: -1, Reason: fmt.Sprintf(format, args...)}
-}
-
-var errLineTooLong = errors.New("line too long")
-
-// readLine returns a line without its ending; header lines may be long
-// (the JSON), so it accumulates up to 1 MiB when asked.
-func (d *Decoder) readLine(long bool) ([]byte, error) {
-	if d.err != nil {
-		return nil, d.err
-	}
-	b, err := d.br.ReadSlice('\n')
-	if errors.Is(err, bufio.ErrBufferFull) {
-		acc := append([]byte(nil), b...)
-		for errors.Is(err, bufio.ErrBufferFull) {
-			b, err = d.br.ReadSlice('\n')
-			if long && len(acc) < 1<<20 {
-				acc = append(acc, b...)
-			}
-		}
-		d.line++
-		if err != nil {
-			d.err = io.EOF
-		}
-		if !long || len(acc) >= 1<<20 {
-			return nil, errLineTooLong
-		}
-		return bytes.TrimRight(acc, "\r\n"), nil
-	}
-	if err != nil {
-		if !errors.Is(err, io.EOF) {
-			d.err = fmt.Errorf("%s: line %d: %w", d.name, d.line+1, err)
-			return nil, d.err
-		}
-		d.err = io.EOF
-		if len(b) == 0 {
-			return nil, io.EOF
-		}
-	}
-	d.line++
-	return bytes.TrimRight(b, "\r\n"), nil
-}
-
 func (d *Decoder) readHeader(cfg Config) error {
-	l1, err := d.readLine(false)
+	l1, err := d.in.Next()
 	if err != nil || !bytes.HasPrefix(bytes.TrimPrefix(l1, []byte("\xef\xbb\xbf")), []byte(magic)) {
-		return d.errf("not an OpenSignals text file: first line is not %q", magic)
+		return d.in.Errorf("not an OpenSignals text file: first line is not %q", magic)
 	}
-	l2, err := d.readLine(true)
+	l2, err := d.in.NextLong(1 << 20)
 	if err != nil {
-		return d.errf("file ends before the JSON header line")
+		return d.in.Errorf("file ends before the JSON header line")
 	}
 	js, ok := bytes.CutPrefix(l2, []byte("#"))
 	if !ok {
-		return d.errf("second line does not start with '#'")
+		return d.in.Errorf("second line does not start with '#'")
 	}
 	if err := d.parseJSON(js); err != nil {
 		return err
 	}
-	l3, err := d.readLine(false)
+	l3, err := d.in.Next()
 	if err != nil || !bytes.HasPrefix(l3, []byte("# EndOfHeader")) {
-		return d.errf("third line is not \"# EndOfHeader\"")
+		return d.in.Errorf("third line is not \"# EndOfHeader\"")
 	}
 	return d.build(cfg)
 }
@@ -226,35 +178,35 @@ func (d *Decoder) readHeader(cfg Config) error {
 func (d *Decoder) parseJSON(js []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(js))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return d.errf("header JSON is not an object")
+		return d.in.Errorf("header JSON is not an object")
 	}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return d.errf("header JSON: %v", err)
+			return d.in.Errorf("header JSON: %v", err)
 		}
 		mac, _ := tok.(string)
 		var dj deviceJSON
 		if err := dec.Decode(&dj); err != nil {
-			return d.errf("header JSON for device %q: %v", mac, err)
+			return d.in.Errorf("header JSON for device %q: %v", mac, err)
 		}
 		dev := Device{MAC: mac, Device: dj.Device, RateHz: dj.Rate, Columns: dj.Columns, Labels: dj.Labels,
 			Sensors: dj.Sensors, Resolution: dj.Resolution}
 		if !(dev.RateHz > 0 && dev.RateHz < 1e6) {
-			return d.errf("device %s: bad sampling rate %v", mac, dj.Rate)
+			return d.in.Errorf("device %s: bad sampling rate %v", mac, dj.Rate)
 		}
 		if len(dev.Columns) == 0 {
-			return d.errf("device %s: no columns", mac)
+			return d.in.Errorf("device %s: no columns", mac)
 		}
 		st, err := parseStart(dj.Date, dj.Time)
 		if err != nil {
-			return d.errf("device %s: %v", mac, err)
+			return d.in.Errorf("device %s: %v", mac, err)
 		}
 		dev.Start = st
 		d.devices = append(d.devices, dev)
 	}
 	if len(d.devices) == 0 {
-		return d.errf("header JSON names no device")
+		return d.in.Errorf("header JSON names no device")
 	}
 	return nil
 }
@@ -295,7 +247,7 @@ func (d *Decoder) build(cfg Config) error {
 	base := 0
 	for di, dev := range d.devices {
 		if dev.RateHz != d.rate {
-			return d.errf("devices %s and %s sample at %v and %v Hz: files mixing rates are not supported",
+			return d.in.Errorf("devices %s and %s sample at %v and %v Hz: files mixing rates are not supported",
 				d.devices[0].MAC, dev.MAC, d.rate, dev.RateHz)
 		}
 		accN := 0
@@ -322,7 +274,7 @@ func (d *Decoder) build(cfg Config) error {
 				bits = dev.Resolution[li]
 			}
 			if bits < 1 || bits > 24 {
-				return d.errf("device %s column %s: no valid resolution (%d bits)", dev.MAC, col, bits)
+				return d.in.Errorf("device %s column %s: no valid resolution (%d bits)", dev.MAC, col, bits)
 			}
 			name := col
 			if multi {
@@ -349,7 +301,7 @@ func (d *Decoder) build(cfg Config) error {
 		base += len(dev.Columns)
 	}
 	if len(chans) == 0 {
-		return d.errf("no analog columns")
+		return d.in.Errorf("no analog columns")
 	}
 	d.ncol = base
 	d.seqMod = 0
@@ -416,7 +368,7 @@ func (d *Decoder) Devices() []Device { return d.devices }
 func (d *Decoder) Meta() pipeline.Meta { return d.meta }
 
 // Stats implements pipeline.Source.
-func (d *Decoder) Stats() pipeline.SourceStats { return d.stats }
+func (d *Decoder) Stats() pipeline.SourceStats { return d.in.Stats }
 
 // Next implements pipeline.Source.
 func (d *Decoder) Next(ctx context.Context, b *pipeline.Batch) error {
@@ -425,10 +377,10 @@ func (d *Decoder) Next(ctx context.Context, b *pipeline.Batch) error {
 		if n&1023 == 1023 && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		line, err := d.readLine(false)
+		line, err := d.in.Next()
 		if err != nil {
-			if errors.Is(err, errLineTooLong) {
-				if e := d.bad(err.Error()); e != nil {
+			if errors.Is(err, textline.ErrTooLong) {
+				if e := d.in.Bad(err.Error()); e != nil {
 					return e
 				}
 				continue
@@ -442,20 +394,11 @@ func (d *Decoder) Next(ctx context.Context, b *pipeline.Batch) error {
 			continue
 		}
 		if reason := d.row(b, line); reason != "" {
-			if e := d.bad(reason); e != nil {
+			if e := d.in.Bad(reason); e != nil {
 				return e
 			}
 		}
 	}
-	return nil
-}
-
-func (d *Decoder) bad(reason string) error {
-	le := &pipeline.LineError{File: d.name, Line: d.line, Offset: -1, Reason: reason}
-	if d.strict {
-		return le
-	}
-	d.stats.Skip(le)
 	return nil
 }
 
@@ -507,7 +450,7 @@ func (d *Decoder) row(b *pipeline.Batch, line []byte) string {
 	for ci, c := range d.convs {
 		out[ci] = float64(d.raw[c.col])*c.scale + c.offset
 	}
-	d.stats.Frames++
+	d.in.Stats.Frames++
 	return ""
 }
 
@@ -543,7 +486,7 @@ func (d *Decoder) advance() {
 		step = 1 // counter reset or wrap of an unknown width
 	}
 	if step > 1 {
-		d.stats.Lost += step - 1
+		d.in.Stats.Lost += step - 1
 	}
 	d.k += step
 	d.prev = seq
