@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -202,11 +205,13 @@ func TestReplayInfluxKilledMidway(t *testing.T) {
 }
 
 // TestRunInfluxKilledMidway collects live from a Cyton stand-in on a
-// pseudo-terminal while influxd is killed and restarted; afterwards
-// InfluxDB holds a point for every event of the events file, and no other.
+// pseudo-terminal while influxd is killed and restarted; /healthz says
+// so during the outage and recovers after it; afterwards InfluxDB holds
+// a point for every event of the events file, and no other.
 func TestRunInfluxKilledMidway(t *testing.T) {
 	srv := influxtest.Start(t)
 	t.Setenv("INFLUX_TOKEN", "")
+	addr := freeAddr(t)
 	dir := t.TempDir()
 	link := standIn(t, dir, device.Cyton)
 	ev := filepath.Join(dir, "ev.jsonl")
@@ -218,14 +223,17 @@ func TestRunInfluxKilledMidway(t *testing.T) {
 	go func() {
 		var o bytes.Buffer
 		args := append([]string{"run", "--port", link, "--protocol", "openbci-cyton", "--subject", "live", "--site", "calf",
-			"--influx-url", srv.URL, "--influx-bucket", srv.Bucket, "--spool-dir", filepath.Join(dir, "spool"), "--events", ev, "--epochs"}, faultFlags...)
+			"--influx-url", srv.URL, "--influx-bucket", srv.Bucket, "--spool-dir", filepath.Join(dir, "spool"), "--events", ev, "--epochs",
+			"--listen", addr}, faultFlags...)
 		done <- runMain(rctx, args, &o, &stderr)
 	}()
 	start := time.Now()
-	time.Sleep(3 * time.Second)
+	before := waitHealth(t, addr, "200 ok", 3*time.Second)
 	srv.Kill(t)
-	time.Sleep(5 * time.Second)
+	during := waitHealth(t, addr, "503 unhealthy: influxdb: write failing", 4*time.Second)
+	time.Sleep(time.Until(start.Add(8 * time.Second)))
 	srv.Restart(t)
+	after := waitHealth(t, addr, "200 ok", 5*time.Second)
 	time.Sleep(time.Until(start.Add(16 * time.Second)))
 	stop()
 	if code := <-done; code != 0 {
@@ -239,6 +247,43 @@ func TestRunInfluxKilledMidway(t *testing.T) {
 	if len(want) < 5 || !slices.Equal(got, want) {
 		t.Fatalf("InfluxDB holds %s\n%s", diff(got, want), out)
 	}
+	if !before || !during || !after {
+		t.Fatalf("/healthz: healthy before the outage %v, unhealthy during it %v, healthy after it %v", before, during, after)
+	}
+}
+
+// freeAddr returns a loopback address with a port that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// waitHealth polls /healthz at addr until its status and body start with
+// want or d has passed, and reports whether they did.
+func waitHealth(t *testing.T, addr, want string, d time.Duration) bool {
+	t.Helper()
+	c := &http.Client{Timeout: time.Second}
+	last := ""
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		resp, err := c.Get("http://" + addr + "/healthz")
+		if err != nil {
+			last = err.Error()
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		last = fmt.Sprintf("%d %s", resp.StatusCode, b)
+		if strings.HasPrefix(last, want) {
+			return true
+		}
+	}
+	t.Logf("/healthz: waited %v for %q, last %q", d, want, last)
+	return false
 }
 
 // TestRunSIGTERMThenNextStartSends runs the twitchd binary (this test
