@@ -239,36 +239,15 @@ func (d *Decoder) Stats() pipeline.SourceStats { return d.in.Stats }
 // Next implements pipeline.Source: it fills b with up to its capacity of
 // samples.
 func (d *Decoder) Next(ctx context.Context, b *pipeline.Batch) error {
-	b.Reset()
-	for n := 0; !b.Full(); n++ {
-		if n&1023 == 1023 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		line, err := d.in.Next()
-		if err != nil {
-			if errors.Is(err, textline.ErrTooLong) {
-				if e := d.in.Bad(err.Error()); e != nil {
-					return e
-				}
-				continue
-			}
-			if b.Len() > 0 && errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-		if len(line) == 0 {
-			continue
-		}
-		reason := d.row(b, line)
-		d.index++ // a bad row still held a sample slot
-		if reason != "" {
-			if e := d.in.Bad(reason); e != nil {
-				return e
-			}
-		}
-	}
-	return nil
+	return d.in.Fill(ctx, b, 0, d.slot)
+}
+
+// slot decodes one row; a bad row still held a sample slot, so the
+// nominal time of the next one moves on either way.
+func (d *Decoder) slot(b *pipeline.Batch, line []byte) string {
+	reason := d.row(b, line)
+	d.index++
+	return reason
 }
 
 // row decodes one data line into b; it returns why the line was rejected,

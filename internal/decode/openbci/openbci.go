@@ -367,36 +367,9 @@ func (d *Decoder) Meta() pipeline.Meta { return d.meta }
 // Stats implements pipeline.Source.
 func (d *Decoder) Stats() pipeline.SourceStats { return d.in.Stats }
 
-// Next implements pipeline.Source.
+// Next implements pipeline.Source; lines starting with % are comments.
 func (d *Decoder) Next(ctx context.Context, b *pipeline.Batch) error {
-	b.Reset()
-	for n := 0; !b.Full(); n++ {
-		if n&1023 == 1023 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		line, err := d.in.Next()
-		if err != nil {
-			if errors.Is(err, textline.ErrTooLong) {
-				if e := d.in.Bad(err.Error()); e != nil {
-					return e
-				}
-				continue
-			}
-			if b.Len() > 0 && errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-		if len(line) == 0 || line[0] == '%' {
-			continue
-		}
-		if reason := d.row(b, line); reason != "" {
-			if e := d.in.Bad(reason); e != nil {
-				return e
-			}
-		}
-	}
-	return nil
+	return d.in.Fill(ctx, b, '%', d.row)
 }
 
 func (d *Decoder) split(line []byte) [][]byte {

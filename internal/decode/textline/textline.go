@@ -8,6 +8,7 @@ package textline
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -124,5 +125,43 @@ func (l *Reader) Bad(reason string) error {
 		return le
 	}
 	l.Stats.Skip(le)
+	return nil
+}
+
+// Fill is the Next of a pipeline.Source reading one sample per line: it
+// resets b and fills it with up to its capacity of samples, calling row
+// on each line that is neither empty nor starts with comment (0: no
+// comment lines). row appends the line's sample to b and returns "", or
+// returns why the line is bad; a bad or over-long line goes through Bad.
+// Fill returns io.EOF, with b empty, at the end, and ctx's error when it
+// is cancelled (checked every 1024 lines).
+func (l *Reader) Fill(ctx context.Context, b *pipeline.Batch, comment byte, row func(b *pipeline.Batch, line []byte) string) error {
+	b.Reset()
+	for n := 0; !b.Full(); n++ {
+		if n&1023 == 1023 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		line, err := l.Next()
+		if err != nil {
+			if errors.Is(err, ErrTooLong) {
+				if e := l.Bad(err.Error()); e != nil {
+					return e
+				}
+				continue
+			}
+			if b.Len() > 0 && errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		if len(line) == 0 || comment != 0 && line[0] == comment {
+			continue
+		}
+		if reason := row(b, line); reason != "" {
+			if e := l.Bad(reason); e != nil {
+				return e
+			}
+		}
+	}
 	return nil
 }

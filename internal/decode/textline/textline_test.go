@@ -1,7 +1,9 @@
 package textline
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -109,5 +111,66 @@ func TestBad(t *testing.T) {
 	var le *pipeline.LineError
 	if err := l.Errorf("bad rate %q", "x"); !errors.As(err, &le) || le.Line != 1 || le.Reason != `bad rate "x"` {
 		t.Errorf("Errorf = %v", err)
+	}
+}
+
+// TestFill reads a small file through Fill with a batch of 2 and a row
+// function taking the first byte as the value.
+func TestFill(t *testing.T) {
+	in := "#c\n1\n\nx\n2\n" + strings.Repeat("y", BufferSize+1) + "\n3\n"
+	cases := []struct {
+		name    string
+		comment byte
+		strict  bool
+		want    string
+		skipped int64
+		err     string
+	}{
+		{"comments skipped, bad lines counted", '#', false, "123", 2, ""},
+		{"no comment byte: '#' line is bad", 0, false, "123", 3, ""},
+		{"strict stops at the first bad line", '#', true, "1", 0, "rec.txt:4: x is not a digit"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			l := NewReader(strings.NewReader(in), "rec.txt", tc.strict)
+			row := func(b *pipeline.Batch, line []byte) string {
+				if line[0] < '0' || line[0] > '9' {
+					return fmt.Sprintf("%c is not a digit", line[0])
+				}
+				b.Append(l.Line())[0] = float64(line[0] - '0')
+				return ""
+			}
+			b := pipeline.NewBatch(1, 2)
+			var got strings.Builder
+			var err error
+			for range 20 {
+				err = l.Fill(context.Background(), b, tc.comment, row)
+				for _, f := range b.Frames {
+					fmt.Fprint(&got, f.Values[0])
+				}
+				if err != nil {
+					break
+				}
+			}
+			if errors.Is(err, io.EOF) {
+				if b.Len() != 0 {
+					t.Errorf("io.EOF with %d frames", b.Len())
+				}
+				err = nil
+			}
+			if tc.err == "" && err != nil || tc.err != "" && (err == nil || err.Error() != tc.err) {
+				t.Errorf("err %v, want %q", err, tc.err)
+			}
+			if got.String() != tc.want || l.Stats.Skipped != tc.skipped {
+				t.Errorf("values %q, %d skipped; want %q, %d", got.String(), l.Stats.Skipped, tc.want, tc.skipped)
+			}
+		})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	l := NewReader(strings.NewReader(strings.Repeat("1\n", 3000)), "rec.txt", false)
+	b := pipeline.NewBatch(1, 4096)
+	if err := l.Fill(ctx, b, 0, func(b *pipeline.Batch, _ []byte) string { b.Append(0); return "" }); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v after %d frames", err, b.Len())
 	}
 }
