@@ -2,7 +2,6 @@ package actilife
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"math"
 	"os"
@@ -232,26 +231,7 @@ func FuzzDecoder(f *testing.F) {
 		if err != nil {
 			return
 		}
-		b := pipeline.NewBatch(3, 16)
-		last := int64(math.MinInt64)
-		for range 10000 {
-			err := d.Next(context.Background(), b)
-			for _, fr := range b.Frames {
-				if fr.Time < last {
-					t.Fatalf("time goes backwards: %d after %d", fr.Time, last)
-				}
-				last = fr.Time
-				for _, v := range fr.Values {
-					if math.IsInf(v, 0) || math.IsNaN(v) {
-						t.Fatalf("value %v", v)
-					}
-				}
-			}
-			if err != nil {
-				return
-			}
-		}
-		t.Fatal("decoder did not end")
+		sourcetest.Check(t, d, 16, 10000, sourcetest.Finite)
 	})
 }
 
@@ -275,14 +255,7 @@ func BenchmarkDecode(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		got := 0
-		for {
-			err := d.Next(context.Background(), batch)
-			got += batch.Len()
-			if err != nil {
-				break
-			}
-		}
+		got, _ := sourcetest.Count(d, batch)
 		if got != n {
 			b.Fatalf("%d frames", got)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/twitchd/twitchd/internal/decode"
 	"github.com/twitchd/twitchd/internal/source/serial"
+	"github.com/twitchd/twitchd/internal/testutil/sourcetest"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
@@ -19,19 +20,10 @@ func run(t *testing.T, cfg Config, in string) (vals [][]float64, smps []serial.S
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.Feed([]byte(in))
-	for {
-		v := make([]float64, len(cfg.Columns))
-		s, err := p.Decode(v)
-		if errors.Is(err, serial.ErrNeedMore) {
-			return
-		}
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		vals, smps = append(vals, v), append(smps, s)
+	if n := len(p.Channels()); n != len(cfg.Columns) {
+		t.Fatalf("%d channels for %d columns", n, len(cfg.Columns))
 	}
+	return sourcetest.DecodeAll(p, []byte(in))
 }
 
 func TestLines(t *testing.T) {

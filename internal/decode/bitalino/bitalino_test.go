@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/twitchd/twitchd/internal/source/serial"
+	"github.com/twitchd/twitchd/internal/testutil/sourcetest"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
@@ -153,21 +154,8 @@ func TestCommands(t *testing.T) {
 	}
 }
 
-func collect(t *testing.T, p *Parser, in []byte) (raw [][]float64, smps []serial.Sample, errs []error) {
-	t.Helper()
-	p.Feed(in)
-	for {
-		v := make([]float64, len(p.Channels()))
-		s, err := p.Decode(v)
-		if errors.Is(err, serial.ErrNeedMore) {
-			return
-		}
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		raw, smps = append(raw, v), append(smps, s)
-	}
+func collect(_ *testing.T, p *Parser, in []byte) (raw [][]float64, smps []serial.Sample, errs []error) {
+	return sourcetest.DecodeAll(p, in)
 }
 
 func TestResyncAndSequence(t *testing.T) {

@@ -3,7 +3,6 @@ package cwa
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/binary"
 	"flag"
 	"math"
@@ -441,28 +440,7 @@ func checkStream(t *testing.T, data []byte) int {
 	if err != nil {
 		return 0
 	}
-	b := pipeline.NewBatch(len(d.Meta().Channels), 64)
-	last := int64(math.MinInt64)
-	n := 0
-	for range 100000 {
-		err := d.Next(context.Background(), b)
-		for _, fr := range b.Frames {
-			if fr.Time < last {
-				t.Fatalf("time goes backwards: %d after %d", fr.Time, last)
-			}
-			last = fr.Time
-			for _, v := range fr.Values {
-				if math.IsInf(v, 0) || math.IsNaN(v) {
-					t.Fatalf("value %v", v)
-				}
-			}
-		}
-		n += b.Len()
-		if err != nil {
-			return n
-		}
-	}
-	t.Fatal("decoder did not end")
+	n, _ := sourcetest.Check(t, d, 64, 100000, sourcetest.Finite)
 	return n
 }
 
@@ -518,14 +496,7 @@ func BenchmarkDecode(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		got := 0
-		for {
-			err := d.Next(context.Background(), batch)
-			got += batch.Len()
-			if err != nil {
-				break
-			}
-		}
+		got, _ := sourcetest.Count(d, batch)
 		if got != n {
 			b.Fatalf("%d samples %+v", got, d.Stats())
 		}

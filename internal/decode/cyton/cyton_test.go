@@ -11,6 +11,7 @@ import (
 
 	"github.com/twitchd/twitchd/internal/decode"
 	"github.com/twitchd/twitchd/internal/source/serial"
+	"github.com/twitchd/twitchd/internal/testutil/sourcetest"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
@@ -24,21 +25,8 @@ func packet(counter byte, ch0 [3]byte, acc [6]byte, footer byte) []byte {
 	return p
 }
 
-func decodeAll(t *testing.T, p *Parser, in []byte) (vals [][]float64, smps []serial.Sample, errs []error) {
-	t.Helper()
-	p.Feed(in)
-	for {
-		v := make([]float64, 11)
-		s, err := p.Decode(v)
-		if errors.Is(err, serial.ErrNeedMore) {
-			return
-		}
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		vals, smps = append(vals, v), append(smps, s)
-	}
+func decodeAll(_ *testing.T, p *Parser, in []byte) (vals [][]float64, smps []serial.Sample, errs []error) {
+	return sourcetest.DecodeAll(p, in)
 }
 
 func TestScale(t *testing.T) {

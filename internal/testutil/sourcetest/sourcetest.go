@@ -1,13 +1,17 @@
-// Package sourcetest reads a pipeline.Source to its end for tests,
-// keeping every frame, and checks the Source contract on the way.
+// Package sourcetest drives pipeline Sources and serial.Decoders to their
+// end for tests, fuzz targets and benchmarks: keeping every frame,
+// checking the Source contract and the frames' order on the way, or only
+// counting.
 package sourcetest
 
 import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"testing"
 
+	"github.com/twitchd/twitchd/internal/source/serial"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
@@ -47,4 +51,75 @@ func Frames(t testing.TB, src pipeline.Source) []pipeline.Frame {
 		t.Fatalf("sourcetest: after %d frames: %v", len(out), err)
 	}
 	return out
+}
+
+// Check drives src to its end through a batch of the given capacity,
+// calling Next at most maxCalls times, as a fuzz target does with a
+// decoder fed arbitrary bytes. It fails t when a frame's time is before
+// the previous one, when a value fails valid (called with the channel
+// index; nil accepts any value), or when src has not ended after
+// maxCalls calls. It returns the number of frames and the error Next
+// ended with (io.EOF at a clean end).
+func Check(t testing.TB, src pipeline.Source, capacity, maxCalls int, valid func(ch int, v float64) bool) (int, error) {
+	t.Helper()
+	b := pipeline.NewBatch(len(src.Meta().Channels), capacity)
+	last := int64(math.MinInt64)
+	n := 0
+	for range maxCalls {
+		err := src.Next(context.Background(), b)
+		for _, fr := range b.Frames {
+			if fr.Time < last {
+				t.Fatalf("time goes backwards: %d after %d", fr.Time, last)
+			}
+			last = fr.Time
+			for i, v := range fr.Values {
+				if valid != nil && !valid(i, v) {
+					t.Fatalf("value %v in channel %d", v, i)
+				}
+			}
+		}
+		n += b.Len()
+		if err != nil {
+			return n, err
+		}
+	}
+	t.Fatalf("source did not end after %d calls to Next", maxCalls)
+	return n, nil
+}
+
+// Finite accepts a value that is neither NaN nor ±Inf (a valid func for
+// Check).
+func Finite(_ int, v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// Count drives src to its end through b and returns how many frames it
+// delivered and the error it ended with. It allocates nothing itself, so
+// a benchmark's allocations are the decoder's.
+func Count(src pipeline.Source, b *pipeline.Batch) (int, error) {
+	n := 0
+	for {
+		err := src.Next(context.Background(), b)
+		n += b.Len()
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
+// DecodeAll feeds in to dec and decodes samples until it needs more
+// bytes, returning each sample's values (a fresh slice per sample), what
+// dec said about it, and the errors it reported for skipped bytes.
+func DecodeAll(dec serial.Decoder, in []byte) (vals [][]float64, smps []serial.Sample, errs []error) {
+	dec.Feed(in)
+	for {
+		v := make([]float64, len(dec.Channels()))
+		s, err := dec.Decode(v)
+		if errors.Is(err, serial.ErrNeedMore) {
+			return
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		vals, smps = append(vals, v), append(smps, s)
+	}
 }

@@ -118,3 +118,52 @@ func (r *recorder) Fatalf(format string, args ...any) {
 	r.msg = fmt.Sprintf(format, args...)
 	runtime.Goexit()
 }
+
+// backwards is a one-channel Source whose third frame goes back in time.
+type backwards struct{ counter }
+
+func (s *backwards) Next(ctx context.Context, b *pipeline.Batch) error {
+	err := s.counter.Next(ctx, b)
+	for i := range b.Frames {
+		if b.Frames[i].Time == 2 {
+			b.Frames[i].Time = 0
+		}
+	}
+	return err
+}
+
+// TestCheck checks that Check counts a good source and fails on time
+// going back, on a value valid refuses, and on a source that never ends.
+func TestCheck(t *testing.T) {
+	if n, err := Check(t, &counter{n: 10, err: io.EOF}, 3, 100, Finite); n != 10 || !errors.Is(err, io.EOF) {
+		t.Errorf("Check = %d, %v; want 10, io.EOF", n, err)
+	}
+	cases := []struct {
+		name  string
+		src   pipeline.Source
+		calls int
+		valid func(int, float64) bool
+		want  string
+	}{
+		{"time goes back", &backwards{counter{n: 5, err: io.EOF}}, 100, nil, "time goes backwards: 0 after 1"},
+		{"value refused", &counter{n: 5, err: io.EOF}, 100, func(_ int, v float64) bool { return v < 3 }, "value 3 in channel 0"},
+		{"never ends", &counter{n: 1000, err: io.EOF}, 10, nil, "source did not end after 10 calls to Next"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &recorder{TB: t}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				Check(rec, tc.src, 4, tc.calls, tc.valid)
+			}()
+			<-done
+			if rec.msg != tc.want {
+				t.Errorf("Check reported %q, want %q", rec.msg, tc.want)
+			}
+		})
+	}
+	if n, err := Count(&counter{n: 7, err: io.EOF}, pipeline.NewBatch(1, 3)); n != 7 || !errors.Is(err, io.EOF) {
+		t.Errorf("Count = %d, %v; want 7, io.EOF", n, err)
+	}
+}
