@@ -3,6 +3,7 @@ package actilife
 import (
 	"bytes"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -247,20 +248,9 @@ func BenchmarkDecode(b *testing.B) {
 		buf.WriteString([]string{"-0.015,0.029,-1.006\r\n", "0.125,-0.25,0.968\r\n", "1.203,-0.004,0.5\r\n"}[i%3])
 	}
 	data := buf.Bytes()
-	batch := pipeline.NewBatch(3, 1024)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		d, err := New(bytes.NewReader(data), decode.Options{Name: "bench"})
-		if err != nil {
-			b.Fatal(err)
-		}
-		got, _ := sourcetest.Count(d, batch)
-		if got != n {
-			b.Fatalf("%d frames", got)
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/sample")
+	sourcetest.Bench(b, data, n, pipeline.NewBatch(3, 1024), func(r io.Reader) (pipeline.Source, error) {
+		return New(r, decode.Options{Name: "bench"})
+	})
 }
 
 // TestOpenFileDetects opens a fixture through the registry, as the CLI

@@ -156,17 +156,5 @@ func BenchmarkParser(b *testing.B) {
 		sb.WriteString(strings.NewReplacer("K", string(rune('0'+k%10))).Replace("12345K\temg:0.01K\tax:0.12K\tay:-0.98K\taz:0.05K\r\n"))
 	}
 	in := []byte(sb.String())
-	vals := make([]float64, 4)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(in)))
-	b.ResetTimer()
-	for range b.N {
-		p.Feed(in)
-		for {
-			if _, err := p.Decode(vals); err != nil {
-				break
-			}
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/sample")
+	sourcetest.BenchDecoder(b, p, in, n)
 }

@@ -249,17 +249,5 @@ func BenchmarkParser(b *testing.B) {
 	for k := range n {
 		in = AppendFrame(in, []int{k % 1024, 500, 510, 520}, byte(k), 0)
 	}
-	vals := make([]float64, 4)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(in)))
-	b.ResetTimer()
-	for range b.N {
-		p.Feed(in)
-		for {
-			if _, err := p.Decode(vals); err != nil {
-				break
-			}
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/sample")
+	sourcetest.BenchDecoder(b, p, in, n)
 }

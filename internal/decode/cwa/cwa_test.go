@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"flag"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -488,20 +489,9 @@ func benchData() ([]byte, int) {
 
 func BenchmarkDecode(b *testing.B) {
 	data, n := benchData()
-	batch := pipeline.NewBatch(3, 1024)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		d, err := New(bytes.NewReader(data), decode.Options{Name: "bench"})
-		if err != nil {
-			b.Fatal(err)
-		}
-		got, _ := sourcetest.Count(d, batch)
-		if got != n {
-			b.Fatalf("%d samples %+v", got, d.Stats())
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/sample")
+	sourcetest.Bench(b, data, n, pipeline.NewBatch(3, 1024), func(r io.Reader) (pipeline.Source, error) {
+		return New(r, decode.Options{Name: "bench"})
+	})
 }
 
 // TestOpenFileDetects opens a fixture through the registry, as the CLI

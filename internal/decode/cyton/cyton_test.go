@@ -226,19 +226,7 @@ func BenchmarkParser(b *testing.B) {
 		in = AppendPacket(in, byte(k), &exg, [3]int16{1, 2, 3}, 0xC0)
 	}
 	p := NewParser("bench", Config{})
-	vals := make([]float64, 11)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(in)))
-	b.ResetTimer()
-	for range b.N {
-		p.Feed(in)
-		for {
-			if _, err := p.Decode(vals); err != nil {
-				break
-			}
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/sample")
+	sourcetest.BenchDecoder(b, p, in, n)
 }
 
 func TestStrictReplayStopsAtGarbage(t *testing.T) {

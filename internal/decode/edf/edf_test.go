@@ -751,21 +751,10 @@ func benchFile(b testing.TB) ([]byte, int) {
 
 func BenchmarkReader(b *testing.B) {
 	data, n := benchFile(b)
-	batch := pipeline.NewBatch(8, 1024)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		r, err := NewReader(bytes.NewReader(data), decode.Options{Name: "bench"})
-		if err != nil {
-			b.Fatal(err)
-		}
-		got, _ := sourcetest.Count(r, batch)
-		if got != n {
-			b.Fatalf("%d frames", got)
-		}
-	}
-	// A sample here is one frame of 8 channels.
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/sample")
+	// A sample is is one frame of 8 channels.
+	sourcetest.Bench(b, data, n, pipeline.NewBatch(8, 1024), func(r io.Reader) (pipeline.Source, error) {
+		return NewReader(r, decode.Options{Name: "bench"})
+	})
 }
 
 func BenchmarkWriter(b *testing.B) {

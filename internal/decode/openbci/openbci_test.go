@@ -3,6 +3,7 @@ package openbci
 import (
 	"bytes"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -361,20 +362,9 @@ func BenchmarkDecode(b *testing.B) {
 		buf.WriteString("\r\n")
 	}
 	data := buf.Bytes()
-	batch := pipeline.NewBatch(11, 1024)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		d, err := New(bytes.NewReader(data), decode.Options{Name: "bench"})
-		if err != nil {
-			b.Fatal(err)
-		}
-		got, _ := sourcetest.Count(d, batch)
-		if got != n {
-			b.Fatalf("%d frames, stats %+v", got, d.Stats())
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/sample")
+	sourcetest.Bench(b, data, n, pipeline.NewBatch(11, 1024), func(r io.Reader) (pipeline.Source, error) {
+		return New(r, decode.Options{Name: "bench"})
+	})
 }
 
 // TestOpenFileDetects opens a fixture through the registry, as the CLI

@@ -3,6 +3,7 @@ package opensignals
 import (
 	"bytes"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -272,20 +273,9 @@ func BenchmarkDecode(b *testing.B) {
 		buf.WriteString("\t\n")
 	}
 	data := buf.Bytes()
-	batch := pipeline.NewBatch(3, 1024)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		d, err := New(bytes.NewReader(data), decode.Options{Name: "bench"}, Config{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		got, _ := sourcetest.Count(d, batch)
-		if got != n {
-			b.Fatalf("%d frames %+v", got, d.Stats())
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/sample")
+	sourcetest.Bench(b, data, n, pipeline.NewBatch(3, 1024), func(r io.Reader) (pipeline.Source, error) {
+		return New(r, decode.Options{Name: "bench"}, Config{})
+	})
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

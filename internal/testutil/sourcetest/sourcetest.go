@@ -5,6 +5,7 @@
 package sourcetest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -122,4 +123,43 @@ func DecodeAll(dec serial.Decoder, in []byte) (vals [][]float64, smps []serial.S
 		}
 		vals, smps = append(vals, v), append(smps, s)
 	}
+}
+
+// Bench measures decoding data, which holds n frames, b.N times: each
+// round opens a Source on it with open and counts its frames through
+// batch, failing b unless there are n. It reports allocations and
+// ns/sample (a sample being one frame).
+func Bench(b *testing.B, data []byte, n int, batch *pipeline.Batch, open func(r io.Reader) (pipeline.Source, error)) {
+	b.Helper()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		src, err := open(bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if got, _ := Count(src, batch); got != n {
+			b.Fatalf("%d frames, want %d; stats %+v", got, n, src.Stats())
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/sample")
+}
+
+// BenchDecoder measures dec decoding in, which holds n samples, b.N
+// times, reporting bytes per second, allocations and ns/sample.
+func BenchDecoder(b *testing.B, dec serial.Decoder, in []byte, n int) {
+	b.Helper()
+	vals := make([]float64, len(dec.Channels()))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(in)))
+	b.ResetTimer()
+	for range b.N {
+		dec.Feed(in)
+		for {
+			if _, err := dec.Decode(vals); err != nil {
+				break
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/sample")
 }
