@@ -25,16 +25,9 @@ func readAll(t testing.TB, src pipeline.Source) ([]pipeline.Frame, error) {
 
 func openFile(t *testing.T, path string, strict bool) *Decoder {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	d, err := New(f, decode.Options{Name: path, Strict: strict})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
+	return sourcetest.Open(t, path, func(r io.Reader) (*Decoder, error) {
+		return New(r, decode.Options{Name: path, Strict: strict})
+	})
 }
 
 func TestRealActiGraph(t *testing.T) {

@@ -261,16 +261,9 @@ func TestFixturesAreHandBuilt(t *testing.T) {
 }
 
 func openFixture(t *testing.T, name string, strict bool) *Decoder {
-	f, err := os.Open(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	d, err := New(f, decode.Options{Name: name, Strict: strict})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
+	return sourcetest.Open(t, filepath.Join("testdata", name), func(r io.Reader) (*Decoder, error) {
+		return New(r, decode.Options{Name: name, Strict: strict})
+	})
 }
 
 func TestFixturePacked(t *testing.T) {

@@ -33,17 +33,8 @@ func readAll(t testing.TB, src pipeline.Source) ([]pipeline.Frame, error) {
 
 func openPath(t *testing.T, path string, opts decode.Options) *Reader {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
 	opts.Name = path
-	r, err := NewReader(f, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return sourcetest.Open(t, path, func(r io.Reader) (*Reader, error) { return NewReader(r, opts) })
 }
 
 // readCSV reads the reference text files: a header row, then rows of

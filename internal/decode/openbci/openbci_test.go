@@ -26,17 +26,8 @@ func readAll(t testing.TB, src pipeline.Source) ([]pipeline.Frame, error) {
 
 func openFile(t *testing.T, path string, opts decode.Options) *Decoder {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
 	opts.Name = path
-	d, err := New(f, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
+	return sourcetest.Open(t, path, func(r io.Reader) (*Decoder, error) { return New(r, opts) })
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }

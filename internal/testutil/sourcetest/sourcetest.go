@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"os"
 	"testing"
 
 	"github.com/twitchd/twitchd/internal/source/serial"
@@ -162,4 +163,20 @@ func BenchDecoder(b *testing.B, dec serial.Decoder, in []byte, n int) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/sample")
+}
+
+// Open opens the file at path until the test ends and builds what open
+// makes of it (a decoder), failing t when either step fails.
+func Open[S any](t testing.TB, path string, open func(r io.Reader) (S, error)) S {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	s, err := open(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/twitchd/twitchd/pipeline"
@@ -166,4 +169,35 @@ func TestCheck(t *testing.T) {
 	if n, err := Count(&counter{n: 7, err: io.EOF}, pipeline.NewBatch(1, 3)); n != 7 || !errors.Is(err, io.EOF) {
 		t.Errorf("Count = %d, %v; want 7, io.EOF", n, err)
 	}
+}
+
+// TestOpen checks that Open hands the file's bytes to open, and fails
+// the test naming a missing file.
+func TestOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rec.txt")
+	if err := os.WriteFile(path, []byte("abc"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := Open(t, path, func(r io.Reader) (string, error) {
+		b, err := io.ReadAll(r)
+		return string(b), err
+	})
+	if got != "abc" {
+		t.Errorf("Open gave %q, want the file's bytes", got)
+	}
+	rec := &recorder{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Open(rec, path+".missing", func(io.Reader) (int, error) { return 0, nil })
+	}()
+	<-done
+	if !strings.Contains(rec.msg, "rec.txt.missing") {
+		t.Errorf("missing file reported as %q", rec.msg)
+	}
+}
+
+func (r *recorder) Fatal(args ...any) {
+	r.msg = fmt.Sprint(args...)
+	runtime.Goexit()
 }
