@@ -490,16 +490,5 @@ func BenchmarkDecode(b *testing.B) {
 // TestOpenFileDetects opens a fixture through the registry, as the CLI
 // does, without naming the format.
 func TestOpenFileDetects(t *testing.T) {
-	f, err := decode.OpenFile(filepath.Join("testdata", "ax3_packed.cwa"), "", decode.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if f.Format != FormatName || f.Meta().Format != FormatName || f.Meta().File != filepath.Join("testdata", "ax3_packed.cwa") {
-		t.Errorf("format %q, meta %+v", f.Format, f.Meta())
-	}
-	fr, err := readAll(t, f)
-	if err != nil || len(fr) == 0 {
-		t.Errorf("%d frames, err %v", len(fr), err)
-	}
+	sourcetest.Detected(t, filepath.Join("testdata", "ax3_packed.cwa"), FormatName, 50)
 }

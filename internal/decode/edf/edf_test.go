@@ -801,16 +801,5 @@ func TestReaderSteadyStateAllocs(t *testing.T) {
 // TestOpenFileDetects opens a fixture through the registry, as the CLI
 // does, without naming the format.
 func TestOpenFileDetects(t *testing.T) {
-	f, err := decode.OpenFile(filepath.Join("testdata", "mixed.edf"), "", decode.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if f.Format != FormatName || f.Meta().Format != FormatName || f.Meta().File != filepath.Join("testdata", "mixed.edf") {
-		t.Errorf("format %q, meta %+v", f.Format, f.Meta())
-	}
-	fr, err := readAll(t, f)
-	if err != nil || len(fr) == 0 {
-		t.Errorf("%d frames, err %v", len(fr), err)
-	}
+	sourcetest.Detected(t, filepath.Join("testdata", "mixed.edf"), FormatName, 7)
 }

@@ -274,16 +274,5 @@ func itoa(i int) string { return strconv.Itoa(i) }
 // TestOpenFileDetects opens a fixture through the registry, as the CLI
 // does, without naming the format.
 func TestOpenFileDetects(t *testing.T) {
-	f, err := decode.OpenFile(filepath.Join("testdata", "bitalino.txt"), "", decode.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if f.Format != FormatName || f.Meta().Format != FormatName || f.Meta().File != filepath.Join("testdata", "bitalino.txt") {
-		t.Errorf("format %q, meta %+v", f.Format, f.Meta())
-	}
-	fr, err := readAll(t, f)
-	if err != nil || len(fr) == 0 {
-		t.Errorf("%d frames, err %v", len(fr), err)
-	}
+	sourcetest.Detected(t, filepath.Join("testdata", "bitalino.txt"), FormatName, 3)
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/twitchd/twitchd/internal/decode"
 	"github.com/twitchd/twitchd/internal/source/serial"
 	"github.com/twitchd/twitchd/pipeline"
 )
@@ -179,4 +180,25 @@ func Open[S any](t testing.TB, path string, open func(r io.Reader) (S, error)) S
 		t.Fatal(err)
 	}
 	return s
+}
+
+// Detected opens path through decode.OpenFile without naming a format,
+// as the command line does, and fails t unless the format detected is
+// format, Meta names that format and path, and the file decodes (through
+// a batch of capacity frames) to at least one frame without error. The
+// calling package must have registered format.
+func Detected(t testing.TB, path, format string, capacity int) {
+	t.Helper()
+	f, err := decode.OpenFile(path, "", decode.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.Format != format || f.Meta().Format != format || f.Meta().File != path {
+		t.Errorf("format %q, meta %+v; want %s from %s", f.Format, f.Meta(), format, path)
+	}
+	fr, err := ReadAll(t, f, capacity)
+	if err != nil || len(fr) == 0 {
+		t.Errorf("%d frames, err %v", len(fr), err)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/twitchd/twitchd/internal/decode"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
@@ -200,4 +201,43 @@ func TestOpen(t *testing.T) {
 func (r *recorder) Fatal(args ...any) {
 	r.msg = fmt.Sprint(args...)
 	runtime.Goexit()
+}
+
+// TestDetected registers a toy format that claims files starting with
+// "TOY" and checks that Detected passes it and fails a wrong name.
+func TestDetected(t *testing.T) {
+	decode.Register(decode.Format{
+		Name: "sourcetest-toy",
+		Sniff: func(head []byte, _ string) int {
+			if strings.HasPrefix(string(head), "TOY") {
+				return 1
+			}
+			return 0
+		},
+		Open: func(_ io.Reader, opts decode.Options) (pipeline.Source, error) {
+			return &toy{counter{n: 3, err: io.EOF}, opts.Name}, nil
+		},
+	})
+	path := filepath.Join(t.TempDir(), "rec.toy")
+	if err := os.WriteFile(path, []byte("TOY\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	Detected(t, path, "sourcetest-toy", 2)
+	wrong := &recorder{TB: t}
+	Detected(wrong, path, "csv", 2)
+	if !strings.Contains(wrong.msg, `format "sourcetest-toy"`) {
+		t.Errorf("wrong format reported as %q", wrong.msg)
+	}
+}
+
+// toy is a counter whose Meta names its format and file.
+type toy struct {
+	counter
+	file string
+}
+
+func (s *toy) Meta() pipeline.Meta {
+	m := s.counter.Meta()
+	m.Format, m.File = "sourcetest-toy", s.file
+	return m
 }
