@@ -195,13 +195,10 @@ func (d *Decoder) Meta() pipeline.Meta { return d.meta }
 // Stats implements pipeline.Source.
 func (d *Decoder) Stats() pipeline.SourceStats { return d.stats }
 
+// bad skips and counts the record at byte offset off, or in strict mode
+// returns it as the error.
 func (d *Decoder) bad(off int64, reason string) error {
-	le := &pipeline.LineError{File: d.name, Offset: off, Reason: reason}
-	if d.strict {
-		return le
-	}
-	d.stats.Skip(le)
-	return nil
+	return decode.Skip(&d.stats, d.strict, &pipeline.LineError{File: d.name, Offset: off, Reason: reason})
 }
 
 // readBlock reads blocks until a good one, decoding it into b. It

@@ -441,13 +441,10 @@ func (d *Reader) load() error {
 	}
 }
 
+// bad skips and counts the record at byte offset off, or in strict mode
+// returns it as the error.
 func (d *Reader) bad(off int64, reason string) error {
-	le := &pipeline.LineError{File: d.name, Offset: off, Reason: reason}
-	if d.strict {
-		return le
-	}
-	d.stats.Skip(le)
-	return nil
+	return decode.Skip(&d.stats, d.strict, &pipeline.LineError{File: d.name, Offset: off, Reason: reason})
 }
 
 // decode converts every data sample of the record to physical units.

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/twitchd/twitchd/internal/decode"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
@@ -120,12 +121,7 @@ func (l *Reader) Errorf(format string, args ...any) error {
 // it returns it as a *pipeline.LineError; otherwise it counts it in Stats
 // (keeping the first few as examples) and returns nil.
 func (l *Reader) Bad(reason string) error {
-	le := &pipeline.LineError{File: l.name, Line: l.line, Offset: -1, Reason: reason}
-	if l.strict {
-		return le
-	}
-	l.Stats.Skip(le)
-	return nil
+	return decode.Skip(&l.Stats, l.strict, &pipeline.LineError{File: l.name, Line: l.line, Offset: -1, Reason: reason})
 }
 
 // Fill is the Next of a pipeline.Source reading one sample per line: it
