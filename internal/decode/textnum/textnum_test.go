@@ -84,20 +84,17 @@ var sink float64
 // strconv.
 func BenchmarkParseFloat(b *testing.B) {
 	cells := [][]byte{[]byte("0.0123"), []byte("-0.9876"), []byte("61379.36"), []byte("-0.000457")}
-	b.Run("fast", func(b *testing.B) {
-		b.ReportAllocs()
-		for i := range b.N {
-			v, _ := ParseFinite(cells[i&3])
-			sink += v
-		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/sample")
-	})
-	b.Run("strconv", func(b *testing.B) {
-		b.ReportAllocs()
-		for i := range b.N {
-			v, _ := slow(cells[i&3])
-			sink += v
-		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/sample")
-	})
+	for _, bc := range []struct {
+		name  string
+		parse func([]byte) (float64, bool)
+	}{{"fast", ParseFinite}, {"strconv", slow}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := range b.N {
+				v, _ := bc.parse(cells[i&3])
+				sink += v
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/sample")
+		})
+	}
 }
