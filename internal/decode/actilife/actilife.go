@@ -51,8 +51,7 @@ func open(r io.Reader, opts decode.Options) (pipeline.Source, error) { return Ne
 
 // Sniff scores head: 50 when it starts with the ActiGraph banner line.
 func Sniff(head []byte, name string) int {
-	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
-	if bytes.HasPrefix(head, []byte(magic)) {
+	if textline.HasBanner(head, magic) {
 		return 50
 	}
 	return 0

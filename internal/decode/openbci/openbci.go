@@ -108,11 +108,10 @@ func open(r io.Reader, opts decode.Options) (pipeline.Source, error) { return Ne
 // Sniff scores head: 50 when it starts with "%OpenBCI Raw EXG Data" or
 // "%OpenBCI Raw EEG Data".
 func Sniff(head []byte, name string) int {
-	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
-	if bytes.HasPrefix(head, []byte("%OpenBCI Raw EXG Data")) || bytes.HasPrefix(head, []byte("%OpenBCI Raw EEG Data")) {
+	if textline.HasBanner(head, "%OpenBCI Raw EXG Data") || textline.HasBanner(head, "%OpenBCI Raw EEG Data") {
 		return 50
 	}
-	if bytes.HasPrefix(head, []byte("%OpenBCI Raw")) {
+	if textline.HasBanner(head, "%OpenBCI Raw") {
 		return 30
 	}
 	return 0

@@ -161,3 +161,10 @@ func (l *Reader) Fill(ctx context.Context, b *pipeline.Batch, comment byte, row 
 	}
 	return nil
 }
+
+// HasBanner reports whether head, the start of a file, begins with banner,
+// after a UTF-8 byte-order mark if there is one (editors on Windows add
+// it); the text decoders' Sniff functions recognise their files by it.
+func HasBanner(head []byte, banner string) bool {
+	return bytes.HasPrefix(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), []byte(banner))
+}

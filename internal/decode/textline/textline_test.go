@@ -174,3 +174,22 @@ func TestFill(t *testing.T) {
 		t.Errorf("cancelled: %v after %d frames", err, b.Len())
 	}
 }
+
+func TestHasBanner(t *testing.T) {
+	cases := []struct {
+		name string
+		head string
+		want bool
+	}{
+		{"plain", "------------ Data File Created By ActiGraph", true},
+		{"after a byte-order mark", "\xef\xbb\xbf------------ Data File", true},
+		{"banner cut short", "------", false},
+		{"something else", "time,x,y,z", false},
+		{"mark alone", "\xef\xbb\xbf", false},
+	}
+	for _, tc := range cases {
+		if got := HasBanner([]byte(tc.head), "------------ Data File"); got != tc.want {
+			t.Errorf("%s: HasBanner = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
