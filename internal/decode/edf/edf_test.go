@@ -793,8 +793,11 @@ func TestReaderSteadyStateAllocs(t *testing.T) {
 	if got != n {
 		t.Fatalf("%d frames, want %d", got, n)
 	}
-	if allocs != 0 {
-		t.Errorf("%v allocations reading %d records", allocs, n/1000-1)
+	// MemStats counts the whole process: the runtime itself (GC workers,
+	// timers) may allocate once or twice meanwhile. One allocation per
+	// record would show as dozens.
+	if records := n/1000 - 1; allocs > 2 || records < 20 {
+		t.Errorf("%v allocations reading %d records, want 0 per record", allocs, records)
 	}
 }
 
