@@ -15,12 +15,17 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/creack/pty"
+
+	"github.com/twitchd/twitchd/internal/decode"
 	"github.com/twitchd/twitchd/internal/influxtest"
 	"github.com/twitchd/twitchd/internal/simulate/device"
+	"github.com/twitchd/twitchd/internal/source/serial"
 	"github.com/twitchd/twitchd/internal/spool"
 	"github.com/twitchd/twitchd/pipeline"
 )
@@ -414,5 +419,104 @@ func TestRunKill9LossWindow(t *testing.T) {
 	// An epoch lasts 5 s; flush 1 s and retry 1 s follow; 3 s slack for a loaded machine.
 	if window > 10*time.Second {
 		t.Fatalf("the newest spooled epoch ended %v before the kill", window)
+	}
+}
+
+// replug serves dev on a fresh pseudo-terminal behind link and returns a
+// function that unplugs it: the stand-in stops, both ends close and the
+// link goes away, as when a USB adapter is pulled.
+func replug(t *testing.T, dev *device.Device, link string) (unplug func()) {
+	t.Helper()
+	leader, follower, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminals: %v", err)
+	}
+	if err := serial.MakeRaw(follower); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(follower.Name(), link); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); dev.Serve(ctx, leader) }()
+	var once sync.Once
+	unplug = func() {
+		once.Do(func() {
+			os.Remove(link)
+			cancel()
+			leader.Close()
+			follower.Close()
+			// A write blocked on a pty nobody reads is not interrupted by
+			// Close; do not hang the test on it.
+			select {
+			case <-done:
+			case <-time.After(2 * time.Second):
+				t.Log("stand-in still blocked in a write after unplugging")
+			}
+		})
+	}
+	t.Cleanup(unplug)
+	return unplug
+}
+
+// TestRunPtyReplugged pulls the serial device (closes the pseudo-terminal
+// and removes its link) in the middle of a live run with InfluxDB, plugs
+// it in again on a new pseudo-terminal four seconds later, and checks
+// that the run reconnects, goes on collecting, and InfluxDB holds a point
+// for every event. (Plugged in again within the serial source's 2 s idle
+// check, the run keeps reading the dead terminal: see the report.)
+func TestRunPtyReplugged(t *testing.T) {
+	srv := influxtest.Start(t)
+	t.Setenv("INFLUX_TOKEN", "")
+	dir := t.TempDir()
+	src, err := decode.OpenFile(bundled(t, dir), "", decode.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dev, err := device.NewDevice(src, device.Options{Protocol: device.Cyton, Speed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "ttyUSB0")
+	unplug := replug(t, dev, link)
+	ev := filepath.Join(dir, "ev.jsonl")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan int, 1)
+	var stderr bytes.Buffer
+	go func() {
+		var o bytes.Buffer
+		done <- runMain(rctx, append([]string{"run", "--port", link, "--protocol", "openbci-cyton", "--subject", "plug",
+			"--influx-url", srv.URL, "--influx-bucket", srv.Bucket, "--spool-dir", filepath.Join(dir, "spool"), "--events", ev, "--epochs"},
+			faultFlags...), &o, &stderr)
+	}()
+	time.Sleep(4 * time.Second)
+	unplug()
+	time.Sleep(4 * time.Second)
+	replug(t, dev, link)
+	time.Sleep(8 * time.Second)
+	stop()
+	if code := <-done; code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, stderr.String())
+	}
+	out := stderr.String()
+	if number(t, out, " connections") != 2 || number(t, out, " losses") != 1 || !strings.Contains(out, "0 failed, 0 dropped") {
+		t.Fatalf("no reconnection, or points lost:\n%s", out)
+	}
+	var last int64
+	for _, e := range readEvents(t, ev) {
+		if ep, ok := e.(*pipeline.Epoch); ok {
+			last = max(last, int64(ep.Start))
+		}
+	}
+	if since := time.Since(time.Unix(0, last)); since > 9*time.Second {
+		t.Fatalf("no epoch after the device came back (newest began %v ago):\n%s", since.Round(time.Millisecond), out)
+	}
+	want, got := expectedPoints(t, ev), storedPoints(t, srv, "plug")
+	if len(want) < 5 || !slices.Equal(got, want) {
+		t.Fatalf("InfluxDB holds %s\n%s", diff(got, want), out)
 	}
 }
