@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twitchd/twitchd/internal/session"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
@@ -275,5 +276,39 @@ func TestReplayHealthEndpoints(t *testing.T) {
 	}
 	if n := number(t, metrics[strings.Index(metrics, "twitchd_samples_read_total "):], "\n"); n < 1000 {
 		t.Fatalf("samples read %d:\n%s", n, metrics)
+	}
+}
+
+// panicky is a Source whose decoder panics after one batch, as a decoder
+// bug on bad input would.
+type panicky struct{ n int }
+
+func (p *panicky) Meta() pipeline.Meta {
+	return pipeline.Meta{File: "bad.csv", Format: "csv", Channels: []pipeline.Channel{{Name: "emg", Kind: pipeline.KindEMG, Unit: "mV", RateHz: 1000}}}
+}
+
+func (p *panicky) Next(_ context.Context, b *pipeline.Batch) error {
+	b.Reset()
+	p.n++
+	if p.n > 1 {
+		var idx []int
+		_ = idx[p.n] // index out of range
+	}
+	for i := 0; i < 10; i++ {
+		b.Append(int64(i) * 1e6)[0] = 0.01
+	}
+	return nil
+}
+
+func (p *panicky) Stats() pipeline.SourceStats { return pipeline.SourceStats{} }
+
+func TestDecoderPanicBecomesError(t *testing.T) {
+	m := newMetrics()
+	res, err := session.Run(context.Background(), m.source(&panicky{}), session.Config{Subject: "x"})
+	if err == nil || !strings.Contains(err.Error(), "internal error in the csv decoder") || !strings.Contains(err.Error(), "index out of range") {
+		t.Fatalf("err %v", err)
+	}
+	if res.Summary.File != "bad.csv" || m.samples.Load() != 10 {
+		t.Fatalf("summary %+v, %d samples counted", res.Summary, m.samples.Load())
 	}
 }

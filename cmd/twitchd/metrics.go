@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,9 +63,18 @@ type countingSource struct {
 }
 
 // Next reads a batch and counts its samples (values that are not NaN).
-func (c *countingSource) Next(ctx context.Context, b *pipeline.Batch) error {
+// A panic in the decoder (a bug) becomes an error naming it, so that the
+// run ends with a message, its summary and every point flushed or
+// spooled, instead of a crash.
+func (c *countingSource) Next(ctx context.Context, b *pipeline.Batch) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			b.Reset()
+			err = &panicError{what: c.Meta().Format + " decoder", value: r, stack: debug.Stack()}
+		}
+	}()
 	c.m.reading.Store(true)
-	err := c.Source.Next(ctx, b)
+	err = c.Source.Next(ctx, b)
 	var n int64
 	for i := range b.Frames {
 		for _, v := range b.Frames[i].Values {
@@ -81,6 +92,26 @@ func (c *countingSource) Next(ctx context.Context, b *pipeline.Batch) error {
 	c.m.lost.Add(st.Lost - c.lost)
 	c.skipped, c.lost = st.Skipped, st.Lost
 	return err
+}
+
+// panicError reports a panic turned into an error.
+type panicError struct {
+	what  string
+	value any
+	stack []byte
+}
+
+// Error implements error.
+func (e *panicError) Error() string {
+	return fmt.Sprintf("internal error in the %s (please report it with the input): %v", e.what, e.value)
+}
+
+// logPanic logs the stack of a panic behind err, for -v.
+func logPanic(log *slog.Logger, err error) {
+	var pe *panicError
+	if log != nil && errors.As(err, &pe) {
+		log.Debug("panic", "in", pe.what, "stack", string(pe.stack))
+	}
 }
 
 // check is /healthz: reading (a frame within staleAfter, once the first

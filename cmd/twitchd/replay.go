@@ -165,7 +165,9 @@ func replayFile(ctx context.Context, path, format string, opts decode.Options, o
 		return pipeline.Result{}, err
 	}
 	defer f.Close()
-	return session.Run(ctx, out.metrics.source(f), cfg)
+	res, err := session.Run(ctx, out.metrics.source(f), cfg)
+	logPanic(cfg.Log, err)
+	return res, err
 }
 
 // printSpool reports what the spool took, sent and still holds.

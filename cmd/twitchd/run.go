@@ -123,6 +123,7 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Stages: sinks.stages(ctx), Sinks: append([]pipeline.Sink{verdicts}, sinks.sinks...), Log: log,
 	})
 	conn.Close()
+	logPanic(log, runErr)
 	if res.Summary.File != "" {
 		printSummary(stderr, res, sinks.influxCounts(), sinks.influx != nil)
 		verdicts.print(stderr)
