@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -128,6 +129,15 @@ func pseudonym(key []byte, subject string) string {
 	return "p-" + hex.EncodeToString(m.Sum(nil))[:16]
 }
 
+// redact hides a password in a URL.
+func redact(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return p.Redacted()
+}
+
 // durable is the spool of one command run and its drainer.
 type durable struct {
 	spool  *spool.Spool
@@ -149,7 +159,7 @@ func (d *durableFlags) openSpool(cfg *influx.Config, log *slog.Logger) (*durable
 		return nil, err
 	}
 	// For people looking into the directory: where its points go.
-	_ = os.WriteFile(filepath.Join(dir, "TARGET"), []byte("url = "+cfg.URL+"\nbucket = "+cfg.Bucket+"\n"), 0o600)
+	_ = os.WriteFile(filepath.Join(dir, "TARGET"), []byte("url = "+redact(cfg.URL)+"\nbucket = "+cfg.Bucket+"\n"), 0o600)
 	cfg.SetOverflow(influx.OverflowFunc(func(_ influx.Reason, lines []byte, n int) error {
 		return sp.Append(lines, n)
 	}))

@@ -10,8 +10,9 @@ import (
 
 // Defaults of Drainer.
 const (
-	DefaultInterval = 2 * time.Second
-	DefaultChunk    = 20_000
+	DefaultInterval    = 2 * time.Second
+	DefaultMaxInterval = 5 * time.Minute
+	DefaultChunk       = 20_000
 )
 
 // ErrInterrupted is returned by Drainer.Once when new records reached the
@@ -40,8 +41,12 @@ type Drainer struct {
 	// Ready reports whether the server answers; a drain is tried only
 	// when it returns nil. Nil means always.
 	Ready func(ctx context.Context) error
-	// Interval between attempts while the spool is not empty (default 2 s).
-	Interval time.Duration
+	// Interval between attempts while the spool is not empty (default
+	// 2 s). After a failed attempt the wait doubles, up to MaxInterval
+	// (default 5 min), so that a server that answers pings but refuses
+	// writes (a missing database, bad credentials) does not make the
+	// drainer copy records back into the spool every few seconds.
+	Interval, MaxInterval time.Duration
 	// Chunk is how many points are handed to the Target between Flushes
 	// (default 20 000), so that a drain never fills the sink's queue.
 	Chunk int
@@ -50,10 +55,14 @@ type Drainer struct {
 // Run drains the spool whenever it holds records and Ready allows, until
 // ctx ends. It returns nil then.
 func (d *Drainer) Run(ctx context.Context) {
-	iv := d.Interval
+	iv, maxIv := d.Interval, d.MaxInterval
 	if iv <= 0 {
 		iv = DefaultInterval
 	}
+	if maxIv < iv {
+		maxIv = max(DefaultMaxInterval, iv)
+	}
+	wait := iv
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
@@ -65,11 +74,14 @@ func (d *Drainer) Run(ctx context.Context) {
 		if !d.Spool.Empty() {
 			if d.Ready == nil || d.Ready(ctx) == nil {
 				if err := d.Once(ctx); err != nil && ctx.Err() == nil {
-					d.Spool.log.Debug("spool: drain stopped, will retry", "err", err)
+					wait = min(2*wait, maxIv)
+					d.Spool.log.Debug("spool: drain stopped, will retry", "err", err, "in", wait)
+				} else {
+					wait = iv
 				}
 			}
 		}
-		t.Reset(iv)
+		t.Reset(wait)
 	}
 }
 
@@ -110,7 +122,9 @@ func (d *Drainer) segment(ctx context.Context, seg *segment, chunk int, since <-
 		return fmt.Errorf("spool: %w", err)
 	}
 	defer f.Close()
-	pending := 0
+	// The first record is flushed on its own: if the server fails again,
+	// only that record goes back into the spool a second time.
+	pending, first := 0, true
 	flush := func() error {
 		pending = 0
 		// Any other error of Flush reports points the Target counted as
@@ -136,7 +150,8 @@ func (d *Drainer) segment(ctx context.Context, seg *segment, chunk int, since <-
 			}
 		}
 		pending += countLines(p)
-		if pending >= chunk {
+		if pending >= chunk || first {
+			first = false
 			return flush()
 		}
 		return nil
