@@ -156,7 +156,7 @@ func (d *durableFlags) openSpool(cfg *influx.Config, log *slog.Logger) (*durable
 	dir := spoolDirFor(d.spoolDir, cfg.URL, cfg.Bucket)
 	sp, err := spool.Open(spool.Config{Dir: dir, MaxBytes: int64(d.spoolMax), Logger: log})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w (give --spool-dir a writable directory, or --spool-dir= to run without a spool)", err)
 	}
 	// For people looking into the directory: where its points go.
 	_ = os.WriteFile(filepath.Join(dir, "TARGET"), []byte("url = "+redact(cfg.URL)+"\nbucket = "+cfg.Bucket+"\n"), 0o600)
