@@ -36,8 +36,10 @@ type ConnConfig struct {
 	// how quickly Close and idle checks react.
 	ReadTimeout time.Duration
 	// IdleCheck is how long the line may be silent before the device path
-	// is checked (default 2 s). A silent line whose path still exists is
-	// idle, not lost.
+	// is checked (default 2 s). A silent line whose path still names the
+	// device that was opened is idle, not lost; a path that is gone or now
+	// names another device (unplugged and plugged back in between two
+	// checks) means the device was lost.
 	IdleCheck time.Duration
 	// MinBackoff and MaxBackoff bound the wait between reconnection
 	// attempts, which doubles after each failure (defaults 100 ms, 5 s).
@@ -74,8 +76,9 @@ const (
 
 // Conn is a self-healing serial connection. A goroutine owned by the Conn
 // opens the port, reads it into a bounded ring of buffers (64 KiB) with
-// arrival times, declares the device lost when its path disappears, a
-// read fails or reads hang up, and reopens it with exponential backoff.
+// arrival times, declares the device lost when its path disappears or
+// names a different device node than the one opened, a read fails or
+// reads hang up, and reopens it with exponential backoff.
 // Every loop iteration waits on a read or a timer, so it never spins.
 // Read and Write may be called from different goroutines; Read from one.
 type Conn struct {
@@ -204,7 +207,7 @@ func (c *Conn) run(ctx context.Context) {
 	backoff := c.cfg.MinBackoff
 	failures := 0
 	for ctx.Err() == nil {
-		p, err := c.connect(ctx)
+		p, id, err := c.connect(ctx)
 		if err != nil {
 			if failures == 0 {
 				c.log.Warn("serial: cannot open device, retrying", "err", err, "backoff", backoff)
@@ -228,7 +231,7 @@ func (c *Conn) run(ctx context.Context) {
 		case c.chunks <- chunk{conn: true, at: time.Now().UnixNano()}:
 		case <-ctx.Done():
 		}
-		reason := c.readLoop(ctx, p)
+		reason := c.readLoop(ctx, p, id)
 		c.mu.Lock()
 		c.port = nil
 		c.mu.Unlock()
@@ -248,10 +251,23 @@ func (c *Conn) run(ctx context.Context) {
 	}
 }
 
-func (c *Conn) connect(ctx context.Context) (Port, error) {
+// connect opens the port and returns it with the identity of the device
+// node its path named (nil where the path cannot be stat'ed, e.g. COM3 on
+// Windows: then only a read error or hang-up ends the connection).
+func (c *Conn) connect(ctx context.Context) (Port, os.FileInfo, error) {
+	// tarm/serial hides the open file, so the node is identified by
+	// stat'ing the path on both sides of the open: if the two disagree,
+	// the path changed while we opened it and we cannot know which device
+	// we got.
+	before, _ := os.Stat(c.cfg.Name)
 	p, err := OpenPort(c.cfg.Name, c.cfg.Baud, c.cfg.ReadTimeout)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	id, _ := os.Stat(c.cfg.Name)
+	if (before == nil) != (id == nil) || (id != nil && !sameDevice(before, id)) {
+		p.Close()
+		return nil, nil, fmt.Errorf("serial: %s: path changed while it was being opened", c.cfg.Name)
 	}
 	// Drop bytes queued before we opened: they are stale, and timestamping
 	// a backlog as if it had just arrived would put it in the future.
@@ -263,17 +279,18 @@ func (c *Conn) connect(ctx context.Context) (Port, error) {
 	if c.cfg.OnConnect != nil {
 		if err := c.cfg.OnConnect(ctx, p); err != nil {
 			p.Close()
-			return nil, fmt.Errorf("serial: %s: start: %w", c.cfg.Name, err)
+			return nil, nil, fmt.Errorf("serial: %s: start: %w", c.cfg.Name, err)
 		}
 	}
 	c.mu.Lock()
 	c.port = p
 	c.mu.Unlock()
-	return p, nil
+	return p, id, nil
 }
 
-// readLoop reads p until ctx is done (nil) or the device is lost (the reason).
-func (c *Conn) readLoop(ctx context.Context, p Port) error {
+// readLoop reads p, opened as the device node id (nil: unknown), until ctx
+// is done (nil) or the device is lost (the reason).
+func (c *Conn) readLoop(ctx context.Context, p Port, id os.FileInfo) error {
 	lastData := time.Now()
 	idleLogged := false
 	fastEOF := 0
@@ -317,8 +334,8 @@ func (c *Conn) readLoop(ctx context.Context, p Port) error {
 			fastEOF = 0
 		}
 		if now.Sub(lastData) >= c.cfg.IdleCheck {
-			if _, err := os.Stat(c.cfg.Name); err != nil {
-				return fmt.Errorf("device path gone: %w", err)
+			if err := c.checkPath(id); err != nil {
+				return err
 			}
 			if !idleLogged {
 				c.log.Info("serial: line idle, device still present", "silent", now.Sub(lastData).Round(time.Millisecond))
@@ -326,6 +343,22 @@ func (c *Conn) readLoop(ctx context.Context, p Port) error {
 			}
 		}
 	}
+}
+
+// checkPath reports why the device path no longer leads to the device
+// node id that was opened, or nil while it does. A node replaced within one
+// idle check (device unplugged and plugged back, a by-id link re-pointed)
+// leaves the old descriptor silent for ever without a read error, so path
+// existence alone is not enough.
+func (c *Conn) checkPath(id os.FileInfo) error {
+	now, err := os.Stat(c.cfg.Name)
+	if err != nil {
+		return fmt.Errorf("device path gone: %w", err)
+	}
+	if id != nil && !sameDevice(id, now) {
+		return errors.New("device path now names a different device (replugged)")
+	}
+	return nil
 }
 
 // sleep waits d or until ctx is done; it reports whether ctx is still live.

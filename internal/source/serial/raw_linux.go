@@ -3,6 +3,7 @@ package serial
 import (
 	"fmt"
 	"os"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -28,4 +29,16 @@ func MakeRaw(f *os.File) error {
 		return fmt.Errorf("serial: raw mode on %s: %w", f.Name(), err)
 	}
 	return nil
+}
+
+// sameDevice reports whether a and b (from os.Stat) are the same device
+// node: the same inode on the same file system (a node recreated by udev
+// gets a new inode) and, for device files, the same device number.
+func sameDevice(a, b os.FileInfo) bool {
+	if !os.SameFile(a, b) {
+		return false
+	}
+	sa, ok1 := a.Sys().(*syscall.Stat_t)
+	sb, ok2 := b.Sys().(*syscall.Stat_t)
+	return !ok1 || !ok2 || sa.Rdev == sb.Rdev
 }
