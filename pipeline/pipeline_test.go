@@ -187,3 +187,26 @@ func TestEventRoundTrip(t *testing.T) {
 		t.Error("unknown type accepted")
 	}
 }
+
+// panicker is a Processor with a bug.
+type panicker struct{ after int }
+
+func (p *panicker) Begin(pipeline.Meta, pipeline.Emit) error { return nil }
+func (p *panicker) Process(b *pipeline.Batch) error {
+	p.after -= b.Len()
+	if p.after < 0 {
+		var m map[string]int
+		m["boom"]++ // nil map write
+	}
+	return nil
+}
+func (p *panicker) End(int64) error { return nil }
+
+func TestRunnerTurnsPanicsIntoErrors(t *testing.T) {
+	sink := &collect{}
+	r := &pipeline.Runner{Source: &sliceSource{n: 5000, err: io.EOF}, Processors: []pipeline.Processor{&panicker{after: 1000}}, Sinks: []pipeline.Sink{sink}, BatchSize: 100}
+	_, err := r.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "panic in processor") {
+		t.Fatalf("err = %v, want the panic as an error", err)
+	}
+}

@@ -142,12 +142,12 @@ func (r *Runner) Run(ctx context.Context) (Result, error) {
 
 	var runErr error
 	for _, st := range r.Stages {
-		if err := st.Begin(meta); err != nil && runErr == nil {
+		if err := guard("stage Begin", func() error { return st.Begin(meta) }); err != nil && runErr == nil {
 			runErr = fmt.Errorf("pipeline: begin stage: %w", err)
 		}
 	}
 	for _, p := range r.Processors {
-		if err := p.Begin(meta, emit); err != nil && runErr == nil {
+		if err := guard("processor Begin", func() error { return p.Begin(meta, emit) }); err != nil && runErr == nil {
 			runErr = fmt.Errorf("pipeline: begin processor: %w", err)
 		}
 	}
@@ -175,7 +175,7 @@ func (r *Runner) Run(ctx context.Context) (Result, error) {
 				}
 			}
 			for _, p := range r.Processors {
-				if err := p.Process(b); err != nil {
+				if err := guard("processor", func() error { return p.Process(b) }); err != nil {
 					runErr = fmt.Errorf("pipeline: process: %w", err)
 					break
 				}
@@ -203,7 +203,7 @@ func (r *Runner) Run(ctx context.Context) (Result, error) {
 	wg.Wait()
 
 	for _, p := range r.Processors {
-		if err := p.End(lastT); err != nil && runErr == nil {
+		if err := guard("processor End", func() error { return p.End(lastT) }); err != nil && runErr == nil {
 			runErr = fmt.Errorf("pipeline: end processor: %w", err)
 		}
 	}
@@ -212,7 +212,13 @@ func (r *Runner) Run(ctx context.Context) (Result, error) {
 		if i >= len(r.Stages) {
 			return
 		}
-		r.Stages[i].End(Timestamp(lastT), func(e Event) { deliver(i+1, e) })
+		err := guard("stage End", func() error {
+			r.Stages[i].End(Timestamp(lastT), func(e Event) { deliver(i+1, e) })
+			return nil
+		})
+		if err != nil && runErr == nil {
+			runErr = err
+		}
 		endStages(i + 1)
 	}
 	endStages(0)
@@ -254,6 +260,18 @@ func (r *Runner) Run(ctx context.Context) (Result, error) {
 		runErr = fmt.Errorf("pipeline: %s: no samples", meta.File)
 	}
 	return res, runErr
+}
+
+// guard runs f and turns a panic in it into an error, so a bug in one
+// stage ends the run with a message (and the sinks still flushed) instead
+// of a crash that loses what was queued.
+func guard(what string, f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("pipeline: panic in %s: %v", what, r)
+		}
+	}()
+	return f()
 }
 
 // watermark returns the time before which no processor will emit an
