@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sort"
 	"strings"
@@ -11,8 +12,19 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-// MaxConfigSize bounds a device configuration file.
-const MaxConfigSize = 1 << 20
+// Limits on a device configuration: values past them are typos or hostile
+// input, and would otherwise reach the decoders (an ascii index sizes a
+// lookup table).
+const (
+	// MaxConfigSize bounds a device configuration file.
+	MaxConfigSize = 1 << 20
+	// MaxChannelIndex is the largest channel index (the 1024th value).
+	MaxChannelIndex = 1023
+	// MaxRate is the largest line or sample rate, in Hz.
+	MaxRate = 100_000
+	// MaxBaud is the largest line speed.
+	MaxBaud = 12_000_000
+)
 
 // Protocols lists the protocol names a device may use.
 var Protocols = []string{"ascii", "bitalino", "openbci-cyton"}
@@ -122,10 +134,16 @@ func ParseConfig(name, text string) (*Config, error) {
 	if len(c.Devices) == 0 {
 		return nil, fmt.Errorf("config: %s: no [[device]] sections", name)
 	}
+	seen := make(map[string]int, len(c.Devices))
 	for i := range c.Devices {
-		if err := c.Devices[i].check(); err != nil {
-			return nil, fmt.Errorf("config: %s: device %d (%s): %w", name, i+1, c.Devices[i].Name, err)
+		d := &c.Devices[i]
+		if err := d.check(); err != nil {
+			return nil, fmt.Errorf("config: %s: device %d (%s): %w", name, i+1, d.Name, err)
 		}
+		if j, dup := seen[d.Name]; dup && d.Name != "" {
+			return nil, fmt.Errorf("config: %s: devices %d and %d are both named %q", name, j+1, i+1, d.Name)
+		}
+		seen[d.Name] = i
 	}
 	return c, nil
 }
@@ -152,8 +170,14 @@ func (d *Device) check() error {
 	if d.Protocol != "" && !knownProtocol(d.Protocol) {
 		return fmt.Errorf("unknown protocol %q (want %s)", d.Protocol, strings.Join(Protocols, ", "))
 	}
-	if d.Baud < 0 || d.Rate < 0 {
-		return errors.New("baud and rate must not be negative")
+	if d.Baud < 0 || d.Baud > MaxBaud {
+		return fmt.Errorf("baud %d out of 0..%d", d.Baud, MaxBaud)
+	}
+	if !(d.Rate >= 0 && d.Rate <= MaxRate) {
+		return fmt.Errorf("rate %g out of 0..%d Hz", d.Rate, MaxRate)
+	}
+	if !finite(d.Gain) || d.Gain < 0 {
+		return fmt.Errorf("gain %g: want a finite number, not negative", d.Gain)
 	}
 	for i, ch := range d.Channels {
 		switch ch.Kind {
@@ -164,8 +188,19 @@ func (d *Device) check() error {
 		if ch.Index == nil && ch.Label == "" {
 			return fmt.Errorf("channel %d: needs index or label", i+1)
 		}
-		if ch.Index != nil && *ch.Index < 0 {
-			return fmt.Errorf("channel %d: negative index", i+1)
+		if ch.Index != nil && (*ch.Index < 0 || *ch.Index > MaxChannelIndex) {
+			return fmt.Errorf("channel %d: index %d out of 0..%d", i+1, *ch.Index, MaxChannelIndex)
+		}
+		for _, v := range [...]struct {
+			key string
+			x   float64
+		}{{"vref", ch.VRef}, {"gain", ch.Gain}, {"offset", ch.Offset}, {"scale", ch.Scale}, {"cmin", ch.Cmin}, {"cmax", ch.Cmax}} {
+			if !finite(v.x) {
+				return fmt.Errorf("channel %d: %s = %g is not a finite number", i+1, v.key, v.x)
+			}
+		}
+		if (ch.Cmin != 0 || ch.Cmax != 0) && ch.Cmax <= ch.Cmin {
+			return fmt.Errorf("channel %d: cmax %g not above cmin %g", i+1, ch.Cmax, ch.Cmin)
 		}
 		if ch.ADCBits < 0 || ch.ADCBits > 32 {
 			return fmt.Errorf("channel %d: adc_bits %d out of 0..32", i+1, ch.ADCBits)
@@ -192,6 +227,8 @@ func (d *Device) Validate() error {
 	}
 	return d.check()
 }
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 func knownProtocol(p string) bool {
 	for _, q := range Protocols {

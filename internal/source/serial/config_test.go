@@ -60,6 +60,15 @@ accel_hold = true
 		{"bad kind", "[[device]]\n[[device.channel]]\nindex = 1\nkind = \"ecg\"\n", `channel 1: unknown kind "ecg"`},
 		{"no index or label", "[[device]]\n[[device.channel]]\nkind = \"emg\"\n", "needs index or label"},
 		{"bad axis", "[[device]]\n[[device.channel]]\nlabel = \"a\"\naxis = \"w\"\n", `axis "w"`},
+		{"huge index", "[[device]]\n[[device.channel]]\nindex = 4000000000\n", "index 4000000000 out of 0..1023"},
+		{"negative index", "[[device]]\n[[device.channel]]\nindex = -1\n", "index -1 out of 0..1023"},
+		{"nan rate", "[[device]]\nrate = nan\n", "rate NaN out of 0..100000 Hz"},
+		{"huge rate", "[[device]]\nrate = 1e9\n", "rate 1e+09 out of"},
+		{"negative baud", "[[device]]\nbaud = -9600\n", "baud -9600 out of 0..12000000"},
+		{"inf scale", "[[device]]\n[[device.channel]]\nlabel = \"a\"\nscale = inf\n", "channel 1: scale = +Inf is not a finite number"},
+		{"nan device gain", "[[device]]\ngain = nan\n", "gain NaN"},
+		{"cmax below cmin", "[[device]]\n[[device.channel]]\nindex = 4\ncmin = 40\ncmax = 30\n", "cmax 30 not above cmin 40"},
+		{"duplicate name", "[[device]]\nname = \"a\"\n[[device]]\nname = \"a\"\n", `devices 1 and 2 are both named "a"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
