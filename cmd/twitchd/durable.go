@@ -37,6 +37,9 @@ const (
 	// the next start.
 	finalDrainTimeout = 2 * time.Minute
 	stopDrainTimeout  = 15 * time.Second
+	// serverWait is how long the end of a run waits for a server that is
+	// not answering before leaving the spool to the next start.
+	serverWait = 10 * time.Second
 )
 
 // durableFlags are the spool, TLS and pseudonymisation settings of replay
@@ -198,13 +201,30 @@ func (du *durable) stop(final time.Duration) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), final)
 	defer cancel()
-	if du.drain.Ready != nil {
-		if err := du.drain.Ready(ctx); err != nil {
-			return
+	// The server may be coming back just as the stream ends: wait for it
+	// a little (serverWait), then let sending take up to final.
+	waitUntil := time.Now().Add(min(final, serverWait))
+	var err error
+	for {
+		if du.drain.Ready == nil || du.drain.Ready(ctx) == nil {
+			if err = du.drain.Once(ctx); err == nil {
+				return
+			}
+		} else {
+			err = errors.New("server not answering")
+			if time.Now().After(waitUntil) {
+				du.log.Warn("spool: server not answering; the next start sends the spool")
+				return
+			}
 		}
-	}
-	if err := du.drain.Once(ctx); err != nil {
-		du.log.Warn("spool: not all of it was sent; the next start sends the rest", "err", err)
+		t := time.NewTimer(time.Second)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			du.log.Warn("spool: not all of it was sent; the next start sends the rest", "err", err)
+			return
+		case <-t.C:
+		}
 	}
 }
 

@@ -27,6 +27,7 @@ func init() {
 // mapFlags collects repeated --map COLUMN=KIND:UNIT.
 type mapFlags map[string]decode.Mapping
 
+// String implements flag.Value.
 func (m mapFlags) String() string {
 	var parts []string
 	for k, v := range m {
@@ -36,6 +37,7 @@ func (m mapFlags) String() string {
 	return strings.Join(parts, ",")
 }
 
+// Set implements flag.Value: it adds one COLUMN=KIND:UNIT.
 func (m mapFlags) Set(s string) error {
 	col, spec, ok := strings.Cut(s, "=")
 	if !ok || strings.TrimSpace(col) == "" {
