@@ -57,6 +57,21 @@ type Options struct {
 	Strict bool
 }
 
+// Limits every decoder applies, so that a hostile or corrupt file cannot
+// make it allocate without bound: a header is rejected, with an error
+// naming the file and line or byte offset, when it declares more than
+// these. Each format documents its own further limits (line length,
+// header size, record size) in its package doc.
+const (
+	// MaxColumns bounds the columns of a text recording's header or of
+	// one row (CSV, OpenSignals, OpenBCI, ActiLife, ascii).
+	MaxColumns = 1024
+	// MaxChannels bounds the channels a decoder delivers (columns that
+	// are analysed, EDF data signals): each one costs a value in every
+	// frame and a detector downstream.
+	MaxChannels = 256
+)
+
 // Format is one registered decoder.
 type Format struct {
 	// Name is what --format accepts, e.g. "csv", "edf".

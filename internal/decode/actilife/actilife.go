@@ -14,6 +14,11 @@
 //
 // Epoch (count) exports, whose "Epoch Period" is not 00:00:00, are not raw
 // data and are refused with an error.
+//
+// Limits: the header may have up to MaxHeaderLines (40) lines before the
+// line of dashes, the column header up to MaxColumns (1024) fields, and
+// every line up to 64 KiB; past these the file is refused with an error
+// naming the file and line (a data line too long is malformed).
 package actilife
 
 import (
@@ -40,8 +45,15 @@ const FormatName = "actilife"
 // magic starts the first line of every ActiLife CSV export.
 const magic = "------------ Data File Created By ActiGraph"
 
-// maxHeaderLines bounds the lines read before the data.
-const maxHeaderLines = 40
+// Size limits: a header past them is refused with an error naming the
+// file and line. Lines may be up to textline.BufferSize (64 KiB) long; a
+// longer header line is an error, a longer data line is malformed.
+const (
+	// MaxHeaderLines bounds the lines read before the line of dashes.
+	MaxHeaderLines = 40
+	// MaxColumns bounds the fields of the column header.
+	MaxColumns = decode.MaxColumns
+)
 
 func init() {
 	decode.Register(decode.Format{Name: FormatName, Sniff: Sniff, Open: open})
@@ -106,7 +118,7 @@ func (d *Decoder) readHeader(opts decode.Options) error {
 			if errors.Is(err, io.EOF) {
 				return d.in.Errorf("file ends inside the header (no line of dashes after it)")
 			}
-			return err
+			return d.in.HeaderError("header", err)
 		}
 		s := string(b)
 		if d.in.Line() == 1 {
@@ -117,8 +129,8 @@ func (d *Decoder) readHeader(opts decode.Options) error {
 			d.parseBanner(s)
 			continue
 		}
-		if d.in.Line() > maxHeaderLines {
-			return d.in.Errorf("no line of dashes within the first %d lines", maxHeaderLines)
+		if d.in.Line() > MaxHeaderLines {
+			return d.in.Errorf("no line of dashes within the first %d lines", MaxHeaderLines)
 		}
 		switch {
 		case strings.HasPrefix(s, "Serial Number:"):
@@ -192,7 +204,10 @@ func (d *Decoder) readColumns() error {
 	if err == nil && (b[0] == 'A' || b[0] == 'T' || b[0] == 'a' || b[0] == 't') {
 		line, err := d.in.Next()
 		if err != nil {
-			return d.in.Errorf("reading the column header: %v", err)
+			return d.in.HeaderError("column header", err)
+		}
+		if n := bytes.Count(line, []byte(",")) + 1; n > MaxColumns {
+			return d.in.Errorf("column header has %d columns, more than the %d this decoder reads (actilife.MaxColumns)", n, MaxColumns)
 		}
 		cols := strings.Split(string(line), ",")
 		d.axCol = [3]int{-1, -1, -1}

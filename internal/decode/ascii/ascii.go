@@ -4,6 +4,11 @@
 // led by a millisecond counter (millis()). Each column maps to a kind and
 // unit, with raw ADC conversion (bits, reference voltage, gain, offset).
 // It registers the format "ascii" with package decode.
+//
+// Limits: lines up to MaxLine (4096) bytes, longer ones skipped and
+// counted; at most MaxChannels (256) columns, configured or inferred from
+// the first line, and indexes below MaxColumns (1024); a configuration
+// past these is refused with an error naming the port or file.
 package ascii
 
 import (
@@ -26,8 +31,19 @@ import (
 // Name is the format name.
 const Name = "ascii"
 
-// MaxLine bounds a line; longer runs without a newline are skipped.
-const MaxLine = 4096
+// Size limits. A line longer than MaxLine is skipped and counted (a run
+// of bytes without a newline is never held beyond it); a configuration or
+// a first line with more than MaxChannels columns, or an index past
+// MaxColumns-1, is refused.
+const (
+	// MaxLine bounds a line, in bytes.
+	MaxLine = 4096
+	// MaxColumns bounds Column.Index + 1 (the values of a line that can
+	// be addressed).
+	MaxColumns = decode.MaxColumns
+	// MaxChannels bounds the configured or inferred columns.
+	MaxChannels = decode.MaxChannels
+)
 
 // Column maps one value of a line to a channel. The value in the
 // channel's canonical unit is
@@ -90,11 +106,17 @@ type Parser struct {
 
 // NewParser returns a Parser for cfg; name appears in errors.
 func NewParser(name string, cfg Config) (*Parser, error) {
-	if cfg.Rate <= 0 {
+	if !(cfg.Rate > 0) {
 		return nil, fmt.Errorf("ascii: %s: a sample rate is needed (rate = ... in the config, or --rate)", name)
+	}
+	if math.IsInf(cfg.Rate, 0) {
+		return nil, fmt.Errorf("ascii: %s: sample rate %v is not finite", name, cfg.Rate)
 	}
 	if len(cfg.Columns) == 0 {
 		return nil, fmt.Errorf("ascii: %s: no columns configured", name)
+	}
+	if len(cfg.Columns) > MaxChannels {
+		return nil, fmt.Errorf("ascii: %s: %d columns, more than the %d channels this decoder reads (ascii.MaxChannels)", name, len(cfg.Columns), MaxChannels)
 	}
 	p := &Parser{name: name, cfg: cfg, byLabel: map[string]int{}}
 	for i, c := range cfg.Columns {
@@ -147,8 +169,8 @@ func NewParser(name string, cfg Config) (*Parser, error) {
 			}
 			p.byLabel[c.Label] = i
 		} else {
-			if c.Index < 0 {
-				return nil, fmt.Errorf("ascii: column %q: negative index", c.Name)
+			if c.Index < 0 || c.Index >= MaxColumns {
+				return nil, fmt.Errorf("ascii: %s: column %q: index %d out of 0..%d (ascii.MaxColumns)", name, c.Name, c.Index, MaxColumns-1)
 			}
 			for len(p.byIndex) <= c.Index {
 				p.byIndex = append(p.byIndex, -1)
@@ -190,6 +212,10 @@ func (p *Parser) Decode(vals []float64) (serial.Sample, error) {
 			if len(av) > MaxLine {
 				off := p.in.Base + int64(p.in.R)
 				p.in.R = len(p.in.Buf)
+				if p.dropLine { // the rest of a line already reported, or partial
+					return serial.Sample{}, serial.ErrNeedMore
+				}
+				p.dropLine = true // its tail, up to the newline, is no sample
 				p.TooLong++
 				return serial.Sample{}, &pipeline.LineError{File: p.name, Offset: off, Reason: fmt.Sprintf("no line end within %d bytes", MaxLine)}
 			}

@@ -85,6 +85,13 @@
 // skipped, or, with Options.Strict, returned by Next as the error
 // (errors.Is(err, pipeline.ErrMalformed) holds).
 //
+// # Limits
+//
+// A header row longer than MaxLine (1 MiB), with more than MaxColumns
+// (1024) fields or more than MaxChannels (256) value columns is refused
+// with an error naming the file and line; the read-ahead holds at most
+// ReadAheadValues values.
+//
 // # Speed
 //
 // Lines are read with bufio.Reader.ReadSlice and split and parsed in
@@ -119,6 +126,16 @@ const (
 	ReadAheadLines  = 20000
 	ReadAheadSpan   = 10 * time.Second
 	ReadAheadValues = 1 << 20
+)
+
+// Size limits: a header with more columns, or more value columns, than
+// these is an error naming the file and line, and a line longer than
+// MaxLine is malformed (skipped and counted). Together they bound what one
+// file can make the reader hold: one line, and one frame of MaxChannels
+// values per row.
+const (
+	MaxColumns  = decode.MaxColumns  // fields in the header row
+	MaxChannels = decode.MaxChannels // value columns read as channels
 )
 
 // Errors a caller may act on, e.g. by asking for the missing flag.
@@ -318,6 +335,10 @@ func (r *Reader) setColumns(sep byte, cols []column, m map[string]decode.Mapping
 	}
 	if len(r.valCols) == 0 {
 		return fmt.Errorf("csv: %s:%d: %w: %s", r.name, r.lr.line, ErrNoColumn, noColumnError(cols))
+	}
+	if len(r.valCols) > MaxChannels {
+		return fmt.Errorf("csv: %s:%d: header names %d value columns, more than the %d channels this decoder reads (csv.MaxChannels)",
+			r.name, r.lr.line, len(r.valCols), MaxChannels)
 	}
 	return nil
 }

@@ -330,11 +330,17 @@ func parseHeader(line []byte, m map[string]decode.Mapping) (byte, []column, erro
 	var best []column
 	bestSep, bestRec, bestN := byte(','), -1, -1
 	var bestErr error
+	tooMany := 0
 	for _, sep := range separators {
-		fields, _ := split(line, sep, make([][]byte, 0, 256))
-		if _, n := split(line, sep, nil); n > len(fields) {
-			fields, _ = split(line, sep, make([][]byte, 0, n))
+		_, n := split(line, sep, nil)
+		if n > MaxColumns+1 { // +1: a trailing separator
+			if sep != ' ' {
+				return 0, nil, tooManyColumns(n)
+			}
+			tooMany = n // spaces may be inside names: try the others
+			continue
 		}
+		fields, _ := split(line, sep, make([][]byte, 0, n))
 		for len(fields) > 1 && len(fields[len(fields)-1]) == 0 {
 			fields = fields[:len(fields)-1] // trailing separator
 		}
@@ -353,7 +359,7 @@ func parseHeader(line []byte, m map[string]decode.Mapping) (byte, []column, erro
 		}
 		// Rank: recognised columns, then a real separator over spaces
 		// (names like "Sample Index" hold spaces), then the field count.
-		n := len(cols)
+		n = len(cols)
 		if sep != ' ' && n > 1 {
 			n += 1 << 20
 		}
@@ -361,10 +367,17 @@ func parseHeader(line []byte, m map[string]decode.Mapping) (byte, []column, erro
 			best, bestSep, bestRec, bestN, bestErr = cols, sep, rec, n, err
 		}
 	}
+	if tooMany > 0 && bestRec <= 0 {
+		return 0, nil, tooManyColumns(tooMany)
+	}
 	if bestErr != nil {
 		return 0, nil, bestErr
 	}
 	return bestSep, best, nil
+}
+
+func tooManyColumns(n int) error {
+	return fmt.Errorf("header has %d columns, more than the %d this decoder reads (csv.MaxColumns)", n, MaxColumns)
 }
 
 // textLine reports whether a header line is text: valid UTF-8 without
@@ -380,24 +393,22 @@ func textLine(line []byte) bool {
 
 // noColumnError explains a header without a usable column.
 func noColumnError(cols []column) string {
-	names := make([]string, len(cols))
 	numbers := 0
-	for i, c := range cols {
-		names[i] = strconv.Quote(c.name)
+	for _, c := range cols {
 		if _, err := strconv.ParseFloat(c.name, 64); err == nil {
 			numbers++
 		}
 	}
 	if 2*numbers >= len(cols) { // names are not numbers: this is a data row
 		return fmt.Sprintf("first line (%s) looks like data, not a header: this format needs a header row naming the columns (time, acc_x, acc_y, acc_z, emg, ...)",
-			strings.Join(names, ", "))
+			columnList(cols))
 	}
 	ex := "NAME"
-	if len(cols) > 0 && cols[0].name != "" {
+	if len(cols) > 0 && cols[0].name != "" && len(cols[0].name) <= maxQuoted {
 		ex = strings.ToLower(cols[0].name)
 	}
 	return fmt.Sprintf("the header names none twitchd reads (saw %s): name accelerometer columns acc_x/acc_y/acc_z and EMG columns emg or emg_*, or map a column with --map %s=emg:uV (kinds acc, emg, other)",
-		strings.Join(names, ", "), ex)
+		columnList(cols), ex)
 }
 
 // baseName is a lower-cased column name without its unit.
@@ -406,11 +417,26 @@ func baseName(key string) string {
 	return b
 }
 
-// columnList quotes the column names for a message.
+// maxListed bounds the column names an error message quotes, and
+// maxQuoted the bytes quoted of each.
+const (
+	maxListed = 32
+	maxQuoted = 64
+)
+
+// columnList quotes the column names for a message, the first maxListed
+// of them.
 func columnList(cols []column) string {
-	names := make([]string, len(cols))
-	for i, c := range cols {
-		names[i] = strconv.Quote(c.name)
+	names := make([]string, 0, min(len(cols), maxListed)+1)
+	for _, c := range cols[:min(len(cols), maxListed)] {
+		if len(c.name) > maxQuoted {
+			names = append(names, strconv.Quote(c.name[:maxQuoted])+fmt.Sprintf("... (%d bytes)", len(c.name)))
+			continue
+		}
+		names = append(names, strconv.Quote(c.name))
+	}
+	if len(cols) > maxListed {
+		names = append(names, fmt.Sprintf("... %d more", len(cols)-maxListed))
 	}
 	return strings.Join(names, ", ")
 }

@@ -52,6 +52,11 @@
 // the Ganglion (legacy files at 200 Hz), wrapping. A jump of the index
 // counts the samples skipped as lost (SourceStats.Lost) and advances the
 // time by them. An index beyond the expected range turns counting off.
+//
+// Limits: at most MaxHeaderLines (64) '%' lines, lines up to 64 KiB,
+// MaxColumns (1024) columns in the v6 column header and MaxChannels (256)
+// EXG channels; a header past them is refused with an error naming the
+// file and line.
 package openbci
 
 import (
@@ -70,6 +75,20 @@ import (
 	"github.com/twitchd/twitchd/internal/decode/textline"
 	"github.com/twitchd/twitchd/internal/decode/textnum"
 	"github.com/twitchd/twitchd/pipeline"
+)
+
+// Size limits: a header past them is refused with an error naming the
+// file and line. Lines, '%' header lines included, may be up to
+// textline.BufferSize (64 KiB) long; a longer header line is an error
+// and a longer data line is malformed.
+const (
+	// MaxHeaderLines bounds the '%' lines before the data.
+	MaxHeaderLines = 64
+	// MaxColumns bounds the fields of the v6 column header.
+	MaxColumns = decode.MaxColumns
+	// MaxChannels bounds the EXG channels ("%Number of channels", EXG
+	// Channel columns, or a legacy row's fields minus five).
+	MaxChannels = decode.MaxChannels
 )
 
 // FormatName is the name the decoder registers under.
@@ -187,7 +206,7 @@ func (d *Decoder) readHeader(opts decode.Options) error {
 		}
 		b, err := d.in.Next()
 		if err != nil {
-			return d.in.Errorf("reading the header: %v", err)
+			return d.in.HeaderError("header", err)
 		}
 		s := strings.TrimSpace(strings.TrimPrefix(string(b), "%"))
 		if d.in.Line() == 1 {
@@ -202,8 +221,11 @@ func (d *Decoder) readHeader(opts decode.Options) error {
 		switch key {
 		case "Number of channels":
 			n, err := strconv.Atoi(val)
-			if err != nil || n <= 0 || n > 1024 {
+			if err != nil || n <= 0 {
 				return d.in.Errorf("bad number of channels %q", val)
+			}
+			if n > MaxChannels {
+				return d.in.Errorf("%d channels, more than the %d this decoder reads (openbci.MaxChannels)", n, MaxChannels)
 			}
 			d.hdr.Channels = n
 		case "Sample Rate":
@@ -217,8 +239,8 @@ func (d *Decoder) readHeader(opts decode.Options) error {
 		case "First Column":
 			legacy = true
 		}
-		if d.in.Line() > 64 {
-			return d.in.Errorf("more than 64 header lines")
+		if d.in.Line() > MaxHeaderLines {
+			return d.in.Errorf("more than %d header lines (openbci.MaxHeaderLines)", MaxHeaderLines)
 		}
 	}
 	if d.hdr.RateHz == 0 {
@@ -233,7 +255,7 @@ func (d *Decoder) readHeader(opts decode.Options) error {
 		d.hdr.Layout = LayoutV6
 		b, err := d.in.Next()
 		if err != nil {
-			return d.in.Errorf("reading the column header: %v", err)
+			return d.in.HeaderError("column header", err)
 		}
 		if err := d.columnsV6(string(b)); err != nil {
 			return err
@@ -258,7 +280,7 @@ func (d *Decoder) readHeader(opts decode.Options) error {
 		d.mod = 201
 	}
 	d.accPeriod = max(1, int(math.Round(d.hdr.RateHz/AccelRateHz)))
-	d.fields = make([][]byte, 0, 256)
+	d.fields = make([][]byte, 0, max(256, d.ncol+2))
 	d.vals = make([]float64, len(d.exgCol))
 	d.buildMeta()
 	return nil
@@ -281,6 +303,9 @@ func truncate(s string) string {
 
 // columnsV6 finds the columns by name.
 func (d *Decoder) columnsV6(h string) error {
+	if n := strings.Count(h, ",") + 1; n > MaxColumns {
+		return d.in.Errorf("column header has %d columns, more than the %d this decoder reads (openbci.MaxColumns)", n, MaxColumns)
+	}
 	cols := strings.Split(h, ",")
 	d.idxCol, d.tsCol = -1, -1
 	d.accCol = [3]int{-1, -1, -1}
@@ -303,6 +328,9 @@ func (d *Decoder) columnsV6(h string) error {
 	d.ncol = len(cols)
 	if len(d.exgCol) == 0 {
 		return d.in.Errorf("column header has no EXG Channel columns")
+	}
+	if len(d.exgCol) > MaxChannels {
+		return d.in.Errorf("column header has %d EXG Channel columns, more than the %d this decoder reads (openbci.MaxChannels)", len(d.exgCol), MaxChannels)
 	}
 	if d.tsCol < 0 {
 		return d.in.Errorf("column header has no Timestamp column")
@@ -333,6 +361,10 @@ func (d *Decoder) columnsLegacy() error {
 	if n < 6 {
 		return &pipeline.LineError{File: d.name, Line: d.in.Line() + 1, Offset: -1,
 			Reason: fmt.Sprintf("legacy row has %d fields, want index, channels, 3 accelerometer values and a time", n)}
+	}
+	if n-5 > MaxChannels {
+		return &pipeline.LineError{File: d.name, Line: d.in.Line() + 1, Offset: -1,
+			Reason: fmt.Sprintf("legacy row has %d channels, more than the %d this decoder reads (openbci.MaxChannels)", n-5, MaxChannels)}
 	}
 	d.hdr.Channels = n - 5
 	d.idxCol, d.ncol = 0, n

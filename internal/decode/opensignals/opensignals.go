@@ -33,6 +33,12 @@
 // Times: the header's date and time (the recording computer's local
 // clock, read as UTC) plus k/rate, where k counts samples including those
 // lost according to nSeq.
+//
+// Limits: the JSON header line may be up to MaxHeaderLine (1 MiB) long,
+// other lines up to 64 KiB; the header may list up to MaxColumns (1024)
+// columns in all, of which up to MaxChannels (256) analog ones. A header
+// past these is refused with an error naming the file and line; an
+// over-long data line is malformed.
 package opensignals
 
 import (
@@ -50,6 +56,18 @@ import (
 	"github.com/twitchd/twitchd/internal/decode"
 	"github.com/twitchd/twitchd/internal/decode/textline"
 	"github.com/twitchd/twitchd/pipeline"
+)
+
+// Size limits. A header past them is refused with an error naming the
+// file and line: the JSON header line may hold up to MaxHeaderLine bytes
+// (other lines up to textline.BufferSize, 64 KiB; a longer data line is
+// malformed), the devices together up to MaxColumns columns (and each
+// up to MaxColumns labels, sensors and resolutions), of which up to
+// MaxChannels analog ones become channels.
+const (
+	MaxHeaderLine = 1 << 20
+	MaxColumns    = decode.MaxColumns
+	MaxChannels   = decode.MaxChannels
 )
 
 // FormatName is the name the decoder registers under.
@@ -155,7 +173,10 @@ func (d *Decoder) readHeader(cfg Config) error {
 	if err != nil || !bytes.HasPrefix(bytes.TrimPrefix(l1, []byte("\xef\xbb\xbf")), []byte(magic)) {
 		return d.in.Errorf("not an OpenSignals text file: first line is not %q", magic)
 	}
-	l2, err := d.in.NextLong(1 << 20)
+	l2, err := d.in.NextLong(MaxHeaderLine)
+	if errors.Is(err, textline.ErrTooLong) {
+		return d.in.Errorf("JSON header line longer than %d bytes (opensignals.MaxHeaderLine)", MaxHeaderLine)
+	}
 	if err != nil {
 		return d.in.Errorf("file ends before the JSON header line")
 	}
@@ -166,11 +187,14 @@ func (d *Decoder) readHeader(cfg Config) error {
 	if err := d.parseJSON(js); err != nil {
 		return err
 	}
+	if err := d.build(cfg); err != nil { // errors name the JSON line
+		return err
+	}
 	l3, err := d.in.Next()
 	if err != nil || !bytes.HasPrefix(l3, []byte("# EndOfHeader")) {
 		return d.in.Errorf("third line is not \"# EndOfHeader\"")
 	}
-	return d.build(cfg)
+	return nil
 }
 
 // parseJSON reads the device objects in the order of their keys.
@@ -179,6 +203,7 @@ func (d *Decoder) parseJSON(js []byte) error {
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return d.in.Errorf("header JSON is not an object")
 	}
+	ncol := 0 // columns of all devices so far
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -196,6 +221,10 @@ func (d *Decoder) parseJSON(js []byte) error {
 		}
 		if len(dev.Columns) == 0 {
 			return d.in.Errorf("device %s: no columns", mac)
+		}
+		ncol += len(dev.Columns)
+		if n := max(ncol, len(dev.Labels), len(dev.Sensors), len(dev.Resolution)); n > MaxColumns {
+			return d.in.Errorf("device %s: header lists %d columns, labels or sensors, more than the %d this decoder reads (opensignals.MaxColumns)", mac, n, MaxColumns)
 		}
 		st, err := parseStart(dj.Date, dj.Time)
 		if err != nil {
@@ -301,6 +330,9 @@ func (d *Decoder) build(cfg Config) error {
 	}
 	if len(chans) == 0 {
 		return d.in.Errorf("no analog columns")
+	}
+	if len(chans) > MaxChannels {
+		return d.in.Errorf("%d analog columns, more than the %d channels this decoder reads (opensignals.MaxChannels)", len(chans), MaxChannels)
 	}
 	d.ncol = base
 	d.seqMod = 0

@@ -117,6 +117,18 @@ func (l *Reader) Errorf(format string, args ...any) error {
 	return &pipeline.LineError{File: l.name, Line: l.line, Offset: -1, Reason: fmt.Sprintf(format, args...)}
 }
 
+// HeaderError returns err, met while reading a header line, as a
+// *pipeline.LineError at that line with reason, e.g. "header: line longer
+// than 64 KiB" (errors.Is(err, ErrTooLong) still holds). A read error,
+// which already names the file and line, and io.EOF are returned as they
+// are.
+func (l *Reader) HeaderError(reason string, err error) error {
+	if !errors.Is(err, ErrTooLong) {
+		return err
+	}
+	return &pipeline.LineError{File: l.name, Line: l.line, Offset: -1, Reason: reason, Err: err}
+}
+
 // Bad handles the line last read as malformed for reason: in strict mode
 // it returns it as a *pipeline.LineError; otherwise it counts it in Stats
 // (keeping the first few as examples) and returns nil.
