@@ -111,8 +111,11 @@ func readHeader(r io.Reader, name string) (*Header, error) {
 	}
 	h.RecordDuration = dur
 	ns, err := strconv.Atoi(field(252, 4))
-	if err != nil || ns < 0 || ns > 4096 {
-		return nil, headerError(name, 252, "number of signals %q is not a number in 0..4096", field(252, 4))
+	if err != nil || ns < 0 {
+		return nil, headerError(name, 252, "number of signals %q is not a number", field(252, 4))
+	}
+	if ns > MaxSignals {
+		return nil, headerError(name, 252, "%d signals, more than the %d this reader takes (edf.MaxSignals)", ns, MaxSignals)
 	}
 	if hb != 256*(ns+1) {
 		return nil, headerError(name, 184, "header size %d does not match %d signals (want %d)", hb, ns, 256*(ns+1))
@@ -169,8 +172,12 @@ func readHeader(r io.Reader, name string) (*Header, error) {
 			}
 		}
 		v, o := spr(i)
-		if s.SamplesPerRecord, err = strconv.Atoi(strings.TrimSpace(v)); err != nil || s.SamplesPerRecord < 0 || s.SamplesPerRecord > 1<<24 {
+		if s.SamplesPerRecord, err = strconv.Atoi(strings.TrimSpace(v)); err != nil || s.SamplesPerRecord < 0 {
 			return nil, headerError(name, o, "signal %d (%s): samples per record %q is not a number", i+1, s.Label, v)
+		}
+		if s.SamplesPerRecord > MaxRecordSamples {
+			return nil, headerError(name, o, "signal %d (%s): %d samples per record, more than the %d this reader takes (edf.MaxRecordSamples)",
+				i+1, s.Label, s.SamplesPerRecord, MaxRecordSamples)
 		}
 		if !s.IsAnnotations() && s.DigMax <= s.DigMin {
 			_, o := dmin(i)

@@ -26,6 +26,11 @@
 // X, Y or Z (after a space, '_' or '-', or directly) get that axis and
 // share a group named by the rest of the label.
 //
+// Limits: at most MaxSignals (512) signals, of which at most MaxChannels
+// (256) data signals, and at most MaxRecordSamples (1 Mi) samples per
+// record; a header past them is refused with the byte offset of the field
+// before any record buffer is allocated.
+//
 // Annotations (EDF+/BDF+) are collected as records are read: see
 // Reader.Annotations.
 //
@@ -50,10 +55,23 @@ import (
 	"github.com/twitchd/twitchd/pipeline"
 )
 
-// maxRecord bounds a data record's size; the EDF specification asks for
-// at most 61440 bytes, so 16 MiB leaves room for odd writers while keeping
-// a corrupt header from claiming gigabytes.
-const maxRecord = 16 << 20
+// Size limits, so that a corrupt or hostile header cannot make the reader
+// allocate without bound: a header past them is refused, with its byte
+// offset, before anything is allocated for the records.
+const (
+	// MaxSignals bounds the signals, annotation signals included, so the
+	// header is at most 256 × (MaxSignals + 1) bytes (about 128 KiB).
+	MaxSignals = 512
+	// MaxChannels bounds the data (non-annotation) signals.
+	MaxChannels = decode.MaxChannels
+	// MaxRecordSamples bounds the samples in one data record, summed
+	// over the signals. The reader holds one record's bytes (2 or 3 per
+	// sample), its samples as float64 and their schedule (8 and 24 bytes
+	// per sample): at most about 35 MiB. The EDF specification asks for
+	// records of at most 61440 bytes (30720 samples); the limit leaves
+	// room for writers that put minutes in one record.
+	MaxRecordSamples = 1 << 20
+)
 
 // FormatName is the name the reader registers under.
 const FormatName = "edf"
@@ -157,6 +175,14 @@ func NewReader(r io.Reader, opts decode.Options) (*Reader, error) {
 func (d *Reader) setup(opts decode.Options) error {
 	h := d.hdr
 	size := h.sampleSize()
+	total := 0 // samples per record, checked as it grows so it cannot overflow on 32-bit int
+	for _, s := range h.Signals {
+		total += s.SamplesPerRecord
+		if total > MaxRecordSamples {
+			return headerError(d.name, 256+216*int64(len(h.Signals)),
+				"records of more than %d samples (the signals' samples per record add up past edf.MaxRecordSamples)", MaxRecordSamples)
+		}
+	}
 	recBytes := 0
 	var chans []pipeline.Channel
 	var sprs []int
@@ -188,8 +214,8 @@ func (d *Reader) setup(opts decode.Options) error {
 	if recBytes == 0 {
 		return headerError(d.name, 256, "records are empty (every signal has 0 samples per record)")
 	}
-	if recBytes > maxRecord {
-		return headerError(d.name, 256, "records of %d bytes are too large", recBytes)
+	if len(chans) > MaxChannels {
+		return headerError(d.name, 252, "%d data signals, more than the %d channels this reader takes (edf.MaxChannels)", len(chans), MaxChannels)
 	}
 	if d.hdr.Plus() && len(d.annSig) == 0 {
 		return headerError(d.name, 192, "%s file has no annotation signal", d.hdr.Reserved)
@@ -235,6 +261,14 @@ func (d *Reader) schedule(sprs []int) {
 		}
 		chans[k] = append(chans[k], int32(ch))
 	}
+	// Every sample is one member and at most one instant: sized once, so
+	// that a large record costs no growth garbage.
+	total := 0
+	for _, n := range sprs {
+		total += n
+	}
+	d.members = make([]member, 0, total)
+	d.sched = make([]instant, 0, total)
 	cur := make([]int64, len(rates))
 	dur := d.hdr.RecordDuration
 	for {

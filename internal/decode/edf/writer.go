@@ -84,8 +84,11 @@ func NewWriter(w io.Writer, h WriterHeader) (*Writer, error) {
 	if h.AnnotationBytes == 0 {
 		h.AnnotationBytes = 60
 	}
-	if h.RecordDuration < time.Millisecond || h.AnnotationBytes%2 != 0 || len(h.Signals) == 0 || len(h.Signals) > 4000 {
+	if h.RecordDuration < time.Millisecond || h.AnnotationBytes%2 != 0 || len(h.Signals) == 0 {
 		return nil, errors.New("edf: writer needs signals, a record duration of at least 1 ms and an even AnnotationBytes")
+	}
+	if len(h.Signals) > MaxChannels {
+		return nil, fmt.Errorf("edf: %d signals, more than the %d the reader takes back (edf.MaxChannels)", len(h.Signals), MaxChannels)
 	}
 	wr := &Writer{w: w, h: h, recDur: int64(h.RecordDuration), annBytes: h.AnnotationBytes}
 	for i, s := range h.Signals {
@@ -98,11 +101,18 @@ func NewWriter(w io.Writer, h WriterHeader) (*Writer, error) {
 	if h.Start.IsZero() {
 		wr.start, wr.hdrStart = 0, 0
 	}
+	total := h.AnnotationBytes / 2
 	for i, s := range h.Signals {
 		n := s.RateHz * h.RecordDuration.Seconds()
+		if !(n > 0.5 && n < MaxRecordSamples+0.5) {
+			return nil, fmt.Errorf("edf: signal %d (%s): %v Hz × %v is not 1..%d samples per record (edf.MaxRecordSamples)", i+1, s.Label, s.RateHz, h.RecordDuration, MaxRecordSamples)
+		}
 		spr := int(math.Round(n))
-		if spr < 1 || math.Abs(n-float64(spr)) > 1e-6 {
+		if math.Abs(n-float64(spr)) > 1e-6 {
 			return nil, fmt.Errorf("edf: signal %d (%s): %v Hz × %v is not a whole number of samples", i+1, s.Label, s.RateHz, h.RecordDuration)
+		}
+		if total += spr; total > MaxRecordSamples {
+			return nil, fmt.Errorf("edf: records of more than %d samples: shorten RecordDuration (edf.MaxRecordSamples)", MaxRecordSamples)
 		}
 		dmin, dmax := s.DigMin, s.DigMax
 		if dmin == 0 && dmax == 0 {
