@@ -30,6 +30,10 @@
 // Bad blocks (wrong magic, checksum not zero, impossible sample count)
 // are skipped and counted with their byte offset; a block cut short at the
 // end of the file is skipped the same way (errors in strict mode).
+//
+// Limits: the sizes are fixed (HeaderSize, BlockSize), so length and count
+// fields are checked against them and never used to size a buffer; memory
+// stays at two decoded blocks whatever the file holds.
 package cwa
 
 import (
@@ -49,9 +53,16 @@ import (
 // FormatName is the name the decoder registers under.
 const FormatName = "cwa"
 
+// Sizes fixed by the format, and so the reader's limits: it reads the
+// header and every block into fixed arrays, whatever their length fields
+// say (a header packet length other than 1020 is an error, a block packet
+// length other than 508 or a sample count that does not fit in the block
+// makes the block bad), so memory stays at two decoded blocks.
 const (
-	headerSize = 1024
-	blockSize  = 512
+	// HeaderSize is the header block's size in bytes.
+	HeaderSize = 1024
+	// BlockSize is a data block's size in bytes.
+	BlockSize  = 512
 	maxSamples = 240 // 480 data bytes / 2 bytes for one int16 axis
 )
 
@@ -67,7 +78,7 @@ func Sniff(head []byte, name string) int {
 	if len(head) < 4 || string(head[:2]) != "MD" || binary.LittleEndian.Uint16(head[2:]) != 1020 {
 		return 0
 	}
-	if len(head) >= headerSize+2 && string(head[headerSize:headerSize+2]) != "AX" {
+	if len(head) >= HeaderSize+2 && string(head[HeaderSize:HeaderSize+2]) != "AX" {
 		return 20
 	}
 	return 50
@@ -102,7 +113,7 @@ type Decoder struct {
 	stats  pipeline.SourceStats
 	axes   int // values per sample in the file
 
-	raw        [blockSize]byte
+	raw        [BlockSize]byte
 	offset     int64
 	cur, next  *block
 	haveNext   bool
@@ -123,7 +134,7 @@ func New(r io.Reader, opts decode.Options) (*Decoder, error) {
 	}
 	d := &Decoder{br: bufio.NewReaderSize(r, 64<<10), name: name, strict: opts.Strict, cur: new(block), next: new(block),
 		lastT: math.MinInt64}
-	var h [headerSize]byte
+	var h [HeaderSize]byte
 	n, err := io.ReadFull(d.br, h[:])
 	if n >= 2 && string(h[:2]) != "MD" || n < 2 {
 		return nil, &pipeline.LineError{File: name, Offset: 0, Reason: fmt.Sprintf("not a CWA file: it does not start with \"MD\" (%q)", h[:min(n, 2)])}
@@ -134,7 +145,7 @@ func New(r io.Reader, opts decode.Options) (*Decoder, error) {
 	if l := binary.LittleEndian.Uint16(h[2:]); l != 1020 {
 		return nil, &pipeline.LineError{File: name, Offset: 2, Reason: fmt.Sprintf("header packet length %d, want 1020", l)}
 	}
-	d.offset = headerSize
+	d.offset = HeaderSize
 	upper := uint32(binary.LittleEndian.Uint16(h[11:]))
 	if upper == 0xffff {
 		upper = 0
@@ -217,7 +228,7 @@ func (d *Decoder) readBlock(b *block) (bool, error) {
 				return false, nil
 			}
 			if errors.Is(err, io.ErrUnexpectedEOF) {
-				return false, d.bad(at, fmt.Sprintf("data block cut short: %d of %d bytes", n, blockSize))
+				return false, d.bad(at, fmt.Sprintf("data block cut short: %d of %d bytes", n, BlockSize))
 			}
 			return false, fmt.Errorf("%s: byte %d: %w", d.name, at, err)
 		}
@@ -242,7 +253,7 @@ func (d *Decoder) decodeBlock(b *block, at int64) string {
 		return fmt.Sprintf("data block packet length %d, want 508", l)
 	}
 	var sum uint16
-	for i := 0; i < blockSize; i += 2 {
+	for i := 0; i < BlockSize; i += 2 {
 		sum += binary.LittleEndian.Uint16(p[i:])
 	}
 	if sum != 0 {
