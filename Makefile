@@ -110,7 +110,7 @@ fuzz-short:
 	  pkg=./$$(dirname $$f); \
 	  for t in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | cut -d' ' -f2); do \
 	    echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
-	    $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg >/tmp/twitchd-fuzz.$$$$.log 2>&1 || { cat /tmp/twitchd-fuzz.$$$$.log; exit 1; }; \
+	    $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 100x $$pkg >/tmp/twitchd-fuzz.$$$$.log 2>&1 || { cat /tmp/twitchd-fuzz.$$$$.log; exit 1; }; \
 	  done; \
 	done; rm -f /tmp/twitchd-fuzz.*.log
 
