@@ -28,6 +28,10 @@ type metrics struct {
 
 	mu     sync.Mutex
 	events map[string]int64
+
+	// pingErr is the last InfluxDB ping's error ("" when it answered),
+	// kept by the pinger while /healthz is served.
+	pingErr atomic.Pointer[string]
 }
 
 func newMetrics() *metrics { return &metrics{events: map[string]int64{}} }
@@ -129,6 +133,9 @@ func (out *outputs) check() error {
 		return fmt.Errorf("no sample for %v", age.Round(time.Second))
 	}
 	if out.influx != nil {
+		if e := m.pingErr.Load(); e != nil && *e != "" {
+			return fmt.Errorf("influxdb: write failing: not answering: %s", *e)
+		}
 		st := out.influx.Stats()
 		if !st.Healthy() {
 			return fmt.Errorf("influxdb: write failing since %s: %v", st.LastFailure.UTC().Format(time.RFC3339), st.LastFailureErr)
@@ -191,9 +198,45 @@ func (o *outputFlags) serveHealth(out *outputs) (func(), error) {
 		return nil, fmt.Errorf("--listen: %w", err)
 	}
 	out.log.Info("serving /healthz and /metrics", "addr", srv.Addr())
+	stopPing := out.pinger(pingEvery)
 	return func() {
+		stopPing()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_ = srv.Close(ctx)
 	}, nil
+}
+
+// pingEvery is how often /healthz's pinger asks InfluxDB whether it
+// answers, so an outage shows even while nothing is being written.
+const pingEvery = time.Second
+
+// pinger pings InfluxDB every interval and records the outcome for check;
+// the returned function stops it.
+func (out *outputs) pinger(every time.Duration) func() {
+	if out.client == nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			msg := ""
+			pctx, pcancel := context.WithTimeout(ctx, every)
+			if err := out.ping(pctx); err != nil && ctx.Err() == nil {
+				msg = err.Error()
+			}
+			pcancel()
+			out.metrics.pingErr.Store(&msg)
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
