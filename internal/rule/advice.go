@@ -9,28 +9,18 @@ import (
 	"github.com/twitchd/twitchd/pipeline"
 )
 
-// Status is the persistence rule's verdict for a subject and site.
-type Status string
+// Status is the persistence rule's verdict, defined once in pipeline.
+type Status = pipeline.Status
 
-// Statuses, from least to most concerning.
+// The statuses, re-exported from pipeline for the rule's readers.
 const (
-	// StatusNone: no twitch episode.
-	StatusNone Status = "none"
-	// StatusPostExercise: twitching at rest after exercise, activity not
-	// resumed yet: expected; keep watching.
-	StatusPostExercise Status = "post_exercise"
-	// StatusCeased: twitching stopped once activity resumed: a good sign.
-	StatusCeased Status = "ceased"
-	// StatusPersistent: twitching went on after activity resumed, continued
-	// at rest long after exercise, or recurred on several days.
-	StatusPersistent Status = "persistent"
-	// StatusPersistentWithSymptoms: persistent together with cramps, a
-	// weakness trend or logged symptoms.
-	StatusPersistentWithSymptoms Status = "persistent_with_symptoms"
+	StatusNone                   = pipeline.StatusNone
+	StatusCeased                 = pipeline.StatusCeased
+	StatusPostExercise           = pipeline.StatusPostExercise
+	StatusAtRest                 = pipeline.StatusAtRest
+	StatusPersistent             = pipeline.StatusPersistent
+	StatusPersistentWithSymptoms = pipeline.StatusPersistentWithSymptoms
 )
-
-// Statuses lists every Status in order of concern.
-var Statuses = []Status{StatusNone, StatusPostExercise, StatusCeased, StatusPersistent, StatusPersistentWithSymptoms}
 
 // Notice goes with every assessment and report.
 const Notice = "twitchd measures movement and muscle electrical activity. It is not a " +

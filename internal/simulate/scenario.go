@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/twitchd/twitchd/pipeline"
 )
 
 // Activities a phase can have.
@@ -44,13 +46,15 @@ const (
 	PatternPersists      = "persists"        // steady during every rest after exercise, also after resuming
 )
 
-// Expected persistence statuses, as written in Labels.ExpectedStatus.
+// Expected persistence statuses, as written in Labels.ExpectedStatus:
+// the names of pipeline.Status.
 const (
-	StatusNone                   = "none"
-	StatusPostExercise           = "post_exercise"
-	StatusCeased                 = "ceased"
-	StatusPersistent             = "persistent"
-	StatusPersistentWithSymptoms = "persistent_with_symptoms"
+	StatusNone                   = string(pipeline.StatusNone)
+	StatusPostExercise           = string(pipeline.StatusPostExercise)
+	StatusCeased                 = string(pipeline.StatusCeased)
+	StatusAtRest                 = string(pipeline.StatusAtRest)
+	StatusPersistent             = string(pipeline.StatusPersistent)
+	StatusPersistentWithSymptoms = string(pipeline.StatusPersistentWithSymptoms)
 )
 
 // Rate limits accepted by Validate.

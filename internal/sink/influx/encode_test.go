@@ -188,12 +188,15 @@ func describe(m lp.Metric) string {
 }
 
 // TestStatusLevels checks every status of the persistence rule has a level
-// in the order of concern (the order of rule.Statuses; the rule package is
-// not imported so that these tests do not depend on its state).
+// in the order of concern (pipeline.Statuses), spelled out here so that a
+// reordering there shows up as a change of the stored schema.
 func TestStatusLevels(t *testing.T) {
-	for i, s := range []string{"none", "post_exercise", "ceased", "persistent", "persistent_with_symptoms"} {
+	for i, s := range []string{"none", "ceased", "post_exercise", "at_rest", "persistent", "persistent_with_symptoms"} {
 		if got := statusLevel(s); got != int64(i) {
 			t.Errorf("status_level(%q) = %d, want %d", s, got, i)
 		}
+	}
+	if got := statusLevel("persistant"); got != -1 {
+		t.Errorf("status_level of an unknown name = %d, want -1", got)
 	}
 }

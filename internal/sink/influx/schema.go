@@ -135,23 +135,9 @@ func intensityLevel(s string) int64 {
 	return -1
 }
 
-// statusLevel orders the persistence rule's statuses by concern; -1 when
-// unknown.
-func statusLevel(s string) int64 {
-	switch s {
-	case "none":
-		return 0
-	case "post_exercise":
-		return 1
-	case "ceased":
-		return 2
-	case "persistent":
-		return 3
-	case "persistent_with_symptoms":
-		return 4
-	}
-	return -1
-}
+// statusLevel orders the persistence rule's statuses by concern
+// (pipeline.Status.Level); -1 when unknown.
+func statusLevel(s string) int64 { return int64(pipeline.Status(s).Level()) }
 
 // reservedAssessment are the assessment's own field names; a Measures
 // entry with one of these names is written with the prefix "m_".
