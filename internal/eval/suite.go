@@ -74,20 +74,14 @@ func SuiteNames() []string {
 	return []string{SuiteShort, SuiteFull, SuiteFamilies, SuiteFamiliesShort}
 }
 
-// familySeeds are the seeds of each family's cases in the families
-// suite: one per variant, so that every variant (and so every expected
-// status) of every family is there. familyShortSeeds are the short
-// suite's: two per family, which cover every status in both splits.
-var familyShortSeeds = []int64{2, 3}
-
 // Suite returns the cases of the named suite, or nil for an unknown name:
 //
 //   - "full" runs every preset scenario at its defined length (about 95
 //     minutes of recordings); "short" the same shrunk to 3..6 minutes,
 //     replayed with both sensors;
 //   - "families" draws every scenario family (simulate.Families) once per
-//     variant at full length (10-60 min), "families-short" twice at the
-//     short end (3-20 min); each case is replayed three times: both
+//     variant at full length (10-60 min), "families-short" two variants
+//     per family at the short end (3-20 min; Family.ShortSeeds); each case is replayed three times: both
 //     sensors, EMG columns only and accelerometer columns only.
 func Suite(name string) []Case {
 	switch name {
@@ -121,12 +115,9 @@ func Suite(name string) []Case {
 func FamilyCases(fams []simulate.Family, short bool) []Case {
 	var out []Case
 	for _, f := range fams {
-		seeds := familyShortSeeds
-		if !short {
-			seeds = nil
-			for i := range f.Variants() {
-				seeds = append(seeds, int64(i+1))
-			}
+		seeds := f.Seeds() // one per variant: every status of every family
+		if short {
+			seeds = f.ShortSeeds()
 		}
 		for _, seed := range seeds {
 			sc := f.Draw(seed)

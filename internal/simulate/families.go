@@ -48,6 +48,7 @@ type variant struct {
 	before  bool // twitching at rest without exercise before it
 	cramps  bool
 	extra   string // family-specific twist
+	short   bool   // in the short suite (ShortSeeds)
 }
 
 // Variants lists the family's variants: Draw(seed) uses variant
@@ -56,6 +57,30 @@ func (f Family) Variants() []string {
 	out := make([]string, len(f.kind.variants))
 	for i, v := range f.kind.variants {
 		out[i] = v.name + " (" + v.want + ")"
+	}
+	return out
+}
+
+// Seeds returns one seed per variant: 1..len(Variants()).
+func (f Family) Seeds() []int64 {
+	out := make([]int64, len(f.kind.variants))
+	for i := range out {
+		out[i] = int64(i + 1)
+	}
+	return out
+}
+
+// ShortSeeds returns the seeds of the variants a quick suite runs: two
+// per family, chosen so that the tune and the held-out families each
+// cover every status (none, post_exercise, ceased, at_rest, persistent,
+// persistent_with_symptoms) and the failures issue 9 saw (warm-up and
+// cool-down strides, lifting sets, walking, rest with tremor).
+func (f Family) ShortSeeds() []int64 {
+	var out []int64
+	for i, v := range f.kind.variants {
+		if v.short {
+			out = append(out, int64(i+1))
+		}
 	}
 	return out
 }
@@ -334,18 +359,28 @@ func (d *drawer) endurance(sc *Scenario, v variant, act, resumeAct string) {
 }
 
 // post-exercise variants shared by the endurance families.
-var enduranceVariants = []variant{
-	{name: "fades", want: StatusPostExercise, pattern: PatternFades},
-	{name: "stops-on-resume", want: StatusCeased, pattern: PatternStopsOnResume, resume: true},
-	{name: "persists", want: StatusPersistent, pattern: PatternPersists, resume: true},
-	{name: "none", want: StatusNone, pattern: PatternNone, resume: true},
+// enduranceVariants returns the variants of the endurance families, the
+// named ones in the short suite.
+func enduranceVariants(short ...string) []variant {
+	vs := []variant{
+		{name: "fades", want: StatusPostExercise, pattern: PatternFades},
+		{name: "stops-on-resume", want: StatusCeased, pattern: PatternStopsOnResume, resume: true},
+		{name: "persists", want: StatusPersistent, pattern: PatternPersists, resume: true},
+		{name: "none", want: StatusNone, pattern: PatternNone, resume: true},
+	}
+	for i := range vs {
+		for _, n := range short {
+			vs[i].short = vs[i].short || vs[i].name == n
+		}
+	}
+	return vs
 }
 
 var kinds = []*kind{
 	{
 		name:     "run",
 		desc:     "running with a walking or jogging warm-up and cool-down at low amplitude, then rest; twitching fades, stops on resuming, persists, or there is none",
-		variants: enduranceVariants,
+		variants: enduranceVariants("fades", "persists"),
 		build: func(d *drawer, v variant) Scenario {
 			sc := d.base(d.str([]string{"calf_left"}, []string{"calf_right", "thigh_right"}))
 			d.endurance(&sc, v, ActivityRunning, ActivityRunning)
@@ -356,7 +391,7 @@ var kinds = []*kind{
 	{
 		name:     "sets",
 		desc:     "lifting in sets separated by pauses (one bout), then rest; sets resumed or not; twitching fades, stops, persists or none",
-		variants: enduranceVariants,
+		variants: enduranceVariants("fades", "stops-on-resume"),
 		build: func(d *drawer, v variant) Scenario {
 			sc := d.base(d.str([]string{"forearm_right"}, []string{"forearm_left", "thigh_left"}))
 			rep := d.pick(bandRepS)
@@ -391,7 +426,7 @@ var kinds = []*kind{
 	{
 		name:     "cycle",
 		desc:     "cycling with an easy warm-up and cool-down, then rest; twitching fades, stops, persists or none",
-		variants: enduranceVariants,
+		variants: enduranceVariants("stops-on-resume", "none"),
 		build: func(d *drawer, v variant) Scenario {
 			sc := d.base(d.str([]string{"thigh_left"}, []string{"thigh_right", "calf_right"}))
 			d.endurance(&sc, v, ActivityCycling, ActivityCycling)
@@ -403,9 +438,9 @@ var kinds = []*kind{
 		name: "walk",
 		desc: "daily life without exercise: sitting, strolls of seconds, sometimes a long walk; no twitching, twitching at rest before any walk (that goes on or stops after a walk), or after a walk",
 		variants: []variant{
-			{name: "none", want: StatusNone, pattern: PatternNone, extra: "walk"},
+			{name: "none", want: StatusNone, pattern: PatternNone, extra: "walk", short: true},
 			{name: "at-rest", want: StatusAtRest, pattern: PatternPersists, before: true},
-			{name: "at-rest-goes-on", want: StatusAtRest, pattern: PatternPersists, before: true, resume: true},
+			{name: "at-rest-goes-on", want: StatusAtRest, pattern: PatternPersists, before: true, resume: true, short: true},
 			{name: "at-rest-ceases", want: StatusCeased, pattern: PatternStopsOnResume, before: true, resume: true},
 			{name: "after-walk", want: StatusPostExercise, pattern: PatternFades, extra: "walk-first"},
 		},
@@ -453,8 +488,8 @@ var kinds = []*kind{
 		variants: []variant{
 			{name: "quiet", want: StatusNone, pattern: PatternNone},
 			{name: "fidgety", want: StatusNone, pattern: PatternNone, extra: "fidgety"},
-			{name: "tremor", want: StatusNone, pattern: PatternNone, extra: "tremor"},
-			{name: "at-rest", want: StatusAtRest, pattern: PatternPersists, before: true, extra: "fidgety"},
+			{name: "tremor", want: StatusNone, pattern: PatternNone, extra: "tremor", short: true},
+			{name: "at-rest", want: StatusAtRest, pattern: PatternPersists, before: true, extra: "fidgety", short: true},
 		},
 		build: func(d *drawer, v variant) Scenario {
 			sc := d.base(d.str([]string{"forearm_right"}, []string{"calf_left", "thigh_left"}))
@@ -476,8 +511,8 @@ var kinds = []*kind{
 		name: "resume",
 		desc: "long sessions (up to about an hour) where activity resumes after the rest; twitching ceases (fades or stops) or persists; held-out: resumed by walking",
 		variants: []variant{
-			{name: "fades-then-resume", want: StatusCeased, pattern: PatternFades, resume: true},
-			{name: "persists", want: StatusPersistent, pattern: PatternPersists, resume: true},
+			{name: "fades-then-resume", want: StatusCeased, pattern: PatternFades, resume: true, short: true},
+			{name: "persists", want: StatusPersistent, pattern: PatternPersists, resume: true, short: true},
 			{name: "stops", want: StatusCeased, pattern: PatternStopsOnResume, resume: true},
 		},
 		build: func(d *drawer, v variant) Scenario {
@@ -507,9 +542,9 @@ var kinds = []*kind{
 		name: "cramps",
 		desc: "exercise then rest with cramps: twitching that persists after resuming (persistent with symptoms), that fades (cramps alone do not raise it), or cramps without twitching",
 		variants: []variant{
-			{name: "persists-cramps", want: StatusPersistentWithSymptoms, pattern: PatternPersists, resume: true, cramps: true},
+			{name: "persists-cramps", want: StatusPersistentWithSymptoms, pattern: PatternPersists, resume: true, cramps: true, short: true},
 			{name: "fades-cramps", want: StatusPostExercise, pattern: PatternFades, cramps: true},
-			{name: "cramps-only", want: StatusNone, pattern: PatternNone, cramps: true},
+			{name: "cramps-only", want: StatusNone, pattern: PatternNone, cramps: true, short: true},
 		},
 		build: func(d *drawer, v variant) Scenario {
 			site := d.str([]string{"calf_left"}, []string{"forearm_right", "thigh_left"})
@@ -540,9 +575,9 @@ var kinds = []*kind{
 		name: "noisy",
 		desc: "noisy, low-resolution devices (tune: the noisy end of the tune bands; held-out: 12-bit EMG at 250-500 Hz, 25 Hz accelerometer, strong drifting mains, pops and cable sway); running, cycling or lifting",
 		variants: []variant{
-			{name: "fades", want: StatusPostExercise, pattern: PatternFades},
+			{name: "fades", want: StatusPostExercise, pattern: PatternFades, short: true},
 			{name: "stops-on-resume", want: StatusCeased, pattern: PatternStopsOnResume, resume: true},
-			{name: "none", want: StatusNone, pattern: PatternNone},
+			{name: "none", want: StatusNone, pattern: PatternNone, short: true},
 		},
 		build: func(d *drawer, v variant) Scenario {
 			act := []string{ActivityRunning, ActivityCycling, ActivityLifting}[d.rng.IntN(3)]
