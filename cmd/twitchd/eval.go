@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/twitchd/twitchd/internal/detect"
 	"github.com/twitchd/twitchd/internal/eval"
 	"github.com/twitchd/twitchd/internal/simulate"
 )
@@ -25,13 +27,14 @@ func init() {
 var errBarsMissed = errors.New("bars missed")
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("eval", "eval -labels L.labels.json -events E.events.jsonl [-modality both|emg|acc] [-json] [-v]\n       twitchd eval -suite short|full|families|families-short [-family NAME,...] [-json] [-keep DIR] [-v]", stderr)
+	fs := newFlagSet("eval", "eval -labels L.labels.json -events E.events.jsonl [-modality both|emg|acc] [-json] [-v]\n       twitchd eval -suite short|full|families|families-short [-family NAME,...] [-lofo] [-json] [-keep DIR] [-v]", stderr)
 	labels := fs.String("labels", "", "labels JSON written by twitchd simulate")
 	events := fs.String("events", "", "events file (JSON lines) to score")
 	suite := fs.String("suite", "", "run a benchmark suite: "+strings.Join(eval.SuiteNames(), " or "))
 	keep := fs.String("keep", "", "suite: keep the generated recordings, labels and events in this directory")
 	family := fs.String("family", "", "families suites: run only these families (comma-separated names, see simulate -list)")
 	modality := fs.String("modality", simulate.ModBoth, "with -labels: the sensors the replay had: both, emg or acc")
+	lofo := fs.Bool("lofo", false, "families suites: leave one family out: score each family with the detector thresholds that do best on the others (one suite run per combination of eval.TunedParams)")
 	asJSON := fs.Bool("json", false, "print JSON instead of the table")
 	verbose := fs.Bool("v", false, "list every missed and false detection")
 	if err := parseFlags(fs, args); err != nil {
@@ -43,8 +46,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	var reports []eval.Report
 	families := *suite == eval.SuiteFamilies || *suite == eval.SuiteFamiliesShort
-	if *family != "" && !families {
-		fmt.Fprintln(stderr, "twitchd eval: -family needs -suite families or families-short")
+	if (*family != "" || *lofo) && !families {
+		fmt.Fprintln(stderr, "twitchd eval: -family and -lofo need -suite families or families-short")
 		return errUsage
 	}
 	switch {
@@ -62,6 +65,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			if cases, err = familyCases(*family, *suite == eval.SuiteFamiliesShort); err != nil {
 				return err
 			}
+		}
+		if *lofo {
+			return runLOFO(ctx, cases, *asJSON, stdout)
 		}
 		if *keep != "" {
 			if err := os.MkdirAll(*keep, 0o755); err != nil {
@@ -145,4 +151,18 @@ func familyCases(names string, short bool) ([]eval.Case, error) {
 		fams = append(fams, f)
 	}
 	return eval.FamilyCases(fams, short), nil
+}
+
+// runLOFO runs the leave-one-family-out evaluation and prints it.
+func runLOFO(ctx context.Context, cases []eval.Case, asJSON bool, stdout io.Writer) error {
+	res, err := eval.LeaveOneFamilyOut(ctx, cases, eval.TunedParams, detect.Default())
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	return eval.WriteLOFOTable(stdout, res, eval.TunedParams)
 }

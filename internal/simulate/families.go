@@ -133,10 +133,12 @@ func Families() []Family {
 	for _, split := range []Split{SplitTune, SplitHeldOut} {
 		for _, k := range kinds {
 			out = append(out, Family{
-				Name:        k.name + "-" + map[Split]string{SplitTune: "tune", SplitHeldOut: "held"}[split],
-				Description: k.desc,
-				Split:       split,
-				kind:        k,
+				Name: k.name + "-" + map[Split]string{SplitTune: "tune", SplitHeldOut: "held"}[split],
+				Description: k.desc + map[Split]string{
+					SplitTune:    " (tune bands: the middle of every range)",
+					SplitHeldOut: " (held-out bands: every parameter outside the tune range)"}[split],
+				Split: split,
+				kind:  k,
 			})
 		}
 	}
