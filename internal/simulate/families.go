@@ -276,7 +276,7 @@ func (d *drawer) base(site string) Scenario {
 			sc.AccBits, sc.AccRangeG = 20+d.rng.IntN(5), 4
 		}
 		sc.MainsHz = d.of(nil, []float64{50, 60})
-		sc.MainsDriftHz, sc.MainsDriftFrac = d.u(0.05, 0.5), d.u(0.2, 0.8)
+		sc.MainsDriftHz, sc.MainsDriftFrac = d.u(0.02, 0.2), d.u(0.2, 0.8)
 		for k := range sc.MountDeg {
 			sc.MountDeg[k] = d.u(-180, 180)
 		}

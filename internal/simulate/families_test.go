@@ -250,7 +250,7 @@ func TestFamiliesSpanTheIssue(t *testing.T) {
 		}
 	}
 	for k, want := range map[string][2]float64{
-		"emg rate": {250, 4000}, "acc rate": {25, 200}, "noise": {2.5, 25}, "emg bits": {12, 24}, "acc bits": {12, 22},
+		"emg rate": {250, 4000}, "acc rate": {25, 200}, "noise": {2.9, 20}, "emg bits": {12, 24}, "acc bits": {12, 22},
 		"minutes": {5, 55}, "mains": {50, 60}, "phases": {1, 6}, "ms": {2, 25}, "jerk": {5, 25}, "burst": {70, 450},
 		"walk": {0.75, 1.15}, "cycle": {0.9, 1.7}, "run": {1.22, 1.7}, "rep": {2.2, 5.5},
 	} {

@@ -1,6 +1,10 @@
 package simulate
 
-import "math"
+import (
+	"math"
+
+	"github.com/twitchd/twitchd/internal/dsp"
+)
 
 // Fasciculation potentials are Gaussian derivatives: order k has k+1
 // phases (0 a monophasic bump, 1 biphasic, 2 triphasic, up to 5 for six
@@ -101,4 +105,40 @@ func alignToSample(center, sigma, fs float64, order int) float64 {
 		return math.Round(center*fs) / fs
 	}
 	return math.Round((center+q*sigma)*fs)/fs - q*sigma
+}
+
+// Surface EMG band (SENIAM; De Luca et al. 2010): what a front end keeps
+// and what the families' visibility floor is judged in.
+const (
+	surfaceLowHz  = 20.0
+	surfaceHighHz = 450.0
+)
+
+// surfaceBand returns a 2nd-order Butterworth band-pass over the surface
+// EMG band, its top edge kept below 0.45 fs.
+func surfaceBand(fs float64) *dsp.SOS {
+	f, err := dsp.ButterBandpass(2, surfaceLowHz, math.Min(surfaceHighHz, 0.45*fs), fs)
+	if err != nil {
+		panic("simulate: surface EMG band-pass: " + err.Error())
+	}
+	return f
+}
+
+// bandPeak returns the largest magnitude, on the sample instants, of a
+// unit-peak potential centred at center after the surface band-pass f:
+// how much of it a surface EMG front end shows. A broad monophasic bump
+// keeps little (most of its energy is below 20 Hz), a biphasic one of
+// 5-15 ms most.
+func bandPeak(f *dsp.SOS, center, sigma, fs float64, order int) float64 {
+	f.Reset()
+	ext := halfWidth(order) + 0.5
+	var peak float64
+	for i := math.Ceil((center - ext*sigma) * fs); i/fs <= center+ext*sigma+0.06; i++ { // 60 ms of ringing
+		x := 0.0
+		if q := (i/fs - center) / sigma; math.Abs(q) <= ext {
+			x = potentialShape(q, order)
+		}
+		peak = math.Max(peak, math.Abs(f.Step(x)))
+	}
+	return peak
 }
