@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 )
 
@@ -103,7 +104,9 @@ func (f Family) draw(seed int64, short bool) Scenario {
 	var sc Scenario
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		d := &drawer{
-			rng:   rand.New(rand.NewPCG(uint64(seed), uint64(attempt)<<32^0x66616d696c79)), // "family"
+			// The family's name is in the stream, so that two families
+			// drawn with one seed share nothing (devices included).
+			rng:   rand.New(rand.NewPCG(uint64(seed)^nameHash(f.Name), uint64(attempt)<<32^0x66616d696c79)), // "family"
 			short: short,
 			held:  f.Split == SplitHeldOut,
 		}
@@ -125,6 +128,13 @@ func (f Family) draw(seed int64, short bool) Scenario {
 		}
 	}
 	return sc // the labels say what it is; TestFamiliesDrawUnambiguous guards against this
+}
+
+// nameHash is the 64-bit FNV-1a hash of name.
+func nameHash(name string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return h.Sum64()
 }
 
 // Families returns every family, tune ones first.
