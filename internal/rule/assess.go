@@ -18,7 +18,7 @@ const (
 	MeasureHoursSinceBout = "hours_since_last_bout" // from the last activity's end (any site) to the assessment
 	MeasureSpellTwitches  = "spell_twitches"        // twitches at rest in the current spell, this recording
 	MeasureSpellMinutes   = "spell_minutes"         // from the spell's first to its latest twitch, this recording
-	MeasureSpellRate      = "spell_rate_per_min"    // (spell_twitches - 1) / spell_minutes (at least 1 min)
+	MeasureSpellRate      = "spell_rate_per_min"    // (spell_twitches - 1) per minute of the spell outside bouts (at least 1)
 	MeasureSpellStart     = "spell_start_unix_s"    // the spell's first twitch, Unix seconds (maybe an earlier recording)
 	MeasureActivityBefore = "hours_activity_before" // from the end of the last activity to the spell's first twitch
 	MeasureHoursTwitching = "hours_twitching"       // what the time criterion compares with PersistAfter
@@ -58,7 +58,7 @@ func (tr *track) assessment() *pipeline.Assessment {
 	if sp := &tr.sp; tr.spells > 0 {
 		m[MeasureSpellTwitches] = float64(sp.twitches)
 		m[MeasureSpellMinutes] = time.Duration(sp.lastTw - sp.firstHere).Minutes()
-		m[MeasureSpellRate] = sp.rate()
+		m[MeasureSpellRate] = tr.spellRate()
 		m[MeasureSpellStart] = float64(sp.first) / 1e9
 		if sp.hasAct {
 			m[MeasureActivityBefore] = time.Duration(sp.first - sp.act).Hours()

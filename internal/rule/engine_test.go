@@ -344,7 +344,7 @@ func engineCases() []engineCase {
 			name: "post_exercise: a few stray twitches after resuming are too thin to call persistent",
 			evs: emitted(bout(0, 30, V), rest(30, 45), twitches(35, 45, 1, "emg"), bout(45, 55, M), rest(55, 70),
 				twitches(55, 65, 0.3, "emg")), last: 70,
-			status: StatusPostExercise, reason: []string{"the rate fell, but not clearly: 3 twitches in 10.0 min of rest (0.30/min) vs 1.00/min before (ceased needs at most 0.25/min), and no episode followed"},
+			status: StatusPostExercise, reason: []string{"13 twitches at rest between 09:35 and 10:03 (0.7/min)", "the rate fell, but not clearly: 3 twitches in 10.0 min of rest (0.30/min) vs 1.00/min before (ceased needs at most 0.25/min), and no episode followed"},
 			measures: map[string]float64{MeasureTwitchesAfter: 3, MeasureEpisodeAfter: 0},
 			never:    rateNeverSeen,
 		},
@@ -445,6 +445,7 @@ func engineCases() []engineCase {
 			evs: emitted(rest(0, 400), phased(pipeline.PhaseRest, twitches(0, 20, 2, "emg")),
 				phased(pipeline.PhaseRest, twitches(380, 400, 2, "emg"))), last: 400,
 			status: StatusAtRest, measures: map[string]float64{MeasureEpisodes: 2, MeasureSpellTwitches: 40},
+			reason: []string{"40 twitches at rest between 15:20 and 15:39 (2.0/min)", "an earlier spell in this recording 09:00–09:19"},
 		},
 		// persistent
 		{

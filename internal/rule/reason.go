@@ -83,7 +83,7 @@ func (tr *track) spellText() string {
 	sp := &tr.sp
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d twitches at rest between %s and %s (%.1f/min)", sp.twitches, tr.clk(sp.firstHere),
-		tr.clk(sp.lastTw), sp.rate())
+		tr.clk(sp.lastTw), tr.spellRate())
 	if sp.kind == StatusPostExercise {
 		fmt.Fprintf(&b, ", beginning %s after activity ended at %s", ago(sp.first-sp.act), tr.clk(sp.act))
 	} else {
@@ -94,6 +94,9 @@ func (tr *track) spellText() string {
 	}
 	if sp.first < sp.firstHere {
 		fmt.Fprintf(&b, "; it continues twitching recorded from %s in an earlier recording", tr.clk(sp.first))
+	}
+	if tr.spells > 1 {
+		fmt.Fprintf(&b, "; an earlier spell in this recording %s–%s", tr.clk(tr.prev.start), tr.clk(tr.prev.end))
 	}
 	b.WriteString(tr.resumeText())
 	return b.String()

@@ -72,11 +72,16 @@ type spell struct {
 	res       resume
 }
 
-// rate is the spell's twitch rate in this recording: the intervals
-// between its first and latest twitch per minute (at least a minute), so
-// evenly spaced twitches give their rate exactly.
-func (sp *spell) rate() float64 {
-	return float64(max(sp.twitches-1, 0)) / max(time.Duration(sp.lastTw-sp.firstHere).Minutes(), 1)
+// spellRate is the spell's twitch rate in this recording: the intervals
+// between its first and latest twitch per minute outside bouts (at least
+// a minute), so evenly spaced twitches give their rate exactly.
+func (tr *track) spellRate() float64 {
+	sp := &tr.sp
+	span := sp.lastTw - sp.firstHere
+	for _, b := range tr.bouts {
+		span -= overlap(b.Start, b.End, sp.firstHere, sp.lastTw)
+	}
+	return float64(max(sp.twitches-1, 0)) / max(time.Duration(span).Minutes(), 1)
 }
 
 // track is the rule's state for one subject and site within a stream.
@@ -115,6 +120,7 @@ type track struct {
 
 	spells int
 	sp     spell
+	prev   span              // the previous spell of this recording, when spells > 1
 	days   map[civilDay]bool // days of earlier spells of this recording that did not cease
 
 	// under is the status before symptoms raise it; status is what is
@@ -287,6 +293,9 @@ func (tr *track) onEpisode(first pipeline.Timestamp, n int, t pipeline.Timestamp
 func (tr *track) startSpell(first pipeline.Timestamp, n int, t pipeline.Timestamp) {
 	if tr.sp.open {
 		tr.keepDays(tr.sp.days)
+	}
+	if tr.spells > 0 {
+		tr.prev = span{tr.sp.firstHere, tr.sp.lastTw}
 	}
 	tr.spells++
 	sp := spell{open: true, first: first, firstHere: first, lastEp: t, lastTw: t, twitches: n,
