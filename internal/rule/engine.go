@@ -44,6 +44,7 @@ type Engine struct {
 	meta   pipeline.Meta
 	tracks map[[2]string]*track
 	order  []*track // first-seen order, so End is deterministic
+	last   *track   // the latest used, to skip the map for runs of one pair
 
 	queue    queue              // events waiting for the watermark
 	seq      uint64             // arrival counter, to keep equal times in order
@@ -82,6 +83,7 @@ func (e *Engine) Begin(meta pipeline.Meta) error {
 func (e *Engine) reset() {
 	e.tracks = map[[2]string]*track{}
 	e.order = e.order[:0]
+	e.last = nil
 	clear(e.queue)
 	e.queue = e.queue[:0]
 	e.seq, e.mark, e.now, e.overflow = 0, 0, 0, false
@@ -201,14 +203,18 @@ func (e *Engine) track(tags pipeline.Tags, t pipeline.Timestamp) *track {
 	if tags.Session == "" {
 		tags.Session = e.meta.Session
 	}
-	k := [2]string{tags.Subject, tags.Site}
-	if tr := e.tracks[k]; tr != nil {
+	if tr := e.last; tr != nil && tr.tags.Subject == tags.Subject && tr.tags.Site == tags.Site {
 		return tr
 	}
-	past, err := e.load(tags, t)
-	tr := newTrack(&e.cfg, tags, t, past, err)
-	e.tracks[k] = tr
-	e.order = append(e.order, tr)
+	k := [2]string{tags.Subject, tags.Site}
+	tr := e.tracks[k]
+	if tr == nil {
+		past, err := e.load(tags, t)
+		tr = newTrack(&e.cfg, tags, t, past, err)
+		e.tracks[k] = tr
+		e.order = append(e.order, tr)
+	}
+	e.last = tr
 	return tr
 }
 

@@ -118,6 +118,9 @@ type track struct {
 	inEpisode bool
 	episodes  int
 
+	today          civilDay // markDay's cache: the day of [dayFrom, dayTo)
+	dayFrom, dayTo pipeline.Timestamp
+
 	spells int
 	sp     spell
 	prev   span              // the previous spell of this recording, when spells > 1
@@ -236,7 +239,7 @@ func (tr *track) onTwitch(v *pipeline.Twitch) {
 			tr.onEpisode(tr.restTw[len(tr.restTw)-n], n, t)
 		}
 		tr.sp.lastEp = max(tr.sp.lastEp, t)
-		tr.sp.days[tr.cfg.day(t)] = true
+		tr.markDay(t)
 		tr.checkContinued(t)
 	}
 	if inWindow {
@@ -280,8 +283,21 @@ func (tr *track) onEpisode(first pipeline.Timestamp, n int, t pipeline.Timestamp
 	if !tr.sp.open || first-tr.sp.lastEp > dur(tr.cfg.EpisodeGap) {
 		tr.startSpell(first, n, t)
 	}
-	tr.sp.days[tr.cfg.day(t)] = true
+	tr.markDay(t)
 	tr.checkDays(t)
+}
+
+// markDay records t's calendar day as a day with an episode of the spell.
+// The day's bounds are cached: this runs for every twitch in an episode.
+func (tr *track) markDay(t pipeline.Timestamp) {
+	if t >= tr.dayFrom && t < tr.dayTo && tr.sp.days[tr.today] {
+		return
+	}
+	tr.today = tr.cfg.day(t)
+	lt := t.Time().In(tr.cfg.loc())
+	from := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, tr.cfg.loc())
+	tr.dayFrom, tr.dayTo = pipeline.Timestamp(from.UnixNano()), pipeline.Timestamp(from.AddDate(0, 0, 1).UnixNano())
+	tr.sp.days[tr.today] = true
 }
 
 // startSpell begins a spell with an episode whose first twitch is first,
