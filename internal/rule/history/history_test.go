@@ -289,3 +289,29 @@ func TestFluxString(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLoad reads the history the rule asks for at the start of a
+// recording, from a real influxd holding four weeks of daily recordings
+// (a bout, 15 min of twitching seen by two sensors, a resumed bout, rest;
+// about 200 points each) and their assessments.
+func BenchmarkLoad(b *testing.B) {
+	srv := influxtest.Shared(b)
+	r := NewReader(srv.Client().QueryAPI(srv.Org), srv.Bucket)
+	for d := 0; d < 28; d++ {
+		evs := session("pb", d, 1.0, 2, true, float64(d%2))
+		out, _ := ruletest.Assess(b, r, evs)
+		ruletest.Write(b, srv, out...)
+	}
+	q := rule.Query{Subject: "pb", Site: "calf_left", Start: day0.AddDate(0, 0, 28-28), End: day0.AddDate(0, 0, 28)}
+	b.ResetTimer()
+	var p rule.Past
+	for b.Loop() {
+		var err error
+		if p, err = r.Load(context.Background(), q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(p.Bouts)), "bouts")
+	b.ReportMetric(float64(len(p.Episodes)), "episodes")
+	b.ReportMetric(float64(len(p.Finals)), "finals")
+}
