@@ -151,7 +151,7 @@ var (
 )
 
 func init() {
-	decode.Register(decode.Format{Name: FormatName, Sniff: Sniff, Open: Open})
+	decode.Register(decode.Format{Name: FormatName, Sniff: Sniff, Open: Open, Columns: true})
 }
 
 // Open is New returning the pipeline.Source interface, for decode.Register.
@@ -183,6 +183,7 @@ type Reader struct {
 	timeCol int       // index of the time column, -1 when none
 	valCols []int     // header column of each channel
 	scales  []float64 // per channel
+	offsets []float64 // per channel, added after the scale
 	meta    pipeline.Meta
 	stats   pipeline.SourceStats
 
@@ -206,6 +207,10 @@ type Reader struct {
 
 	fatal error // returned by every Next once set
 	ticks int   // lines since the last context check
+
+	// commentRate is the rate a comment before the first row stated
+	// ("# Sampling Rate (Hz):= 1000.00"), 0 when none did.
+	commentRate float64
 }
 
 // bad describes a malformed row; code 0 means none.
@@ -259,12 +264,24 @@ func New(r io.Reader, opts decode.Options) (*Reader, error) {
 	if !textLine(header) {
 		return nil, fmt.Errorf("csv: %s:%d: header line is not text (a binary file?)", name, rd.lr.line)
 	}
-	sep, cols, err := parseHeader(header, opts.Map)
+	var sep byte
+	var cols []column
+	if len(opts.Columns) > 0 {
+		sep, cols, err = rd.namedColumns(header, opts.Columns, opts.Map)
+	} else {
+		sep, cols, err = parseHeader(header, opts.Map)
+		if err != nil {
+			err = fmt.Errorf("csv: %s:%d: %w", name, rd.lr.line, err)
+		}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("csv: %s:%d: %w", name, rd.lr.line, err)
+		return nil, err
 	}
 	if err := rd.setColumns(sep, cols, opts.Map); err != nil {
 		return nil, err
+	}
+	if len(opts.Columns) > 0 {
+		rd.lr.unread(header) // the first line is data
 	}
 	if rd.timeCol < 0 {
 		if err := rd.setRate(opts.Rate); err != nil {
@@ -299,6 +316,9 @@ func (r *Reader) readHeader() ([]byte, error) {
 		if !skippable(line) {
 			return line, nil
 		}
+		if r.commentRate == 0 {
+			r.commentRate = commentRate(line)
+		}
 	}
 }
 
@@ -320,13 +340,14 @@ func (r *Reader) setColumns(sep byte, cols []column, m map[string]decode.Mapping
 		case roleChannel:
 			r.valCols = append(r.valCols, i)
 			r.scales = append(r.scales, c.scale)
+			r.offsets = append(r.offsets, c.offset)
 			r.meta.Channels = append(r.meta.Channels, c.ch)
 		}
 	}
 	for k := range m {
 		found := false
 		for _, c := range cols {
-			found = found || slices.Contains(mapKeys(c.name), k)
+			found = found || mapMatches(k, c.name)
 		}
 		if !found {
 			return fmt.Errorf("csv: %s:%d: --map names column %q, which the header lacks (columns: %s)",
@@ -343,8 +364,12 @@ func (r *Reader) setColumns(sep byte, cols []column, m map[string]decode.Mapping
 	return nil
 }
 
-// setRate configures a file without a time column.
+// setRate configures a file without a time column: rate is
+// Options.Rate, else the rate a comment stated.
 func (r *Reader) setRate(rate float64) error {
+	if rate == 0 {
+		rate = r.commentRate
+	}
 	if rate <= 0 || math.IsNaN(rate) || math.IsInf(rate, 0) {
 		return fmt.Errorf("csv: %s: %w", r.name, ErrNeedRate)
 	}
@@ -560,7 +585,7 @@ func (r *Reader) row(line []byte, tooLong bool, dst []float64) (int64, bad) {
 		if !textnum.Finite(v) {
 			return 0, bad{code: badFinite, col: c, cell: cell}
 		}
-		dst[k] = v * r.scales[k]
+		dst[k] = v*r.scales[k] + r.offsets[k]
 		have = true
 	}
 	if !have {
