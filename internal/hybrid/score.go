@@ -276,7 +276,7 @@ func WriteTable(w io.Writer, rs []Result) error {
 		}
 		act := Count{Active: r.Classes[EMGClear].Active + r.Classes[EMGFaint].Active,
 			ActiveFound: r.Classes[EMGClear].ActiveFound + r.Classes[EMGFaint].ActiveFound}
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t\n", r.Path, r.Draws, r.EMG.RestSeconds/60, noise(r.EMG.Noise, 1e3),
+		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t\n", r.Path, draws(r), r.EMG.RestSeconds/60, noise(r.EMG.Noise, 1e3),
 			frac(r.Classes[EMGClear].RestFound, r.Classes[EMGClear].Rest), frac(r.Classes[EMGFaint].RestFound, r.Classes[EMGFaint].Rest),
 			frac(act.ActiveFound, act.Active), num(r.EMG.Precision()), r.EMG.FPRest, num(r.EMG.FAPerHour()))
 	}
@@ -287,7 +287,7 @@ func WriteTable(w io.Writer, rs []Result) error {
 		if c[AccStrong].Rest+c[AccWeak].Rest+c[AccStrong].Active+c[AccWeak].Active == 0 {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t\n", r.Path, r.Draws, r.Acc.RestSeconds/60, noise(r.Acc.Noise, 1e3),
+		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t\n", r.Path, draws(r), r.Acc.RestSeconds/60, noise(r.Acc.Noise, 1e3),
 			frac(c[AccStrong].RestFound, c[AccStrong].Rest), frac(c[AccWeak].RestFound, c[AccWeak].Rest),
 			frac(c[AccStrong].ActiveFound+c[AccWeak].ActiveFound, c[AccStrong].Active+c[AccWeak].Active),
 			num(r.Acc.Precision()), r.Acc.FPRest, num(r.Acc.FAPerHour()))
@@ -307,6 +307,15 @@ func WriteTable(w io.Writer, rs []Result) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// draws formats a recording's draws; "-" for the pooled row, whose
+// draws mix sensors.
+func draws(r Result) string {
+	if r.Path == "pooled" {
+		return "-"
+	}
+	return fmt.Sprint(r.Draws)
 }
 
 // frac formats found/total with the recall.
