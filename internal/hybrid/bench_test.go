@@ -16,7 +16,7 @@ type replaySource struct {
 	i      int
 }
 
-func (r *replaySource) Meta() pipeline.Meta          { return r.meta }
+func (r *replaySource) Meta() pipeline.Meta         { return r.meta }
 func (r *replaySource) Stats() pipeline.SourceStats { return pipeline.SourceStats{} }
 func (r *replaySource) Next(_ context.Context, b *pipeline.Batch) error {
 	b.Reset()

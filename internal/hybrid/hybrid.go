@@ -37,15 +37,21 @@ import (
 
 // Run scores every analysable recording of the folder root (files that
 // are the same data as another, SameAs, are run once), Draws times each.
+// A recording that fails (a decoder or detector error) is reported in
+// its Result's Err and left out of the scores; the others go on. Run
+// stops only when ctx is done.
 func Run(ctx context.Context, root string, cfg Config) ([]Result, error) {
 	var out []Result
 	for _, rec := range realdata.All() {
 		if rec.NotAnalysable != "" || rec.SameAs != "" {
 			continue
 		}
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
 		r, err := RunRecording(ctx, root, rec, cfg)
 		if err != nil {
-			return out, err
+			r = Result{Path: rec.Path, Sensors: rec.Sensors.String(), Err: err.Error()}
 		}
 		out = append(out, r)
 	}

@@ -61,7 +61,8 @@ func TestHybridObviousTwitches(t *testing.T) {
 // twitches and jerks injected into every real recording, scored per
 // recording and pooled. It logs the table `twitchd eval -hybrid` prints
 // and checks that a second run gives the same numbers (the recordings
-// are generated afresh from the seed each time). The bars (clear EMG
+// are generated afresh from the seed each time); a recording that fails
+// to run always fails the test. The bars (clear EMG
 // twitches at rest recall >= 0.95, >= 6x jerks >= 0.90, at most one false
 // alarm per hour of rest) fail the test only with TWITCHD_HYBRID_GATE=1:
 // the detectors on main miss them (see README, "Measured quality").
@@ -80,6 +81,11 @@ func TestHybridRealRecordings(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("hybrid recordings (seed %d, %d draws):\n%s", cfg.Seed, cfg.Draws, buf.String())
+	for _, r := range rs {
+		if r.Err != "" {
+			t.Errorf("%s: %s", r.Path, r.Err)
+		}
+	}
 	pooled := Pool(rs)
 	for _, c := range []Class{EMGClear, EMGFaint, AccStrong, AccWeak} {
 		if pooled.Classes[c].Rest == 0 {

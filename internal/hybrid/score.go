@@ -81,6 +81,10 @@ type Result struct {
 	// Errors lists every missed truth and every false alarm, with its
 	// time from the start, draw and what it was (not pooled).
 	Errors []string `json:"errors,omitempty"`
+	// Err is why the recording could not be scored (then nothing else
+	// is set); Pool counts such recordings in Failed.
+	Err    string `json:"error,omitempty"`
+	Failed int    `json:"failed,omitempty"`
 }
 
 func newResult(rec realdata.Recording, nz Noise) Result {
@@ -202,6 +206,10 @@ func where(active bool) string {
 func Pool(rs []Result) Result {
 	out := Result{Path: "pooled", Sensors: "-"}
 	for _, r := range rs {
+		if r.Err != "" {
+			out.Failed++
+			continue
+		}
 		out.Draws += r.Draws
 		out.Seconds += r.Seconds
 		out.RestSeconds += r.RestSeconds
@@ -244,6 +252,9 @@ func Bars(r Result) []eval.Miss {
 	var ms []eval.Miss
 	add := func(bar string, got float64, want string) {
 		ms = append(ms, eval.Miss{Scenario: r.Path, Bar: bar, Got: got, Want: want})
+	}
+	if r.Failed > 0 {
+		add("hybrid recordings that failed", float64(r.Failed), "0")
 	}
 	if c := r.Classes[EMGClear]; c.Rest > 0 && c.Recall() < BarEMGRecall {
 		add("hybrid EMG recall (clear, at rest)", c.Recall(), fmt.Sprintf(">= %g", BarEMGRecall))
@@ -294,6 +305,11 @@ func WriteTable(w io.Writer, rs []Result) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, r := range rs {
+		if r.Err != "" {
+			fmt.Fprintf(w, "%s: FAILED: %s\n", r.Path, r.Err)
+		}
 	}
 	ms := Bars(all[len(all)-1])
 	if len(ms) == 0 {
