@@ -1,6 +1,7 @@
 // Package csv decodes delimited text recordings: a header row naming the
-// columns, then one row per sampling instant. It registers itself with
-// package decode as format "csv".
+// columns (or names given in Options.Columns for a file without one),
+// then one row per sampling instant. It registers itself with package
+// decode as format "csv".
 //
 // # Layout
 //
@@ -42,8 +43,23 @@
 // known unit suffix: "emg" maps "emg (uV)" and "emg_uv" but not "emg_1",
 // and a key naming no column is an error); a mapped
 // column is read as a channel of the mapped kind, its values converted
-// with decode.Scale. Other columns are ignored and never parsed. The
-// first time column wins; a header without any value column is an error.
+// by the mapping (decode.Mapping.Linear: raw counts through a scale and
+// offset or a maker's transfer function, then decode.Scale). A map key
+// ending in "*" is a pattern: it maps every column whose lower-cased name
+// begins with what precedes it, unless an exact key names the column.
+// Other columns are ignored and never parsed. The first time column
+// wins; a header without any value column is an error.
+//
+// # Files without a header row
+//
+// With Options.Columns the file has no header row: the names given are
+// classified as header names would be (maps apply), and the first line
+// that is neither blank nor a comment is data. The separator is the first
+// of comma, semicolon, tab and space that splits that line into exactly
+// as many fields as there are names, all numbers or empty; a line of
+// non-numbers (a header after all), a field count no separator gives, a
+// bad cell in it, an empty or repeated name, or names none of which is a
+// channel are errors naming the file and line.
 //
 // # Time
 //
@@ -59,7 +75,10 @@
 // and are only that precise (about 0.2 µs for epoch seconds).
 //
 // With a time column Options.Rate is not used. Without one,
-// Options.Rate and Options.Start are required and
+// Options.Rate and Options.Start are required (a comment before the first
+// row stating the rate, "# Sampling Rate (Hz):= 1000.00" as BioSPPy and
+// OpenSignals write it, "% Sample Rate = 250 Hz" or "# fs: 100", stands
+// in for a zero Options.Rate; see commentRate) and
 // data row i (counting malformed rows, so a bad line does not shift the
 // rest) is at Start + i/Rate.
 //
