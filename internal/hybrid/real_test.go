@@ -3,30 +3,18 @@ package hybrid
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/twitchd/twitchd/internal/realdata"
+	realtest "github.com/twitchd/twitchd/internal/testutil/realdata"
 )
 
 // GateEnv names the variable that turns the hybrid bars into failures
 // (set to 1 once the noise-adaptive detectors are merged).
 const GateEnv = "TWITCHD_HYBRID_GATE"
-
-func realRoot(t *testing.T) string {
-	t.Helper()
-	d, err := realdata.Root()
-	if errors.Is(err, realdata.ErrAbsent) {
-		t.Skipf("skipped: %v (set %s to use another folder)", err, realdata.EnvDir)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
 
 // TestHybridObviousTwitches runs the whole machinery (measure, plan,
 // inject, detect, match) with twitches no detector may miss: EMG
@@ -36,7 +24,7 @@ func realRoot(t *testing.T) string {
 // detectors' tuning: a failure here is a fault of the hybrid recordings
 // (times, amplitudes, matching), not of the detectors.
 func TestHybridObviousTwitches(t *testing.T) {
-	root := realRoot(t)
+	root := realtest.Dir(t)
 	cfg := Default()
 	cfg.Draws, cfg.SNR, cfg.AccSNR, cfg.Weak = 1, [2]float64{100, 100}, [2]float64{60, 60}, 0
 	cfg.Tau[0] = cfg.Tau[1] / 2 // long enough to stand out at 30 Hz
@@ -70,7 +58,7 @@ func TestHybridRealRecordings(t *testing.T) {
 	if testing.Short() {
 		t.Skip("replays every real recording three times")
 	}
-	root := realRoot(t)
+	root := realtest.Dir(t)
 	cfg := Default()
 	rs, err := Run(context.Background(), root, cfg)
 	if err != nil {

@@ -137,17 +137,7 @@ func TestHeaderlessErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.opts.Name = "h.txt"
 			_, _, err := readAll(t, strings.NewReader(tc.input), tc.opts)
-			if err == nil {
-				t.Fatal("no error")
-			}
-			if tc.is != nil && !errors.Is(err, tc.is) {
-				t.Errorf("error %v is not %v", err, tc.is)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q lacks %q", err, w)
-				}
-			}
+			checkError(t, err, tc.is, tc.want)
 		})
 	}
 }

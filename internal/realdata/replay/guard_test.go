@@ -9,21 +9,9 @@ import (
 	"time"
 
 	"github.com/twitchd/twitchd/internal/realdata"
+	realtest "github.com/twitchd/twitchd/internal/testutil/realdata"
 	"github.com/twitchd/twitchd/pipeline"
 )
-
-// root returns the real-recordings folder or skips t.
-func root(t *testing.T) string {
-	t.Helper()
-	d, err := realdata.Root()
-	if errors.Is(err, realdata.ErrAbsent) {
-		t.Skipf("skipped: %v (set %s to point elsewhere)", err, realdata.EnvDir)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
 
 // TestGuardNoAlarmOnRealRecordings is issue 9's guard on real data: every
 // recording of the folder (a volunteer at rest or doing ordinary tasks,
@@ -35,7 +23,7 @@ func TestGuardNoAlarmOnRealRecordings(t *testing.T) {
 	if testing.Short() {
 		t.Skip("replays every real recording (about 20 s)")
 	}
-	dir := root(t)
+	dir := realtest.Dir(t)
 	outs := ReplayAll(context.Background(), dir)
 	var buf bytes.Buffer
 	if err := WriteTable(&buf, outs); err != nil {
@@ -61,7 +49,7 @@ func TestGuardNoAlarmOnRealRecordings(t *testing.T) {
 // nothing is skipped as malformed, and its stretches end within 5 s after
 // its last sample.
 func TestCatalogueMatchesFiles(t *testing.T) {
-	dir := root(t)
+	dir := realtest.Dir(t)
 	for _, r := range realdata.All() {
 		if r.NotAnalysable != "" {
 			continue
