@@ -175,7 +175,7 @@ func TestReplayErrors(t *testing.T) {
 		{"missing rate", []string{"replay", write("norate.csv", "emg\n0.1\n0.2\n")}, 1, "rate"},
 		{"bad map", []string{"replay", "-map", "emg=emg:furlongs", write("x.csv", "emg\n1\n")}, 2, "unit"},
 		{"strict stops", []string{"replay", "-strict", "-rate", "1000", write("bad.csv", "emg\n0.1\nabc\n0.2\n")}, 1, "bad.csv:3"},
-		{"headerless without --columns", []string{"replay", "-rate", "100", write("nohdr.txt", "# x\n1\n2\n")}, 1, "name the 1 columns with --columns"},
+		{"headerless without --columns", []string{"replay", "-rate", "100", write("nohdr.txt", "# x\n1\n2\n")}, 1, "name its column with --columns"},
 		{"empty column name", []string{"replay", "-columns", "emg,", write("y.txt", "1\n")}, 2, "no empty name"},
 		{"--columns on a header row", []string{"replay", "-rate", "100", "-columns", "emg", write("hdr.csv", "emg\n1\n")}, 1, "hdr.csv:1"},
 		{"--columns for a binary format", []string{"replay", "-format", "edf", "-columns", "emg", write("z.edf", "0       ")}, 1, "--columns"},

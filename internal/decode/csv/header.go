@@ -424,8 +424,12 @@ func noColumnError(cols []column) string {
 		}
 	}
 	if 2*numbers >= len(cols) { // names are not numbers: this is a data row
-		return fmt.Sprintf("first line (%s) looks like data, not a header: name the %d columns with --columns (e.g. --columns %s), or add a header row naming them (time, acc_x, acc_y, acc_z, emg, ...)",
-			columnList(cols), len(cols), columnsExample(len(cols)))
+		what := fmt.Sprintf("the %d columns", len(cols))
+		if len(cols) == 1 {
+			what = "its column"
+		}
+		return fmt.Sprintf("first line (%s) looks like data, not a header: name %s with --columns (e.g. --columns %s), or add a header row naming them (time, acc_x, acc_y, acc_z, emg, ...)",
+			columnList(cols), what, columnsExample(len(cols)))
 	}
 	ex := "NAME"
 	if len(cols) > 0 && cols[0].name != "" && len(cols[0].name) <= maxQuoted {
