@@ -52,6 +52,21 @@ func TestPotentialShapes(t *testing.T) {
 	}
 }
 
+// TestHermiteExtrema checks the tabulated extrema against a fine scan.
+func TestHermiteExtrema(t *testing.T) {
+	for k := 0; k <= maxOrder; k++ {
+		var peak, arg float64
+		for q := 0.0; q <= 6; q += 1e-5 {
+			if v := math.Abs(hermite(k, q)) * math.Exp(-0.5*q*q); v > peak {
+				peak, arg = v, q
+			}
+		}
+		if math.Abs(peak-hermitePeak[k]) > 1e-9 || math.Abs(arg-hermiteArg[k]) > 2e-5 {
+			t.Errorf("He_%d: peak %.12f at %.6f, tabulated %.12f at %.6f", k, peak, arg, hermitePeak[k], hermiteArg[k])
+		}
+	}
+}
+
 // wideScenario is a clean recording with the families' twitch model, so
 // that labels can be compared with the samples.
 func wideScenario(emgRate float64) Scenario {

@@ -12,51 +12,33 @@ import (
 // only; the families draw 1 to 6 phases.
 
 // maxOrder is the highest derivative order: six phases.
-const maxOrder = 5
+const maxOrder = MaxPhases - 1
 
 // hermitePeak[k] is max |He_k(q)·exp(-q²/2)| and hermiteArg[k] the q >= 0
-// where it is reached (the sample that should fall on a potential's
-// largest phase).
-var hermitePeak, hermiteArg = hermiteExtrema()
+// where it is reached: the sample that should fall on a potential's
+// largest phase. The extrema of He_k(q)·exp(-q²/2) are the roots of
+// He_(k+1); TestHermiteExtrema checks these values.
+var (
+	hermitePeak = [maxOrder + 1]float64{1, 0.6065306597126334, 1, 1.380119046160749, 3, 5.783056955778859}
+	hermiteArg  = [maxOrder + 1]float64{0, 1, 0, 0.7419637843027258, 0, 0.6167065901925941}
+)
 
-func hermite(k int, q float64) float64 {
-	q2 := q * q
-	switch k {
-	case 0:
-		return 1
-	case 1:
-		return q
-	case 2:
-		return q2 - 1
-	case 3:
-		return q * (q2 - 3)
-	case 4:
-		return q2*(q2-6) + 3
-	default:
-		return q * (q2*(q2-10) + 15)
+// hermite is the probabilists' Hermite polynomial He_n(q).
+func hermite(n int, q float64) float64 {
+	a, b := 1.0, q // He_0, He_1
+	if n == 0 {
+		return a
 	}
-}
-
-func hermiteExtrema() (peak, arg [maxOrder + 1]float64) {
-	for k := 0; k <= maxOrder; k++ {
-		for q := 0.0; q <= 6; q += 1e-4 {
-			if v := math.Abs(hermite(k, q)) * math.Exp(-0.5*q*q); v > peak[k] {
-				peak[k], arg[k] = v, q
-			}
-		}
+	for k := 1; k < n; k++ {
+		a, b = b, q*b-float64(k)*a
 	}
-	return peak, arg
+	return b
 }
 
 // halfWidth is the half length, in standard deviations, of a potential
-// of the given order: where the waveform has fallen to about 1 % of its
-// peak (3 for the bi- and monophasic ones, 3.5 triphasic, up to 5).
-func halfWidth(order int) float64 {
-	if order <= 1 {
-		return 3
-	}
-	return 2.5 + 0.5*float64(order)
-}
+// of the given order (PotentialHalfWidth of order+1 phases: 3 for the
+// biphasic and 3.5 for the triphasic potentials of the presets).
+func halfWidth(order int) float64 { return PotentialHalfWidth(order + 1) }
 
 // potentialShape is a potential's waveform at q standard deviations from
 // its centre, with peak magnitude 1.
