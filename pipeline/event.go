@@ -174,6 +174,19 @@ type Summary struct {
 	SkippedExamples []string         `json:"skipped_examples,omitempty"`
 }
 
+// Count adds ev to the summary's count of its type, for the types the
+// summary counts (twitches, bouts, cramps); other events leave it as it is.
+func (s *Summary) Count(ev Event) {
+	switch ev.EventType() {
+	case TypeTwitch:
+		s.Twitches++
+	case TypeBout:
+		s.Bouts++
+	case TypeCramp:
+		s.Cramps++
+	}
+}
+
 // Epoch carries per-epoch activity features of one sensor: ENMO and
 // intensity for an accelerometer, RMS for an EMG channel. Epochs feed the
 // InfluxDB "activity" measurement and are left out of the events file
