@@ -62,6 +62,13 @@ const (
 	PhaseActivity     = "activity"      // during movement or voluntary contraction
 )
 
+// Sensors an event can come from.
+const (
+	SensorEMG  = "emg"     // surface EMG (KindEMG channels)
+	SensorAcc  = "acc"     // accelerometer (KindAcc channels)
+	SensorBoth = "acc+emg" // a bout seen by both
+)
+
 // Intensities of activity, from per-epoch cut-points.
 const (
 	IntensitySedentary = "sedentary"
