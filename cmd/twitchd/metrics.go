@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/twitchd/twitchd/internal/health"
+	metricsfmt "github.com/twitchd/twitchd/internal/metrics"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
@@ -151,7 +152,7 @@ func (out *outputs) check() error {
 }
 
 // gather writes /metrics.
-func (out *outputs) gather(w *health.Writer) {
+func (out *outputs) gather(w *metricsfmt.Writer) {
 	m := out.metrics
 	w.Counter("twitchd_samples_read_total", "Samples read from the sources (all channels).", float64(m.samples.Load()))
 	w.Counter("twitchd_lines_skipped_total", "Malformed lines, records or frames skipped.", float64(m.skipped.Load()))
@@ -193,7 +194,7 @@ func (o *outputFlags) serveHealth(out *outputs) (func(), error) {
 	if o.durable.listen == "" {
 		return func() {}, nil
 	}
-	srv, err := health.Listen(health.Config{Addr: o.durable.listen, AllowAny: o.durable.listenAny, Check: out.check, Gather: out.gather})
+	srv, err := health.Listen(health.Config{Addr: o.durable.listen, AllowAny: o.durable.listenAny, Check: out.check, Metrics: metricsfmt.Func(out.gather)})
 	if err != nil {
 		return nil, fmt.Errorf("--listen: %w", err)
 	}
