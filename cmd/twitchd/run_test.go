@@ -155,24 +155,3 @@ func TestListPorts(t *testing.T) {
 		t.Fatalf("-all misses ttyS0:\n%s", b.String())
 	}
 }
-
-func TestCytonChannelOverrides(t *testing.T) {
-	one, nine := 1, 9
-	over, err := cytonChannels(serial.Device{Channels: []serial.Channel{
-		{Index: &one, Name: "calf_emg"}, {Index: &nine, Name: "ay"}, {Index: new(int), Kind: "other"},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	chs := []pipeline.Channel{{Name: "exg0", Kind: pipeline.KindEMG}, {Name: "exg1", Kind: pipeline.KindEMG}}
-	for i := 2; i < 11; i++ {
-		chs = append(chs, pipeline.Channel{Kind: pipeline.KindEMG})
-	}
-	over(chs)
-	if chs[1].Name != "calf_emg" || chs[9].Name != "ay" || chs[0].Kind != pipeline.KindOther || chs[1].Kind != pipeline.KindEMG {
-		t.Fatalf("overridden %+v", chs[:2])
-	}
-	if _, err := cytonChannels(serial.Device{Channels: []serial.Channel{{Index: &nine, Kind: "emg"}}}); err == nil {
-		t.Fatal("an accelerometer channel accepted as emg")
-	}
-}
