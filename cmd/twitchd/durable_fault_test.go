@@ -23,6 +23,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/twitchd/twitchd/internal/decode"
+	"github.com/twitchd/twitchd/internal/influxconn"
 	"github.com/twitchd/twitchd/internal/influxtest"
 	"github.com/twitchd/twitchd/internal/simulate/device"
 	"github.com/twitchd/twitchd/internal/source/serial"
@@ -390,7 +391,7 @@ func TestRunKill9LossWindow(t *testing.T) {
 	cmd.Process.Kill()
 	cmd.Wait()
 
-	sp, err := spool.Open(spool.Config{Dir: spoolDirFor(root, url, "twitchd/autogen")})
+	sp, err := spool.Open(spool.Config{Dir: influxconn.Settings{URL: url, Bucket: "twitchd/autogen"}.SpoolDir(root)})
 	if err != nil {
 		t.Fatal(err)
 	}

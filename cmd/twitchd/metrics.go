@@ -191,10 +191,10 @@ func (out *outputs) gather(w *metricsfmt.Writer) {
 // serveHealth starts /healthz and /metrics when --listen is set; the
 // returned function stops them.
 func (o *outputFlags) serveHealth(out *outputs) (func(), error) {
-	if o.durable.listen == "" {
+	if o.cfg.Health.Addr == "" {
 		return func() {}, nil
 	}
-	srv, err := health.Listen(health.Config{Addr: o.durable.listen, AllowAny: o.durable.listenAny, Check: out.check, Metrics: metricsfmt.Func(out.gather)})
+	srv, err := health.Listen(health.Config{Addr: o.cfg.Health.Addr, AllowAny: o.cfg.Health.AllowAny, Check: out.check, Metrics: metricsfmt.Func(out.gather)})
 	if err != nil {
 		return nil, fmt.Errorf("--listen: %w", err)
 	}
@@ -215,7 +215,7 @@ const pingEvery = time.Second
 // pinger pings InfluxDB every interval and records the outcome for check;
 // the returned function stops it.
 func (out *outputs) pinger(every time.Duration) func() {
-	if out.client == nil {
+	if out.conn == nil {
 		return func() {}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -227,7 +227,7 @@ func (out *outputs) pinger(every time.Duration) func() {
 		for {
 			msg := ""
 			pctx, pcancel := context.WithTimeout(ctx, every)
-			if err := out.ping(pctx); err != nil && ctx.Err() == nil {
+			if err := out.conn.Ping(pctx); err != nil && ctx.Err() == nil {
 				msg = err.Error()
 			}
 			pcancel()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/twitchd/twitchd/internal/decode"
 	_ "github.com/twitchd/twitchd/internal/decode/all" // register every decoder
+	"github.com/twitchd/twitchd/internal/ingest"
 	"github.com/twitchd/twitchd/internal/session"
 	"github.com/twitchd/twitchd/pipeline"
 )
@@ -51,26 +52,19 @@ func (m mapFlags) Set(s string) error {
 	return nil
 }
 
-// replayFlags are the decoding settings of replay.
-type replayFlags struct {
-	format string
-	rate   float64
-	start  string
-	strict bool
-	speed  float64
-	maps   mapFlags
-}
-
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("replay", "replay [flags] FILE...", stderr)
-	out := addOutputFlags(fs)
-	rf := &replayFlags{maps: mapFlags{}}
-	fs.StringVar(&rf.format, "format", "", "input format (default: detected from the content): "+strings.Join(decode.Formats(), ", "))
-	fs.Float64Var(&rf.rate, "rate", 0, "sample rate in Hz, for files without a time column")
-	fs.StringVar(&rf.start, "start", "", "recording start (RFC 3339), for files with relative or no times (default: the file's modification time)")
-	fs.BoolVar(&rf.strict, "strict", false, "stop at the first malformed line instead of skipping it")
-	fs.Float64Var(&rf.speed, "speed", 0, "pace: 0 as fast as possible, 1 real time, N times real time")
-	fs.Var(rf.maps, "map", "COLUMN=KIND:UNIT override, repeatable; kinds acc, emg, other; units g, mg, m/s2, V, mV, uV")
+	var cfg ingest.Config
+	out := addOutputFlags(fs, &cfg)
+	// file holds the decoding settings of every file.
+	file := ingest.File{Options: decode.Options{Map: mapFlags{}}}
+	var start string
+	fs.StringVar(&file.Format, "format", "", "input format (default: detected from the content): "+strings.Join(decode.Formats(), ", "))
+	fs.Float64Var(&file.Options.Rate, "rate", 0, "sample rate in Hz, for files without a time column")
+	fs.StringVar(&start, "start", "", "recording start (RFC 3339), for files with relative or no times (default: the file's modification time)")
+	fs.BoolVar(&file.Options.Strict, "strict", false, "stop at the first malformed line instead of skipping it")
+	fs.Float64Var(&cfg.Speed, "speed", 0, "pace: 0 as fast as possible, 1 real time, N times real time")
+	fs.Var(mapFlags(file.Options.Map), "map", "COLUMN=KIND:UNIT override, repeatable; kinds acc, emg, other; units g, mg, m/s2, V, mV, uV")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -79,18 +73,17 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Usage()
 		return errUsage
 	}
-	if rf.speed < 0 {
+	if cfg.Speed < 0 {
 		fmt.Fprintln(stderr, "twitchd replay: --speed must be 0 or more")
 		return errUsage
 	}
-	var start time.Time
-	if rf.start != "" {
-		t, err := time.Parse(time.RFC3339Nano, rf.start)
+	if start != "" {
+		t, err := time.Parse(time.RFC3339Nano, start)
 		if err != nil {
 			fmt.Fprintf(stderr, "twitchd replay: --start: %v\n", err)
 			return errUsage
 		}
-		start = t
+		file.Options.Start = t
 	}
 	log := out.logger(stderr)
 	sinks, err := out.open(stdout, log)
@@ -110,15 +103,15 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if ctx.Err() != nil {
 			break
 		}
-		opts := decode.Options{Rate: rf.rate, Start: start, Map: rf.maps, Strict: rf.strict}
+		opts := file.Options
 		if opts.Start.IsZero() {
 			if st, err := os.Stat(path); err == nil {
 				opts.Start = st.ModTime().UTC()
 			}
 		}
 		verdicts := &lastAssessment{}
-		res, err := replayFile(ctx, path, rf.format, opts, sinks, session.Config{
-			Subject: out.subject, Site: out.site, Session: out.session, Speed: rf.speed,
+		res, err := replayFile(ctx, path, file.Format, opts, sinks, session.Config{
+			Subject: cfg.Subject, Site: cfg.Site, Session: cfg.Session, Speed: cfg.Speed,
 			Stages: sinks.stages(ctx), Sinks: append([]pipeline.Sink{verdicts}, sinks.sinks...), Log: log,
 		})
 		if err != nil {

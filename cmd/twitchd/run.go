@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/twitchd/twitchd/internal/ingest"
 	"github.com/twitchd/twitchd/internal/session"
 	"github.com/twitchd/twitchd/internal/source/serial"
 	"github.com/twitchd/twitchd/pipeline"
@@ -25,7 +26,8 @@ func init() {
 
 func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run", "run --port PATH --protocol NAME [--baud N] [--config FILE [--device NAME]] [--duration D] [flags]", stderr)
-	out := addOutputFlags(fs)
+	var cfg ingest.Config
+	out := addOutputFlags(fs, &cfg)
 	port := fs.String("port", "", "serial port, e.g. /dev/ttyUSB0 or a /dev/serial/by-id/ name (see \"twitchd ports\")")
 	protocol := fs.String("protocol", "", "device protocol: "+strings.Join(serial.ProtocolNames(), ", "))
 	baud := fs.Int("baud", 0, "baud rate (default 115200)")
@@ -65,10 +67,10 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		dev.Baud = *baud
 	}
 	if !set["subject"] && dev.Subject != "" {
-		out.subject = dev.Subject
+		cfg.Subject = dev.Subject
 	}
 	if !set["site"] && dev.Site != "" {
-		out.site = dev.Site
+		cfg.Site = dev.Site
 	}
 	err := dev.Validate()
 	if err == nil && set["rate"] {
@@ -113,10 +115,10 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return errUsage
 	}
 	defer stopHealth()
-	log.Info("run: collecting", "port", dev.Port, "protocol", dev.Protocol, "subject", out.subject, "site", out.site)
+	log.Info("run: collecting", "port", dev.Port, "protocol", dev.Protocol, "subject", cfg.Subject, "site", cfg.Site)
 	verdicts := &lastAssessment{}
 	res, runErr := session.Run(ctx, sinks.metrics.source(src), session.Config{
-		Subject: out.subject, Site: out.site, Session: out.session,
+		Subject: cfg.Subject, Site: cfg.Site, Session: cfg.Session,
 		Stages: sinks.stages(ctx), Sinks: append([]pipeline.Sink{verdicts}, sinks.sinks...), Log: log,
 	})
 	conn.Close()

@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/twitchd/twitchd/internal/influxconn"
+	"github.com/twitchd/twitchd/internal/ingest"
 	"github.com/twitchd/twitchd/internal/sink/influx"
 	"github.com/twitchd/twitchd/internal/spool"
 )
@@ -20,22 +22,25 @@ func init() {
 
 func runSpool(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("spool", "spool [-send] [--spool-dir DIR] --influx-url URL [--influx-bucket B]", stderr)
-	inf := addInfluxFlags(fs)
-	d := addDurableFlags(fs, inf)
+	cfg := ingest.Defaults()
+	addInfluxFlags(fs, &cfg.Influx)
+	addSpoolFlags(fs, &cfg)
 	send := fs.Bool("send", false, "send the spooled points to InfluxDB now, and wait until they are written")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if !inf.enabled() || d.spoolDir == "" {
+	if !cfg.Influx.Enabled() || cfg.Spool.Root == "" {
 		fmt.Fprintln(stderr, "twitchd spool: --influx-url (or INFLUX_URL) and --spool-dir are needed: the spool is kept per server and bucket")
 		return errUsage
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	cfg, err := inf.config(log)
+	conn, err := influxconn.Open(cfg.Influx)
 	if err != nil {
 		return err
 	}
-	du, err := d.openSpool(cfg, log)
+	defer conn.Close()
+	scfg := conn.Sink(log)
+	du, err := openSpool(&cfg, scfg, log)
 	if err != nil {
 		return err
 	}
@@ -49,7 +54,7 @@ func runSpool(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !*send || st.Pending == 0 {
 		return nil
 	}
-	sink, err := influx.New(cfg)
+	sink, err := influx.New(scfg)
 	if err != nil {
 		return fmt.Errorf("influxdb: %w", err)
 	}
