@@ -2,21 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
+	"strings"
 	"time"
 
 	"github.com/twitchd/twitchd/internal/influxconn"
 	"github.com/twitchd/twitchd/internal/ingest"
-	"github.com/twitchd/twitchd/internal/rule"
-	"github.com/twitchd/twitchd/internal/rule/history"
-	"github.com/twitchd/twitchd/internal/sink/events"
-	"github.com/twitchd/twitchd/internal/sink/influx"
 	"github.com/twitchd/twitchd/internal/spool"
-	"github.com/twitchd/twitchd/pipeline"
 )
 
 // addInfluxFlags binds the InfluxDB flags of every command that writes
@@ -74,130 +70,87 @@ type outputFlags struct {
 	verbose bool
 }
 
-func (o *outputFlags) logger(stderr io.Writer) *slog.Logger {
-	level := slog.LevelWarn
+// logger logs to stderr from level up, or everything with -v.
+func (o *outputFlags) logger(stderr io.Writer, level slog.Level) *slog.Logger {
 	if o.verbose {
 		level = slog.LevelDebug
 	}
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 }
 
-// outputs are the open sinks of one command run.
-type outputs struct {
-	sinks  []pipeline.Sink
-	events *events.Writer
-	file   *os.File
-	influx *influx.Sink
-	// conn reads history back for the persistence rule.
-	conn *influxconn.Conn
-	log  *slog.Logger
-	// durable is the spool and its drainer, nil without one.
-	durable *durable
-	// finalDrain is how long close may spend sending the spool before it
-	// closes the sink; 0: not at all.
-	finalDrain time.Duration
-	// metrics counts for /metrics and /healthz.
-	metrics    *metrics
-	durableMax int64
-}
-
-// stages returns the event stages of one stream: the persistence rule,
-// reading the person's history from InfluxDB when it is configured.
-func (out *outputs) stages(ctx context.Context) []pipeline.EventStage {
-	cfg := rule.DefaultConfig()
-	var hist rule.History
-	if out.conn != nil {
-		hist = history.NewReader(out.conn.Query(), out.conn.Bucket()).For(cfg)
+// runIngest runs cfg, printing each stream's summary as it ends, then
+// the totals of InfluxDB and the spool. It returns ingest.Run's error,
+// with errUsage for an address the health endpoint cannot use.
+func runIngest(ctx context.Context, name string, cfg ingest.Config, stderr io.Writer) (*ingest.Result, error) {
+	influx := cfg.Influx.Enabled()
+	cfg.OnStream = func(sr ingest.StreamResult) {
+		if sr.Err != nil {
+			fmt.Fprintf(stderr, "twitchd %s: %v\n", name, sr.Err)
+		}
+		if sr.Summary.File != "" {
+			printSummary(stderr, sr, influx)
+		}
 	}
-	return []pipeline.EventStage{rule.New(ctx, cfg, hist, out.log)}
-}
-
-// open creates the events file and the InfluxDB sink as configured.
-func (o *outputFlags) open(stdout io.Writer, log *slog.Logger) (*outputs, error) {
-	c := o.cfg
-	out := &outputs{log: log, metrics: newMetrics()}
-	key, err := c.Influx.Pseudonyms()
+	res, err := ingest.Run(ctx, cfg)
+	if errors.Is(err, ingest.ErrHealth) {
+		fmt.Fprintf(stderr, "twitchd %s: %v\n", name, err)
+		return nil, errUsage
+	}
 	if err != nil {
-		return nil, err
+		return res, err
 	}
-	c.Subject = key.Subject(c.Subject)
-	switch c.Events {
-	case "":
-	case "-":
-		out.events = events.NewWriter(stdout, c.Epochs)
-	default:
-		f, err := os.OpenFile(c.Events, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("events file: %w", err)
-		}
-		out.file = f
-		out.events = events.NewWriter(f, c.Epochs)
+	if res.Influx != nil {
+		c := res.Influx
+		fmt.Fprintf(stderr, "influxdb: %d points written, %d failed (%d rejected, %d given up, %d dropped), %d retries\n",
+			c.Written, c.Lost(), c.Rejected, c.Failed, c.Dropped, c.Retries)
 	}
-	if out.events != nil {
-		out.sinks = append(out.sinks, out.events)
+	if sp := res.Spool; sp != nil {
+		fmt.Fprintf(stderr, "spool: %d points spooled, %d sent again, %d refused (full), %d waiting in %s\n",
+			sp.Spooled, sp.Resent, sp.Refused, sp.Pending, sp.Dir)
 	}
-	if c.Influx.Enabled() {
-		conn, err := influxconn.Open(c.Influx)
-		if err != nil {
-			out.close(context.Background())
-			return nil, err
-		}
-		out.conn = conn
-		cfg := conn.Sink(log).SetMaxRetryTime(c.RetryTime)
-		out.durableMax = c.Spool.MaxBytes
-		if out.durable, err = openSpool(c, cfg, log); err != nil {
-			out.close(context.Background())
-			return nil, err
-		}
-		s, err := influx.New(cfg)
-		if err != nil {
-			out.close(context.Background())
-			return nil, fmt.Errorf("influxdb: %w", err)
-		}
-		out.influx = s
-		out.sinks = append(out.sinks, dataOnly{s})
-		out.durable.start(s, conn.Ping, c.Spool.Interval)
-	}
-	out.sinks = append(out.sinks, out.metrics)
-	return out, nil
+	return res, nil
 }
 
-// close flushes and closes everything; it returns the first error.
-func (out *outputs) close(ctx context.Context) error {
-	var first error
-	out.durable.stop(out.finalDrain)
-	if out.conn != nil {
-		out.conn.Close()
+// printSummary writes the human summary of one stream.
+func printSummary(w io.Writer, sr ingest.StreamResult, influx bool) {
+	s := sr.Summary
+	dur := time.Duration(s.End - s.Start)
+	var samples int64
+	var chans []string
+	for _, c := range s.Channels {
+		samples += c.Samples
+		chans = append(chans, fmt.Sprintf("%s %s %gHz", c.Name, c.Kind, c.RateHz))
 	}
-	if out.influx != nil {
-		if err := out.influx.Close(ctx); err != nil && first == nil {
-			first = fmt.Errorf("influxdb: %w", err)
+	fmt.Fprintf(w, "%s (%s): %s from %s to %s, %d samples in %d channels [%s]\n",
+		s.File, s.Format, dur.Round(time.Millisecond), s.Start, s.End, samples, len(s.Channels), strings.Join(chans, ", "))
+	if s.SkippedLines > 0 {
+		fmt.Fprintf(w, "  skipped %d malformed lines; first: %s\n", s.SkippedLines, strings.Join(s.SkippedExamples, "; "))
+	}
+	if s.LostSamples > 0 {
+		fmt.Fprintf(w, "  lost samples: %d\n", s.LostSamples)
+	}
+	fmt.Fprintf(w, "  bouts %d, twitch bursts %d, cramps %d", s.Bouts, s.Twitches, s.Cramps)
+	if s.Interrupted {
+		fmt.Fprint(w, " (interrupted)")
+	}
+	fmt.Fprintln(w)
+	if ic := sr.Influx; influx && ic != nil {
+		fmt.Fprintf(w, "  influxdb: %d points written, %d rejected, %d failed, %d dropped\n", ic.Written, ic.Rejected, ic.Failed, ic.Dropped)
+	}
+	if sr.FirstSinkError != nil && !errors.Is(sr.FirstSinkError, context.Canceled) {
+		fmt.Fprintf(w, "  output errors: %d, first: %v\n", sr.SinkErrors, sr.FirstSinkError)
+	}
+	for i, a := range sr.Verdicts {
+		fmt.Fprintf(w, "  status %s: %s\n", a.Status, a.Reason)
+		for _, adv := range a.Advice {
+			fmt.Fprintf(w, "    - %s\n", adv)
+		}
+		if i == len(sr.Verdicts)-1 {
+			fmt.Fprintf(w, "  %s\n", a.Notice)
 		}
 	}
-	if err := out.durable.close(); err != nil && first == nil {
-		first = err
+	if d := sr.Serial; d != nil {
+		fmt.Fprintf(w, "  serial: %d bytes, %d connections, %d losses; lost samples %d by counter, %d by clock in %d gaps; %d counter resets\n",
+			d.Conn.Bytes, d.Conn.Connects, d.Conn.Losses, d.Stream.CounterLost, d.Stream.ClockLost, d.Stream.ClockGaps, d.Stream.Resets)
 	}
-	if out.events != nil {
-		if err := out.events.Flush(ctx); err != nil && first == nil {
-			first = err
-		}
-	}
-	if out.file != nil {
-		if err := out.file.Close(); err != nil && first == nil {
-			first = fmt.Errorf("events file: %w", err)
-		}
-	}
-	return first
-}
-
-// dataOnly passes every event but watermarks, which only order the events
-// file, to a sink that stores observations.
-type dataOnly struct{ pipeline.Sink }
-
-// Write forwards ev unless it is a watermark.
-func (d dataOnly) Write(ev pipeline.Event) error {
-	if ev.EventType() == pipeline.TypeWatermark {
-		return nil
-	}
-	return d.Sink.Write(ev)
 }

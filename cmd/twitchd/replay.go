@@ -2,10 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
+	"log/slog"
 	"sort"
 	"strings"
 	"time"
@@ -13,8 +12,6 @@ import (
 	"github.com/twitchd/twitchd/internal/decode"
 	_ "github.com/twitchd/twitchd/internal/decode/all" // register every decoder
 	"github.com/twitchd/twitchd/internal/ingest"
-	"github.com/twitchd/twitchd/internal/session"
-	"github.com/twitchd/twitchd/pipeline"
 )
 
 func init() {
@@ -85,180 +82,21 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		file.Options.Start = t
 	}
-	log := out.logger(stderr)
-	sinks, err := out.open(stdout, log)
-	if err != nil {
-		return err
-	}
-	stopHealth, err := out.serveHealth(sinks)
-	if err != nil {
-		sinks.close(context.Background())
-		fmt.Fprintf(stderr, "twitchd replay: %v\n", err)
-		return errUsage
-	}
-	defer stopHealth()
-	failed := 0
-	var prev influxCounts
 	for _, path := range fs.Args() {
-		if ctx.Err() != nil {
-			break
-		}
-		opts := file.Options
-		if opts.Start.IsZero() {
-			if st, err := os.Stat(path); err == nil {
-				opts.Start = st.ModTime().UTC()
-			}
-		}
-		verdicts := &lastAssessment{}
-		res, err := replayFile(ctx, path, file.Format, opts, sinks, session.Config{
-			Subject: cfg.Subject, Site: cfg.Site, Session: cfg.Session, Speed: cfg.Speed,
-			Stages: sinks.stages(ctx), Sinks: append([]pipeline.Sink{verdicts}, sinks.sinks...), Log: log,
-		})
-		if err != nil {
-			failed++
-			fmt.Fprintf(stderr, "twitchd replay: %v\n", err)
-			if res.Summary.File == "" {
-				continue
-			}
-		}
-		cur := sinks.influxCounts()
-		printSummary(stderr, res, cur.sub(prev), sinks.influx != nil)
-		verdicts.print(stderr)
-		prev = cur
+		f := file
+		f.Path = path
+		cfg.Files = append(cfg.Files, f)
 	}
-	// A replay that ran to its end sends the spool before it exits; one
-	// stopped by a signal leaves it for the next start.
-	sinks.finalDrain = finalDrainTimeout
-	if ctx.Err() != nil {
-		sinks.finalDrain = stopDrainTimeout
-	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
-	defer cancel()
-	if err := sinks.close(cctx); err != nil {
+	cfg.Stdout, cfg.Log = stdout, out.logger(stderr, slog.LevelWarn)
+	res, err := runIngest(ctx, "replay", cfg, stderr)
+	if err != nil {
 		return err
 	}
-	if sinks.influx != nil {
-		c := sinks.influxCounts()
-		fmt.Fprintf(stderr, "influxdb: %d points written, %d failed (%d rejected, %d given up, %d dropped), %d retries\n",
-			c.written, c.rejected+c.failed+c.dropped, c.rejected, c.failed, c.dropped, c.retries)
-		sinks.printSpool(stderr)
-		if c.rejected+c.failed+c.dropped > 0 {
-			return fmt.Errorf("%d points did not reach InfluxDB", c.rejected+c.failed+c.dropped)
-		}
+	if err := res.LostError(); err != nil {
+		return err
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d files failed", failed, fs.NArg())
+	if n := res.Failed(); n > 0 {
+		return fmt.Errorf("%d of %d files failed", n, fs.NArg())
 	}
 	return nil
-}
-
-// replayFile decodes the file at path and runs it as a session, counting
-// its samples for /metrics.
-func replayFile(ctx context.Context, path, format string, opts decode.Options, out *outputs, cfg session.Config) (pipeline.Result, error) {
-	f, err := decode.OpenFile(path, format, opts)
-	if err != nil {
-		return pipeline.Result{}, err
-	}
-	defer f.Close()
-	res, err := session.Run(ctx, out.metrics.source(f), cfg)
-	logPanic(cfg.Log, err)
-	return res, err
-}
-
-// printSpool reports what the spool took, sent and still holds.
-func (out *outputs) printSpool(w io.Writer) {
-	if out.durable == nil {
-		return
-	}
-	st := out.durable.spool.Stats()
-	sst := out.influx.Stats()
-	fmt.Fprintf(w, "spool: %d points spooled, %d sent again, %d refused (full), %d waiting in %s\n",
-		sst.Overflowed, st.Resent, st.Refused, st.Pending, out.durable.spool.Dir())
-}
-
-// influxCounts is a snapshot of the sink's counters.
-type influxCounts struct{ written, rejected, failed, dropped, retries int64 }
-
-func (a influxCounts) sub(b influxCounts) influxCounts {
-	return influxCounts{a.written - b.written, a.rejected - b.rejected, a.failed - b.failed, a.dropped - b.dropped, a.retries - b.retries}
-}
-
-func (out *outputs) influxCounts() influxCounts {
-	if out.influx == nil {
-		return influxCounts{}
-	}
-	s := out.influx.Stats()
-	return influxCounts{written: s.Written, rejected: s.Rejected, failed: s.Failed, dropped: s.Dropped, retries: s.Retries}
-}
-
-// printSummary writes the human summary of one file.
-func printSummary(w io.Writer, res pipeline.Result, ic influxCounts, influx bool) {
-	s := res.Summary
-	dur := time.Duration(s.End - s.Start)
-	var samples int64
-	var chans []string
-	for _, c := range s.Channels {
-		samples += c.Samples
-		chans = append(chans, fmt.Sprintf("%s %s %gHz", c.Name, c.Kind, c.RateHz))
-	}
-	fmt.Fprintf(w, "%s (%s): %s from %s to %s, %d samples in %d channels [%s]\n",
-		s.File, s.Format, dur.Round(time.Millisecond), s.Start, s.End, samples, len(s.Channels), strings.Join(chans, ", "))
-	if s.SkippedLines > 0 {
-		fmt.Fprintf(w, "  skipped %d malformed lines; first: %s\n", s.SkippedLines, strings.Join(s.SkippedExamples, "; "))
-	}
-	if s.LostSamples > 0 {
-		fmt.Fprintf(w, "  lost samples: %d\n", s.LostSamples)
-	}
-	fmt.Fprintf(w, "  bouts %d, twitch bursts %d, cramps %d", s.Bouts, s.Twitches, s.Cramps)
-	if s.Interrupted {
-		fmt.Fprint(w, " (interrupted)")
-	}
-	fmt.Fprintln(w)
-	if influx {
-		fmt.Fprintf(w, "  influxdb: %d points written, %d rejected, %d failed, %d dropped\n", ic.written, ic.rejected, ic.failed, ic.dropped)
-	}
-	if res.FirstSinkError != nil && !errors.Is(res.FirstSinkError, context.Canceled) {
-		fmt.Fprintf(w, "  output errors: %d, first: %v\n", res.SinkErrors, res.FirstSinkError)
-	}
-}
-
-// lastAssessment keeps the latest assessment of each subject and site of
-// a stream, for the terminal summary.
-type lastAssessment struct {
-	order []string
-	last  map[string]*pipeline.Assessment
-}
-
-// Write keeps assessments.
-func (l *lastAssessment) Write(ev pipeline.Event) error {
-	a, ok := ev.(*pipeline.Assessment)
-	if !ok {
-		return nil
-	}
-	if l.last == nil {
-		l.last = map[string]*pipeline.Assessment{}
-	}
-	k := a.Subject + "/" + a.Site
-	if _, seen := l.last[k]; !seen {
-		l.order = append(l.order, k)
-	}
-	l.last[k] = a
-	return nil
-}
-
-// Flush does nothing.
-func (l *lastAssessment) Flush(context.Context) error { return nil }
-
-// print writes each verdict with its advice and the notice.
-func (l *lastAssessment) print(w io.Writer) {
-	for i, k := range l.order {
-		a := l.last[k]
-		fmt.Fprintf(w, "  status %s: %s\n", a.Status, a.Reason)
-		for _, adv := range a.Advice {
-			fmt.Fprintf(w, "    - %s\n", adv)
-		}
-		if i == len(l.order)-1 {
-			fmt.Fprintf(w, "  %s\n", a.Notice)
-		}
-	}
 }

@@ -2,18 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/twitchd/twitchd/internal/ingest"
-	"github.com/twitchd/twitchd/internal/session"
 	"github.com/twitchd/twitchd/internal/source/serial"
-	"github.com/twitchd/twitchd/pipeline"
 )
 
 func init() {
@@ -49,11 +45,11 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	var dev serial.Device
 	if *config != "" {
-		cfg, err := serial.LoadConfig(*config)
+		devices, err := serial.LoadConfig(*config)
 		if err != nil {
 			return err
 		}
-		if dev, err = cfg.Find(*devName); err != nil {
+		if dev, err = devices.Find(*devName); err != nil {
 			return err
 		}
 	}
@@ -84,65 +80,14 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fs.Usage()
 		return errUsage
 	}
-	if *duration > 0 {
-		// Cancel (not a deadline): the Runner takes cancellation as a clean
-		// stop and writes the summary.
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithCancel(ctx)
-		defer time.AfterFunc(*duration, cancel).Stop()
-		defer cancel()
-	}
-	level := slog.LevelInfo
-	if out.verbose {
-		level = slog.LevelDebug
-	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-
-	src, conn, err := dev.Dial(ctx, serial.StreamOptions{Strict: *strict}, log)
+	cfg.Device, cfg.Strict, cfg.StopAfter = &dev, *strict, *duration
+	cfg.Stdout, cfg.Log = stdout, out.logger(stderr, slog.LevelInfo)
+	res, err := runIngest(ctx, "run", cfg, stderr)
 	if err != nil {
 		return err
 	}
-	sinks, err := out.open(stdout, log)
-	if err != nil {
-		conn.Close()
+	if err := res.LostError(); err != nil {
 		return err
 	}
-	stopHealth, err := out.serveHealth(sinks)
-	if err != nil {
-		conn.Close()
-		sinks.close(context.Background())
-		fmt.Fprintf(stderr, "twitchd run: %v\n", err)
-		return errUsage
-	}
-	defer stopHealth()
-	log.Info("run: collecting", "port", dev.Port, "protocol", dev.Protocol, "subject", cfg.Subject, "site", cfg.Site)
-	verdicts := &lastAssessment{}
-	res, runErr := session.Run(ctx, sinks.metrics.source(src), session.Config{
-		Subject: cfg.Subject, Site: cfg.Site, Session: cfg.Session,
-		Stages: sinks.stages(ctx), Sinks: append([]pipeline.Sink{verdicts}, sinks.sinks...), Log: log,
-	})
-	conn.Close()
-	logPanic(log, runErr)
-	if res.Summary.File != "" {
-		printSummary(stderr, res, sinks.influxCounts(), sinks.influx != nil)
-		verdicts.print(stderr)
-	}
-	cs, ds := conn.Stats(), src.DeviceStats()
-	fmt.Fprintf(stderr, "  serial: %d bytes, %d connections, %d losses; lost samples %d by counter, %d by clock in %d gaps; %d counter resets\n",
-		cs.Bytes, cs.Connects, cs.Losses, ds.CounterLost, ds.ClockLost, ds.ClockGaps, ds.Resets)
-	// Whatever InfluxDB has not taken within closeTimeout goes to the
-	// spool, which the next start sends.
-	sinks.finalDrain = stopDrainTimeout
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
-	defer cancel()
-	if err := sinks.close(cctx); err != nil {
-		return err
-	}
-	if sinks.influx != nil {
-		sinks.printSpool(stderr)
-	}
-	if runErr != nil && !errors.Is(runErr, context.Canceled) && !errors.Is(runErr, context.DeadlineExceeded) {
-		return runErr
-	}
-	return nil
+	return res.Streams[0].Err
 }

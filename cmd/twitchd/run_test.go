@@ -9,46 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
-
-	"github.com/twitchd/twitchd/internal/decode"
 	"github.com/twitchd/twitchd/internal/simulate/device"
-	"github.com/twitchd/twitchd/internal/source/serial"
+	"github.com/twitchd/twitchd/internal/testutil/recording"
+	"github.com/twitchd/twitchd/internal/testutil/standin"
 	"github.com/twitchd/twitchd/pipeline"
 )
-
-// standIn plays the bundled session as protocol on a new pseudo-terminal
-// reachable at a symlink in dir, until the test ends.
-func standIn(t *testing.T, dir, protocol string) string {
-	t.Helper()
-	src, err := decode.OpenFile(bundled(t, dir), "", decode.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { src.Close() })
-	// Real time: the stream is timestamped by the host clock at its nominal
-	// rate, so a faster stand-in would run ahead of the clock.
-	dev, err := device.NewDevice(src, device.Options{Protocol: protocol, Speed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	leader, follower, err := pty.Open()
-	if err != nil {
-		t.Skipf("no pseudo-terminals: %v", err)
-	}
-	if err := serial.MakeRaw(follower); err != nil {
-		t.Fatal(err)
-	}
-	link := filepath.Join(dir, "ttyUSB-"+protocol)
-	if err := os.Symlink(follower.Name(), link); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); dev.Serve(ctx, leader) }()
-	t.Cleanup(func() { cancel(); leader.Close(); follower.Close(); <-done })
-	return link
-}
 
 func TestRunLive(t *testing.T) {
 	t.Setenv("INFLUX_URL", "")
@@ -74,7 +39,7 @@ func TestRunLive(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			link := standIn(t, dir, c.protocol)
+			link := standin.Serve(t, dir, recording.Bundled(t, dir), c.protocol)
 			evPath := filepath.Join(dir, "events.jsonl")
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
@@ -89,7 +54,7 @@ func TestRunLive(t *testing.T) {
 			if code := runMain(ctx, args, &stdout, &stderr); code != 0 {
 				t.Fatalf("exit %d\n%s", code, stderr.String())
 			}
-			evs := readEvents(t, evPath)
+			evs := recording.ReadEvents(t, evPath)
 			sum, ok := evs[len(evs)-1].(*pipeline.Summary)
 			if !ok {
 				t.Fatalf("last event %T, want the summary", evs[len(evs)-1])

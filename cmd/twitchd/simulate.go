@@ -10,7 +10,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/twitchd/twitchd/internal/decode"
 	_ "github.com/twitchd/twitchd/internal/decode/csv"
 	"github.com/twitchd/twitchd/internal/simulate"
 	"github.com/twitchd/twitchd/internal/simulate/device"
@@ -148,40 +147,14 @@ func writeSimulation(_ context.Context, sc simulate.Scenario, seed int64, format
 	return nil
 }
 
-// playSimulation streams the generated CSV through the csv decoder into a
-// device stand-in (internal/simulate/device), in constant memory: the
-// generator writes into a pipe that the decoder reads. The labels are
-// written to lpath, when given, once the whole recording was played.
+// playSimulation plays the scenario as a serial device and writes its
+// labels to lpath, when given, once the whole recording was played.
 func playSimulation(ctx context.Context, sc simulate.Scenario, seed int64, opts device.Options, lpath string, stderr io.Writer) error {
-	pr, pw := io.Pipe()
-	var l *simulate.Labels
-	var genErr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		l, genErr = simulate.Generate(sc, seed, pw)
-		pw.CloseWithError(genErr) // nil: the reader sees EOF
-	}()
-	stop := func() {
-		pr.CloseWithError(io.ErrClosedPipe) // unblocks a generator still writing
-		<-done
-	}
-	f, err := decode.Lookup("csv")
-	if err != nil {
-		stop()
-		return err
-	}
-	src, err := f.Open(pr, decode.Options{Name: "simulate:" + sc.Name, Strict: true})
-	if err != nil {
-		stop()
-		return err
-	}
-	err = device.Play(ctx, src, opts)
-	stop()
+	l, err := device.PlayScenario(ctx, sc, seed, opts)
 	if err != nil {
 		return err
 	}
-	if ctx.Err() != nil || genErr != nil {
+	if l == nil {
 		fmt.Fprintln(stderr, "twitchd simulate: stopped before the end; labels not written")
 		return nil
 	}

@@ -6,10 +6,7 @@ import (
 	"io"
 	"log/slog"
 
-	"github.com/twitchd/twitchd/internal/influxconn"
 	"github.com/twitchd/twitchd/internal/ingest"
-	"github.com/twitchd/twitchd/internal/sink/influx"
-	"github.com/twitchd/twitchd/internal/spool"
 )
 
 func init() {
@@ -34,19 +31,13 @@ func runSpool(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return errUsage
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	conn, err := influxconn.Open(cfg.Influx)
+	b, err := ingest.OpenBacklog(cfg.Influx, cfg.Spool, log)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	scfg := conn.Sink(log)
-	du, err := openSpool(&cfg, scfg, log)
-	if err != nil {
-		return err
-	}
-	defer du.close()
-	st := du.spool.Stats()
-	fmt.Fprintf(stdout, "%s: %d points, %d bytes in %d segments", du.spool.Dir(), st.Pending, st.PendingBytes, st.Segments)
+	defer b.Close()
+	st := b.Stats()
+	fmt.Fprintf(stdout, "%s: %d points, %d bytes in %d segments", b.Dir(), st.Pending, st.PendingBytes, st.Segments)
 	if st.TornTails > 0 {
 		fmt.Fprintf(stdout, "; %d torn tails (%d bytes) dropped", st.TornTails, st.TornBytes)
 	}
@@ -54,23 +45,8 @@ func runSpool(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !*send || st.Pending == 0 {
 		return nil
 	}
-	sink, err := influx.New(scfg)
-	if err != nil {
-		return fmt.Errorf("influxdb: %w", err)
-	}
-	dr := &spool.Drainer{Spool: du.spool, Target: sink}
-	derr := dr.Once(ctx)
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
-	defer cancel()
-	cerr := sink.Close(cctx)
-	sst := sink.Stats()
+	sent, err := b.Send(ctx)
 	fmt.Fprintf(stdout, "sent %d points: %d written, %d rejected, %d back in the spool; %d left\n",
-		du.spool.Stats().Resent, sst.Written, sst.Rejected, sst.Overflowed, du.spool.Stats().Pending)
-	if derr != nil {
-		return derr
-	}
-	if cerr != nil {
-		return fmt.Errorf("influxdb: %w", cerr)
-	}
-	return nil
+		sent.Resent, sent.Written, sent.Rejected, sent.Back, sent.Left)
+	return err
 }

@@ -123,6 +123,10 @@ type Spool struct {
 	// Interval between attempts to send it while it is not empty
 	// (default spool.DefaultInterval).
 	Interval time.Duration
+	// ServerWait is how long the end of a run waits for a server that
+	// does not answer before it leaves the spool to the next start
+	// (default spool.ServerWait).
+	ServerWait time.Duration
 }
 
 // Health configures the /healthz and /metrics endpoints.
@@ -140,7 +144,7 @@ func Defaults() Config {
 		Subject:   "anonymous",
 		Influx:    influxconn.Settings{Org: influxconn.DefaultOrg, Bucket: influxconn.DefaultBucket},
 		RetryTime: DefaultRetryTime,
-		Spool:     Spool{MaxBytes: spool.DefaultMaxBytes, Interval: spool.DefaultInterval},
+		Spool:     Spool{MaxBytes: spool.DefaultMaxBytes, Interval: spool.DefaultInterval, ServerWait: spool.ServerWait},
 		Detect:    detect.Default(),
 		Rule:      rule.DefaultConfig(),
 	}

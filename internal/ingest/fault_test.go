@@ -1,39 +1,39 @@
-package main
+package ingest
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
-
-	"github.com/twitchd/twitchd/internal/decode"
 	"github.com/twitchd/twitchd/internal/influxconn"
 	"github.com/twitchd/twitchd/internal/influxtest"
 	"github.com/twitchd/twitchd/internal/simulate/device"
 	"github.com/twitchd/twitchd/internal/source/serial"
 	"github.com/twitchd/twitchd/internal/spool"
+	"github.com/twitchd/twitchd/internal/testutil/recording"
+	"github.com/twitchd/twitchd/internal/testutil/standin"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
-// faultFlags make a lost server show in the spool within about a second
-// and the spool go out again within 200 ms of the server's return.
-var faultFlags = []string{"--influx-retry-time", "1s", "--spool-interval", "200ms"}
+// fault makes a lost server show in the spool within about a second and
+// the spool go out again within 200 ms of the server's return.
+func fault(cfg *Config) {
+	cfg.RetryTime, cfg.Spool.Interval = time.Second, 200*time.Millisecond
+}
 
 // historyNote is what the persistence rule adds to an assessment's
 // reason when it could not read the person's history from InfluxDB, as
@@ -89,11 +89,11 @@ func measurementOf(ev pipeline.Event) (string, pipeline.Timestamp) {
 }
 
 // expectedPoints returns "measurement time sensor channel" for every
-// event of an events file (written with --epochs), without duplicates.
+// event of an events file (written with epochs), without duplicates.
 func expectedPoints(t *testing.T, path string) []string {
 	t.Helper()
 	set := map[string]bool{}
-	for _, ev := range readEvents(t, path) {
+	for _, ev := range recording.ReadEvents(t, path) {
 		m, ts := measurementOf(ev)
 		if m == "" {
 			continue
@@ -161,6 +161,39 @@ func diff(got, want []string) string {
 	return b.String()
 }
 
+// liveConfig returns a Config collecting from a stand-in at link.
+func liveConfig(link, protocol, subject string) Config {
+	cfg := Defaults()
+	cfg.Device = &serial.Device{Port: link, Protocol: protocol}
+	cfg.Subject = subject
+	return cfg
+}
+
+// runAsync runs cfg until ctx is cancelled and returns its outcome on a
+// channel.
+func runAsync(ctx context.Context, cfg Config) <-chan outcome {
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := Run(ctx, cfg)
+		done <- outcome{res, err}
+	}()
+	return done
+}
+
+type outcome struct {
+	res *Result
+	err error
+}
+
+// check fails t unless the run ended without error, no point lost.
+func (o outcome) check(t *testing.T, what string) *Result {
+	t.Helper()
+	if o.err != nil || o.res.Failed() > 0 || o.res.LostError() != nil {
+		t.Fatalf("%s: %v; %+v", what, o.err, o.res)
+	}
+	return o.res
+}
+
 // TestReplayInfluxKilledMidway replays the bundled session once into a
 // reference database undisturbed, then again at 20 times real time while
 // influxd is killed (SIGKILL) for several seconds and restarted: the
@@ -170,44 +203,41 @@ func TestReplayInfluxKilledMidway(t *testing.T) {
 	srv := influxtest.Start(t)
 	srv.Exec(t, "CREATE DATABASE ref")
 	dir := t.TempDir()
-	csv := bundled(t, dir)
+	csv := recording.Bundled(t, dir)
 	t.Setenv("INFLUX_TOKEN", "")
-	args := func(bucket string, extra ...string) []string {
-		a := []string{"replay", "-subject", "ft", "-site", "calf_left", "--influx-url", srv.URL, "--influx-bucket", bucket,
-			"--spool-dir", filepath.Join(dir, "spool")}
-		a = append(a, faultFlags...)
-		return append(append(a, extra...), csv)
+	config := func(bucket string) Config {
+		cfg := replayConfig(csv)
+		cfg.Subject, cfg.Site = "ft", "calf_left"
+		cfg.Influx.URL, cfg.Influx.Bucket = srv.URL, bucket
+		cfg.Spool.Root = filepath.Join(dir, "spool")
+		// On a loaded machine influxd may take a while to start again:
+		// the end of the replay waits for it rather than leave the spool.
+		cfg.Spool.ServerWait = time.Minute
+		fault(&cfg)
+		return cfg
 	}
-	if code, _, stderr := run(t, args("ref/autogen")...); code != 0 {
-		t.Fatalf("reference replay: exit %d\n%s", code, stderr)
-	}
-	want := dump(t, srv, "ref/autogen")
-
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	done := make(chan int, 1)
-	var stderr bytes.Buffer
-	go func() {
-		var o bytes.Buffer
-		done <- runMain(ctx, args(srv.Bucket, "--speed", "20"), &o, &stderr)
-	}()
+	(<-runAsync(ctx, config("ref/autogen"))).check(t, "reference replay")
+	want := dump(t, srv, "ref/autogen")
+
+	cfg := config(srv.Bucket)
+	cfg.Speed = 20
+	done := runAsync(ctx, cfg)
 	time.Sleep(2 * time.Second)
 	srv.Kill(t)
 	time.Sleep(4 * time.Second)
 	srv.Restart(t)
-	if code := <-done; code != 0 {
-		t.Fatalf("disturbed replay: exit %d\n%s", code, stderr.String())
-	}
-	out := stderr.String()
-	spooled, resent := number(t, out, " points spooled"), number(t, out, " sent again")
-	if spooled == 0 || resent < spooled || number(t, out, " waiting in ") != 0 || !strings.Contains(out, " 0 failed") {
-		t.Fatalf("the outage did not go through the spool (spooled %d, sent again %d):\n%s", spooled, resent, out)
+	res := (<-done).check(t, "disturbed replay")
+	sp := res.Spool
+	if sp.Spooled == 0 || sp.Resent < sp.Spooled || sp.Pending != 0 || res.Influx.Failed != 0 {
+		t.Fatalf("the outage did not go through the spool: %+v, %+v", sp, res.Influx)
 	}
 	got := dump(t, srv, srv.Bucket)
 	if !slices.Equal(got, want) {
-		t.Fatalf("after the outage InfluxDB holds %s\n%s", diff(got, want), out)
+		t.Fatalf("after the outage InfluxDB holds %s", diff(got, want))
 	}
-	t.Logf("%d points spooled during the outage, %d sent again; %d field values identical to the undisturbed run", spooled, resent, len(want))
+	t.Logf("%d points spooled during the outage, %d sent again; %d field values identical to the undisturbed run", sp.Spooled, sp.Resent, len(want))
 }
 
 // TestRunInfluxKilledMidway collects live from a Cyton stand-in on a
@@ -219,20 +249,17 @@ func TestRunInfluxKilledMidway(t *testing.T) {
 	t.Setenv("INFLUX_TOKEN", "")
 	addr := freeAddr(t)
 	dir := t.TempDir()
-	link := standIn(t, dir, device.Cyton)
+	link := standin.Serve(t, dir, recording.Bundled(t, dir), device.Cyton)
 	ev := filepath.Join(dir, "ev.jsonl")
+	cfg := liveConfig(link, device.Cyton, "live")
+	cfg.Site = "calf"
+	cfg.Influx.URL, cfg.Influx.Bucket = srv.URL, srv.Bucket
+	cfg.Spool.Root, cfg.Events, cfg.Epochs, cfg.Health.Addr = filepath.Join(dir, "spool"), ev, true, addr
+	fault(&cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	rctx, stop := context.WithCancel(ctx)
-	done := make(chan int, 1)
-	var stderr bytes.Buffer
-	go func() {
-		var o bytes.Buffer
-		args := append([]string{"run", "--port", link, "--protocol", "openbci-cyton", "--subject", "live", "--site", "calf",
-			"--influx-url", srv.URL, "--influx-bucket", srv.Bucket, "--spool-dir", filepath.Join(dir, "spool"), "--events", ev, "--epochs",
-			"--listen", addr}, faultFlags...)
-		done <- runMain(rctx, args, &o, &stderr)
-	}()
+	done := runAsync(rctx, cfg)
 	start := time.Now()
 	before := waitHealth(t, addr, "200 ok", 3*time.Second)
 	srv.Kill(t)
@@ -242,31 +269,17 @@ func TestRunInfluxKilledMidway(t *testing.T) {
 	after := waitHealth(t, addr, "200 ok", 5*time.Second)
 	time.Sleep(time.Until(start.Add(16 * time.Second)))
 	stop()
-	if code := <-done; code != 0 {
-		t.Fatalf("run: exit %d\n%s", code, stderr.String())
-	}
-	out := stderr.String()
-	if number(t, out, " points spooled") == 0 || number(t, out, " waiting in ") != 0 {
-		t.Fatalf("the outage did not go through the spool:\n%s", out)
+	res := (<-done).check(t, "run")
+	if res.Spool.Spooled == 0 || res.Spool.Pending != 0 {
+		t.Fatalf("the outage did not go through the spool: %+v", res.Spool)
 	}
 	want, got := expectedPoints(t, ev), storedPoints(t, srv, "live")
 	if len(want) < 5 || !slices.Equal(got, want) {
-		t.Fatalf("InfluxDB holds %s\n%s", diff(got, want), out)
+		t.Fatalf("InfluxDB holds %s", diff(got, want))
 	}
 	if !before || !during || !after {
 		t.Fatalf("/healthz: healthy before the outage %v, unhealthy during it %v, healthy after it %v", before, during, after)
 	}
-}
-
-// freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // waitHealth polls /healthz at addr until its status and body start with
@@ -276,14 +289,8 @@ func waitHealth(t *testing.T, addr, want string, d time.Duration) bool {
 	c := &http.Client{Timeout: time.Second}
 	last := ""
 	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		resp, err := c.Get("http://" + addr + "/healthz")
-		if err != nil {
-			last = err.Error()
-			continue
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		last = fmt.Sprintf("%d %s", resp.StatusCode, b)
+		code, body := get(c, "http://"+addr+"/healthz")
+		last = fmt.Sprintf("%d %s", code, body)
 		if strings.HasPrefix(last, want) {
 			return true
 		}
@@ -292,26 +299,80 @@ func waitHealth(t *testing.T, addr, want string, d time.Duration) bool {
 	return false
 }
 
-// TestRunSIGTERMThenNextStartSends runs the twitchd binary (this test
-// binary acting as it) against a stopped influxd, sends it SIGTERM in the
-// middle: it exits 0 with the summary written and every point spooled.
-// "twitchd spool -send" after the server is back sends them, and
-// InfluxDB then holds a point for every event.
-func TestRunSIGTERMThenNextStartSends(t *testing.T) {
-	srv := influxtest.Start(t)
-	srv.Stop(t)
-	dir := t.TempDir()
-	link := standIn(t, dir, device.BITalino)
-	ev := filepath.Join(dir, "ev.jsonl")
-	spoolDir := filepath.Join(dir, "spool")
-	cmd := exec.Command(os.Args[0], append([]string{"run", "--port", link, "--protocol", "bitalino", "--subject", "term",
-		"--influx-url", srv.URL, "--influx-bucket", srv.Bucket, "--spool-dir", spoolDir, "--events", ev, "--epochs"}, faultFlags...)...)
-	cmd.Env = append(os.Environ(), "TWITCHD_TEST_MAIN=1", "INFLUX_TOKEN=")
+// childEnv, when set in the environment of the test binary, makes it a
+// child process doing one live run (see child); its value is the
+// childConfig as JSON.
+const childEnv = "TWITCHD_INGEST_CHILD"
+
+// childConfig is what a child process runs, and where it writes its
+// Result (as JSON) when it ends.
+type childConfig struct {
+	Port, Protocol, Subject string
+	URL, Bucket             string
+	SpoolRoot, Events       string
+	Result                  string
+}
+
+// childResult is what the parent needs of the child's Result.
+type childResult struct {
+	Spool           SpoolReport
+	Failed, Dropped int64
+}
+
+// child runs the live ingest of the childConfig in the environment until
+// SIGINT or SIGTERM, as "twitchd run" does, and returns the exit status.
+func child() int {
+	var cc childConfig
+	if err := json.Unmarshal([]byte(os.Getenv(childEnv)), &cc); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg := liveConfig(cc.Port, cc.Protocol, cc.Subject)
+	cfg.Influx.URL, cfg.Influx.Bucket, cfg.Spool.Root, cfg.Events, cfg.Epochs = cc.URL, cc.Bucket, cc.SpoolRoot, cc.Events, true
+	cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	fault(&cfg)
+	res, err := Run(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	b, _ := json.Marshal(childResult{Spool: *res.Spool, Failed: res.Influx.Failed, Dropped: res.Influx.Dropped})
+	if err := os.WriteFile(cc.Result, b, 0o600); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// startChild starts the test binary as a child doing cc.
+func startChild(t *testing.T, cc childConfig) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	b, _ := json.Marshal(cc)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+string(b), "INFLUX_TOKEN=")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	return cmd, &stderr
+}
+
+// TestRunSIGTERMThenNextStartSends runs a live ingest in a child process
+// against a stopped influxd and sends it SIGTERM in the middle: it exits
+// 0 with the summary written and every point spooled. Sending the spool
+// after the server is back (as "twitchd spool -send" does) sends them,
+// and InfluxDB then holds a point for every event.
+func TestRunSIGTERMThenNextStartSends(t *testing.T) {
+	srv := influxtest.Start(t)
+	srv.Stop(t)
+	dir := t.TempDir()
+	cc := childConfig{Port: standin.Serve(t, dir, recording.Bundled(t, dir), device.BITalino), Protocol: device.BITalino,
+		Subject: "term", URL: srv.URL, Bucket: srv.Bucket, SpoolRoot: filepath.Join(dir, "spool"),
+		Events: filepath.Join(dir, "ev.jsonl"), Result: filepath.Join(dir, "result.json")}
+	cmd, stderr := startChild(t, cc)
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	time.Sleep(7 * time.Second)
@@ -322,34 +383,43 @@ func TestRunSIGTERMThenNextStartSends(t *testing.T) {
 	select {
 	case err := <-exited:
 		if err != nil {
-			t.Fatalf("twitchd run after SIGTERM: %v\n%s", err, stderr.String())
+			t.Fatalf("child after SIGTERM: %v\n%s", err, stderr)
 		}
 	case <-time.After(60 * time.Second):
 		cmd.Process.Kill()
-		t.Fatalf("twitchd run did not exit within 60 s of SIGTERM:\n%s", stderr.String())
+		t.Fatalf("child did not exit within 60 s of SIGTERM:\n%s", stderr)
 	}
 	took := time.Since(sent)
-	out := stderr.String()
 	interrupted := false
-	for _, e := range readEvents(t, ev) {
+	for _, e := range recording.ReadEvents(t, cc.Events) {
 		if sum, ok := e.(*pipeline.Summary); ok {
 			interrupted = sum.Interrupted
 		}
 	}
 	if !interrupted {
-		t.Fatalf("no interrupted summary in the events file:\n%s", out)
+		t.Fatalf("no interrupted summary in the events file:\n%s", stderr)
 	}
-	spooled := number(t, out, " points spooled")
-	if spooled == 0 || number(t, out, " waiting in ") != spooled || !strings.Contains(out, "0 failed, 0 dropped") {
-		t.Fatalf("not every point was spooled:\n%s", out)
+	var res childResult
+	raw, err := os.ReadFile(cc.Result)
+	if err != nil || json.Unmarshal(raw, &res) != nil {
+		t.Fatalf("result: %v %s", err, raw)
+	}
+	spooled := res.Spool.Spooled
+	if spooled == 0 || res.Spool.Pending != spooled || res.Failed+res.Dropped != 0 {
+		t.Fatalf("not every point was spooled: %+v", res)
 	}
 
 	srv.Restart(t)
-	code, stdout, serr := run(t, "spool", "-send", "--influx-url", srv.URL, "--influx-bucket", srv.Bucket, "--spool-dir", spoolDir)
-	if code != 0 || !strings.Contains(stdout, fmt.Sprintf("sent %d points: %d written, 0 rejected, 0 back in the spool; 0 left", spooled, spooled)) {
-		t.Fatalf("spool -send: exit %d\n%s%s", code, stdout, serr)
+	b, err := OpenBacklog(influxconn.Settings{URL: srv.URL, Bucket: srv.Bucket}, Spool{Root: cc.SpoolRoot}, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	want, got := expectedPoints(t, ev), storedPoints(t, srv, "term")
+	s, err := b.Send(context.Background())
+	b.Close()
+	if err != nil || s != (Sent{Resent: spooled, Written: spooled}) {
+		t.Fatalf("send: %+v, %v; want all %d written", s, err, spooled)
+	}
+	want, got := expectedPoints(t, cc.Events), storedPoints(t, srv, "term")
 	if len(want) < 5 || !slices.Equal(got, want) {
 		t.Fatalf("InfluxDB holds %s", diff(got, want))
 	}
@@ -366,32 +436,25 @@ func (l *linesOf) WriteLines(b []byte) error {
 
 func (l *linesOf) Flush(context.Context) error { return nil }
 
-// TestRunKill9LossWindow runs the twitchd binary live with InfluxDB
-// unreachable, kills it with SIGKILL, and reads the spool it left: the
-// spool opens cleanly (a torn tail would be cut and counted) and its
-// newest activity epoch ends within a bounded time of the kill. That time
-// is the kill -9 loss window during an outage: the epoch still open in
-// the detectors, plus the sink's FlushInterval (1 s) and the retry time
-// (1 s here, --influx-retry-time, 10 s by default) before a batch is
-// spooled.
+// TestRunKill9LossWindow runs a live ingest in a child process with
+// InfluxDB unreachable, kills it with SIGKILL, and reads the spool it
+// left: the spool opens cleanly (a torn tail would be cut and counted)
+// and its newest activity epoch ends within a bounded time of the kill.
+// That time is the kill -9 loss window during an outage: the epoch still
+// open in the detectors, plus the sink's FlushInterval (1 s) and the
+// retry time (1 s here, 10 s by default) before a batch is spooled.
 func TestRunKill9LossWindow(t *testing.T) {
 	dir := t.TempDir()
-	link := standIn(t, dir, device.Cyton)
-	url, root := deadURL(t), filepath.Join(dir, "spool")
-	cmd := exec.Command(os.Args[0], append([]string{"run", "--port", link, "--protocol", "openbci-cyton", "--subject", "k9",
-		"--influx-url", url, "--spool-dir", root}, faultFlags...)...)
-	cmd.Env = append(os.Environ(), "TWITCHD_TEST_MAIN=1", "INFLUX_TOKEN=")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cc := childConfig{Port: standin.Serve(t, dir, recording.Bundled(t, dir), device.Cyton), Protocol: device.Cyton,
+		Subject: "k9", URL: deadURL(t), Bucket: influxconn.DefaultBucket, SpoolRoot: filepath.Join(dir, "spool"),
+		Result: filepath.Join(dir, "result.json")}
+	cmd, stderr := startChild(t, cc)
 	time.Sleep(12 * time.Second)
 	killed := time.Now()
 	cmd.Process.Kill()
 	cmd.Wait()
 
-	sp, err := spool.Open(spool.Config{Dir: influxconn.Settings{URL: url, Bucket: "twitchd/autogen"}.SpoolDir(root)})
+	sp, err := spool.Open(spool.Config{Dir: influxconn.Settings{URL: cc.URL, Bucket: cc.Bucket}.SpoolDir(cc.SpoolRoot)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,7 +475,7 @@ func TestRunKill9LossWindow(t *testing.T) {
 		newest = max(newest, ts+int64(5*time.Second)) // the epoch's end
 	}
 	if newest == 0 {
-		t.Fatalf("no activity epoch in the spool (%d lines, torn tails %d):\n%s", len(got.lines), sp.Stats().TornTails, stderr.String())
+		t.Fatalf("no activity epoch in the spool (%d lines, torn tails %d):\n%s", len(got.lines), sp.Stats().TornTails, stderr)
 	}
 	window := killed.Sub(time.Unix(0, newest))
 	t.Logf("kill -9: %d points in the spool, %d torn tails; newest spooled epoch ended %v before the kill",
@@ -423,101 +486,48 @@ func TestRunKill9LossWindow(t *testing.T) {
 	}
 }
 
-// replug serves dev on a fresh pseudo-terminal behind link and returns a
-// function that unplugs it: the stand-in stops, both ends close and the
-// link goes away, as when a USB adapter is pulled.
-func replug(t *testing.T, dev *device.Device, link string) (unplug func()) {
-	t.Helper()
-	leader, follower, err := pty.Open()
-	if err != nil {
-		t.Skipf("no pseudo-terminals: %v", err)
-	}
-	if err := serial.MakeRaw(follower); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(follower.Name(), link); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); dev.Serve(ctx, leader) }()
-	var once sync.Once
-	unplug = func() {
-		once.Do(func() {
-			os.Remove(link)
-			cancel()
-			leader.Close()
-			follower.Close()
-			// A write blocked on a pty nobody reads is not interrupted by
-			// Close; do not hang the test on it.
-			select {
-			case <-done:
-			case <-time.After(2 * time.Second):
-				t.Log("stand-in still blocked in a write after unplugging")
-			}
-		})
-	}
-	t.Cleanup(unplug)
-	return unplug
-}
-
 // TestRunPtyReplugged pulls the serial device (closes the pseudo-terminal
 // and removes its link) in the middle of a live run with InfluxDB, plugs
 // it in again on a new pseudo-terminal four seconds later, and checks
 // that the run reconnects, goes on collecting, and InfluxDB holds a point
-// for every event. (Plugged in again within the serial source's 2 s idle
-// check, the run keeps reading the dead terminal: see the report.)
+// for every event.
 func TestRunPtyReplugged(t *testing.T) {
 	srv := influxtest.Start(t)
 	t.Setenv("INFLUX_TOKEN", "")
 	dir := t.TempDir()
-	src, err := decode.OpenFile(bundled(t, dir), "", decode.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	dev, err := device.NewDevice(src, device.Options{Protocol: device.Cyton, Speed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dev := standin.New(t, recording.Bundled(t, dir), device.Cyton)
 	link := filepath.Join(dir, "ttyUSB0")
-	unplug := replug(t, dev, link)
+	unplug := standin.Plug(t, dev, link)
 	ev := filepath.Join(dir, "ev.jsonl")
+	cfg := liveConfig(link, device.Cyton, "plug")
+	cfg.Influx.URL, cfg.Influx.Bucket = srv.URL, srv.Bucket
+	cfg.Spool.Root, cfg.Events, cfg.Epochs = filepath.Join(dir, "spool"), ev, true
+	fault(&cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	rctx, stop := context.WithCancel(ctx)
-	done := make(chan int, 1)
-	var stderr bytes.Buffer
-	go func() {
-		var o bytes.Buffer
-		done <- runMain(rctx, append([]string{"run", "--port", link, "--protocol", "openbci-cyton", "--subject", "plug",
-			"--influx-url", srv.URL, "--influx-bucket", srv.Bucket, "--spool-dir", filepath.Join(dir, "spool"), "--events", ev, "--epochs"},
-			faultFlags...), &o, &stderr)
-	}()
+	done := runAsync(rctx, cfg)
 	time.Sleep(4 * time.Second)
 	unplug()
 	time.Sleep(4 * time.Second)
-	replug(t, dev, link)
+	standin.Plug(t, dev, link)
 	time.Sleep(8 * time.Second)
 	stop()
-	if code := <-done; code != 0 {
-		t.Fatalf("run: exit %d\n%s", code, stderr.String())
-	}
-	out := stderr.String()
-	if number(t, out, " connections") != 2 || number(t, out, " losses") != 1 || !strings.Contains(out, "0 failed, 0 dropped") {
-		t.Fatalf("no reconnection, or points lost:\n%s", out)
+	res := (<-done).check(t, "run")
+	if c := res.Streams[0].Serial.Conn; c.Connects != 2 || c.Losses != 1 {
+		t.Fatalf("no reconnection: %+v", c)
 	}
 	var last int64
-	for _, e := range readEvents(t, ev) {
+	for _, e := range recording.ReadEvents(t, ev) {
 		if ep, ok := e.(*pipeline.Epoch); ok {
 			last = max(last, int64(ep.Start))
 		}
 	}
 	if since := time.Since(time.Unix(0, last)); since > 9*time.Second {
-		t.Fatalf("no epoch after the device came back (newest began %v ago):\n%s", since.Round(time.Millisecond), out)
+		t.Fatalf("no epoch after the device came back (newest began %v ago)", since.Round(time.Millisecond))
 	}
 	want, got := expectedPoints(t, ev), storedPoints(t, srv, "plug")
 	if len(want) < 5 || !slices.Equal(got, want) {
-		t.Fatalf("InfluxDB holds %s\n%s", diff(got, want), out)
+		t.Fatalf("InfluxDB holds %s", diff(got, want))
 	}
 }
