@@ -40,6 +40,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	port := fs.String("port", "pty", "with -device: serial port path, or pty for a new pseudo-terminal (its name is printed)")
 	speed := fs.Float64("speed", 1, "with -device: 1 real time, N times faster, 0 as fast as the reader takes it")
 	baud := fs.Int("baud", 115200, "with -device and a port path: baud rate")
+	capture := fs.String("capture", "", "with -device: write the bytes the device would send to this file instead of playing them on a port")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -82,6 +83,9 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if *dev != "" {
 		opts := device.Options{Protocol: *dev, Port: *port, Baud: *baud, Speed: *speed, Log: stderr, Seed: uint64(*seed)}
+		if *capture != "" {
+			return captureSimulation(sc, *seed, opts, *capture, *labels)
+		}
 		return playSimulation(ctx, sc, *seed, opts, *labels, stderr)
 	}
 	lpath := *labels
@@ -165,6 +169,27 @@ func playSimulation(ctx context.Context, sc simulate.Scenario, seed int64, opts 
 		fmt.Fprintf(stderr, "twitchd simulate: played %s seed %d (%.0f s); labels %s\n", sc.Name, seed, sc.Seconds(), lpath)
 	}
 	return nil
+}
+
+// captureSimulation writes what the device would send for the scenario
+// to path, and its labels to lpath (default: path without extension +
+// .labels.json).
+func captureSimulation(sc simulate.Scenario, seed int64, opts device.Options, path, lpath string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	l, err := device.CaptureScenario(sc, seed, opts, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if lpath == "" {
+		lpath = strings.TrimSuffix(path, filepath.Ext(path)) + ".labels.json"
+	}
+	return simulate.WriteLabelsFile(lpath, l)
 }
 
 func listScenarios(w io.Writer) error {

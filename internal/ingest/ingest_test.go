@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/pem"
 	"errors"
+	"flag"
 	"fmt"
+	"github.com/twitchd/twitchd/internal/influxconn"
 	"io"
 	"log"
 	"log/slog"
@@ -31,9 +33,20 @@ import (
 // TestMain lets the test binary act as a process that does one live
 // ingest run, when a test starts it with childEnv set, so that signals
 // (SIGTERM, SIGKILL) reach a real process; see child in fault_test.go.
+// The tests talk to their own influxd without a token: none may come
+// from the environment. Most of them wait on real time (a live device,
+// an outage) and take little CPU, so they run in parallel, eight at a
+// time unless -parallel says otherwise.
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) != "" {
 		os.Exit(child())
+	}
+	os.Unsetenv(influxconn.TokenEnv)
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		flag.Set("test.parallel", "8")
 	}
 	os.Exit(m.Run())
 }
@@ -64,8 +77,8 @@ func deadURL(t *testing.T) string {
 // come in several batches: what fits is spooled, the rest is counted as
 // given up, nothing is silently lost, and the result says so.
 func TestReplaySpoolFull(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
-	t.Setenv("INFLUX_TOKEN", "")
 	var logs bytes.Buffer
 	cfg := replayConfig(recording.Bundled(t, dir))
 	cfg.Influx.URL = deadURL(t)
@@ -132,6 +145,7 @@ func (f *fakeInflux) count() int {
 // that a CA file trusts a private CA, and that the token appears nowhere
 // in the logs (debug level included) or errors.
 func TestInfluxTLS(t *testing.T) {
+	t.Parallel()
 	fake := &fakeInflux{}
 	srv := httptest.NewUnstartedServer(fake)
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are expected
@@ -144,7 +158,10 @@ func TestInfluxTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	const token = "tok-3f9a1c77e2d84b5e"
-	t.Setenv("INFLUX_TOKEN", token)
+	tokenFile := filepath.Join(dir, "token")
+	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name    string
 		ca      string
@@ -159,7 +176,7 @@ func TestInfluxTLS(t *testing.T) {
 			before := fake.count()
 			var logs bytes.Buffer
 			cfg := replayConfig(csv)
-			cfg.Influx.URL, cfg.Influx.CAFile = srv.URL, c.ca
+			cfg.Influx.URL, cfg.Influx.CAFile, cfg.Influx.TokenFile = srv.URL, c.ca, tokenFile
 			cfg.RetryTime = 100 * time.Millisecond
 			cfg.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			res, err := Run(context.Background(), cfg)
@@ -222,6 +239,7 @@ func TestPseudonymise(t *testing.T) {
 // TestHealthEndpoints replays at 20 times real time while serving
 // /healthz and /metrics, and reads both over HTTP while it runs.
 func TestHealthEndpoints(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := replayConfig(recording.Bundled(t, dir))
 	cfg.Health.Addr = "0.0.0.0:0"

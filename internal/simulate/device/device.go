@@ -234,6 +234,19 @@ func (d *Device) Serve(ctx context.Context, rw io.ReadWriter) error {
 	}
 }
 
+// Capture writes every frame the device would send from the start of
+// the source to its end to w, as fast as w takes them, as if the host had
+// started streaming: a raw capture of the protocol, with no command
+// replies (banners).
+func (d *Device) Capture(w io.Writer) error {
+	d.streaming = true
+	for {
+		if err := d.emit(w, d.k+1000); err != nil {
+			return d.finish(err)
+		}
+	}
+}
+
 func (d *Device) finish(err error) error {
 	if errors.Is(err, io.EOF) {
 		return nil
