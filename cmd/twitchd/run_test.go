@@ -96,27 +96,19 @@ func TestRunUsage(t *testing.T) {
 	}
 }
 
+// TestListPorts checks how ports are printed; serial.List's own test
+// checks which are found and their order.
 func TestListPorts(t *testing.T) {
 	dev := t.TempDir()
-	for _, n := range []string{"ttyUSB10", "ttyUSB2", "ttyACM0", "ttyS0", "null"} {
-		if err := os.WriteFile(filepath.Join(dev, n), nil, 0o600); err != nil {
-			t.Fatal(err)
-		}
+	if err := os.WriteFile(filepath.Join(dev, "ttyUSB0"), nil, 0o600); err != nil {
+		t.Fatal(err)
 	}
 	byID := filepath.Join(dev, "serial", "by-id")
 	os.MkdirAll(byID, 0o755)
-	os.Symlink("../../ttyUSB2", filepath.Join(byID, "usb-FTDI_FT231X-if00-port0"))
-	os.Symlink("../../ttyUSB7", filepath.Join(byID, "usb-gone-if00"))
+	os.Symlink("../../ttyUSB0", filepath.Join(byID, "usb-FTDI-if00"))
 	var b bytes.Buffer
 	n := listPorts(&b, dev, false)
-	want := dev + "/ttyUSB2\n" + dev + "/ttyUSB10\n" + dev + "/ttyACM0\n" +
-		byID + "/usb-FTDI_FT231X-if00-port0 -> " + dev + "/ttyUSB2\n" +
-		byID + "/usb-gone-if00 -> (dangling)\n"
-	if b.String() != want || n != 5 {
+	if want := dev + "/ttyUSB0\n" + byID + "/usb-FTDI-if00 -> " + dev + "/ttyUSB0\n"; b.String() != want || n != 2 {
 		t.Fatalf("listed (%d):\n%s\nwant:\n%s", n, b.String(), want)
-	}
-	b.Reset()
-	if listPorts(&b, dev, true); !strings.Contains(b.String(), dev+"/ttyS0\n") {
-		t.Fatalf("-all misses ttyS0:\n%s", b.String())
 	}
 }
