@@ -21,6 +21,8 @@ import (
 
 	"github.com/twitchd/twitchd/internal/influxconn"
 	"github.com/twitchd/twitchd/internal/influxtest"
+	"github.com/twitchd/twitchd/internal/rule"
+	"github.com/twitchd/twitchd/internal/schema"
 	"github.com/twitchd/twitchd/internal/simulate/device"
 	"github.com/twitchd/twitchd/internal/source/serial"
 	"github.com/twitchd/twitchd/internal/spool"
@@ -49,8 +51,8 @@ func dump(t *testing.T, srv *influxtest.Server, bucket string) []string {
 	rows := srv.Query(t, fmt.Sprintf(`from(bucket: %q) |> range(start: 0) |> drop(columns: ["_start", "_stop"])`, bucket))
 	out := make([]string, 0, len(rows))
 	for _, r := range rows {
-		if r["_measurement"] == "assessment" {
-			if r["_field"] == "history_ok" {
+		if r["_measurement"] == schema.Assessment {
+			if r["_field"] == rule.MeasureHistoryOK {
 				continue
 			}
 			if v, ok := r["_value"].(string); ok {
@@ -79,9 +81,9 @@ func dump(t *testing.T, srv *influxtest.Server, bucket string) []string {
 func measurementOf(ev pipeline.Event) (string, pipeline.Timestamp) {
 	switch e := ev.(type) {
 	case *pipeline.Epoch:
-		return "activity", e.Start
+		return schema.Activity, e.Start
 	case *pipeline.Summary:
-		return "ingest", e.Start
+		return schema.Ingest, e.Start
 	case *pipeline.Watermark:
 		return "", 0
 	}
@@ -106,7 +108,7 @@ func expectedPoints(t *testing.T, path string) []string {
 		if err := json.Unmarshal(b, &f); err != nil {
 			t.Fatal(err)
 		}
-		set[pointKey(m, int64(ts), f["sensor"], f["channel"])] = true
+		set[pointKey(m, int64(ts), f[schema.TagSensor], f[schema.TagChannel])] = true
 	}
 	return sortedKeys(set)
 }
@@ -127,7 +129,7 @@ func storedPoints(t *testing.T, srv *influxtest.Server, subject string) []string
 	t.Helper()
 	set := map[string]bool{}
 	for _, r := range srv.Query(t, fmt.Sprintf(`from(bucket: %q) |> range(start: 0) |> filter(fn: (r) => r.subject == %q)`, srv.Bucket, subject)) {
-		set[pointKey(r["_measurement"].(string), r["_time"].(time.Time).UnixNano(), r["sensor"], r["channel"])] = true
+		set[pointKey(r["_measurement"].(string), r["_time"].(time.Time).UnixNano(), r[schema.TagSensor], r[schema.TagChannel])] = true
 	}
 	return sortedKeys(set)
 }
