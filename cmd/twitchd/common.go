@@ -99,16 +99,20 @@ func runIngest(ctx context.Context, name string, cfg ingest.Config, stderr io.Wr
 	if err != nil {
 		return res, err
 	}
-	if res.Influx != nil {
-		c := res.Influx
-		fmt.Fprintf(stderr, "influxdb: %d points written, %d failed (%d rejected, %d given up, %d dropped), %d retries\n",
+	printTotals(stderr, res)
+	return res, nil
+}
+
+// printTotals writes what InfluxDB and the spool took in the whole run.
+func printTotals(w io.Writer, res *ingest.Result) {
+	if c := res.Influx; c != nil {
+		fmt.Fprintf(w, "influxdb: %d points written, %d failed (%d rejected, %d given up, %d dropped), %d retries\n",
 			c.Written, c.Lost(), c.Rejected, c.Failed, c.Dropped, c.Retries)
 	}
 	if sp := res.Spool; sp != nil {
-		fmt.Fprintf(stderr, "spool: %d points spooled, %d sent again, %d refused (full), %d waiting in %s\n",
+		fmt.Fprintf(w, "spool: %d points spooled, %d sent again, %d refused (full), %d waiting in %s\n",
 			sp.Spooled, sp.Resent, sp.Refused, sp.Pending, sp.Dir)
 	}
-	return res, nil
 }
 
 // printSummary writes the human summary of one stream.

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"os"
 	"testing"
+
+	"github.com/twitchd/twitchd/internal/influxtest"
 )
 
 // TestMain keeps every test's spool out of the user's home (the default
-// --spool-dir is under XDG_STATE_HOME).
+// --spool-dir is under XDG_STATE_HOME) and stops the influxd the tests
+// share (influxtest.Shared).
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "twitchd-state-")
 	if err != nil {
@@ -17,7 +20,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	os.Setenv("XDG_STATE_HOME", dir)
-	code := m.Run()
+	code := influxtest.Run(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -20,7 +20,7 @@ import (
 // (stored under her pseudonym), the name reaches InfluxDB nowhere, and
 // without the key the report finds nothing.
 func TestPseudonymisedNoteAndReportMeetTheData(t *testing.T) {
-	srv := influxtest.Start(t)
+	srv := influxtest.Shared(t)
 	t.Setenv("INFLUX_URL", "")
 	t.Setenv("INFLUX_TOKEN", "")
 	dir := t.TempDir()

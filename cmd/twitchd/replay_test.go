@@ -17,7 +17,7 @@ import (
 // reads it back with Flux through the client, and checks that InfluxDB
 // holds exactly what the events file says, twice over (idempotent).
 func TestReplayIntoInfluxDB(t *testing.T) {
-	srv := influxtest.Start(t)
+	srv := influxtest.Shared(t)
 	dir := t.TempDir()
 	csv := recording.Bundled(t, dir)
 	evPath := filepath.Join(dir, "events.jsonl")

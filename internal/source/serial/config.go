@@ -134,7 +134,7 @@ func ParseConfig(name, text string) (*Config, error) {
 	c := &Config{file: name}
 	noProtocol := false
 	for i, prim := range raw.Devices {
-		d, err := decodeDevice(md, prim)
+		d, err := DecodeDevice(md, prim)
 		if err != nil {
 			return nil, fmt.Errorf("config: %s: device %d (%s): %w", name, i+1, d.Name, err)
 		}
@@ -170,9 +170,12 @@ func ParseConfig(name, text string) (*Config, error) {
 	return c, nil
 }
 
-// decodeDevice decodes one [[device]] table: the common keys, then, when
-// it names its protocol, the protocol's settings.
-func decodeDevice(md toml.MetaData, prim toml.Primitive) (Device, error) {
+// DecodeDevice decodes one device table of a TOML document (md, prim as
+// toml.Decode gave them, e.g. one element of a []toml.Primitive): the
+// common keys, then, when it names its protocol, the protocol's
+// settings. Keys neither knows stay in md.Undecoded. ParseConfig uses it
+// for [[device]] tables; a larger configuration file can too.
+func DecodeDevice(md toml.MetaData, prim toml.Primitive) (Device, error) {
 	var d Device
 	if err := md.PrimitiveDecode(prim, &d); err != nil {
 		return d, err
