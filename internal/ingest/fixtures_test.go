@@ -8,6 +8,7 @@ import (
 
 	"github.com/twitchd/twitchd/internal/decode"
 	"github.com/twitchd/twitchd/internal/eval"
+	"github.com/twitchd/twitchd/internal/rule"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
@@ -84,5 +85,46 @@ func TestFixtures(t *testing.T) {
 				t.Errorf("no assessment with its notice: %+v", last)
 			}
 		})
+	}
+}
+
+// frameCounter is a Processor that counts frames and emits one bout at
+// the end, standing in for the detectors.
+type frameCounter struct {
+	emit   pipeline.Emit
+	frames int
+}
+
+func (f *frameCounter) Begin(_ pipeline.Meta, emit pipeline.Emit) error { f.emit = emit; return nil }
+func (f *frameCounter) Process(b *pipeline.Batch) error                 { f.frames += b.Len(); return nil }
+func (f *frameCounter) End(last int64) error {
+	f.emit(&pipeline.Bout{Start: pipeline.Timestamp(last), End: pipeline.Timestamp(last)})
+	return nil
+}
+
+// TestProcessorsAndStagesAreValues replaces the detectors and the rule
+// by the caller's own processor and no stage: the run uses them and
+// nothing else.
+func TestProcessorsAndStagesAreValues(t *testing.T) {
+	fc := &frameCounter{}
+	col := &collector{}
+	cfg := Defaults()
+	cfg.Files = []File{{Path: filepath.Join("..", "..", "testdata", "forearm.csv")}}
+	cfg.Processors = func() ([]pipeline.Processor, error) { return []pipeline.Processor{fc}, nil }
+	cfg.Stages = func(context.Context, rule.History) []pipeline.EventStage { return nil }
+	cfg.Sinks = []pipeline.Sink{col}
+	res, err := Run(context.Background(), cfg)
+	if err != nil || res.Failed() > 0 {
+		t.Fatalf("run: %v %+v", err, res)
+	}
+	if fc.frames != 11250 {
+		t.Fatalf("the processor saw %d frames, want 11250", fc.frames)
+	}
+	ev := res.Streams[0].Events
+	if len(ev) != 1 || ev[pipeline.TypeBout] != 1 || len(res.Streams[0].Verdicts) != 0 {
+		t.Fatalf("events %v, verdicts %d: want only the processor's bout and no assessment", ev, len(res.Streams[0].Verdicts))
+	}
+	if len(col.evs) != 2 { // the bout and the summary
+		t.Fatalf("the sink got %d events", len(col.evs))
 	}
 }
