@@ -16,7 +16,7 @@ TEST_TIMEOUT ?= 15m
 
 export TWITCHD_INFLUXD := $(INFLUXD)
 
-.PHONY: all build run stop test bench influxd influx-conf influx-start sessions cross clean help
+.PHONY: all build run stop test bench influxd influx-conf influx-start sessions fixtures cross clean help
 
 all: build
 
@@ -84,6 +84,13 @@ sessions: build
 	@mkdir -p $(SESSIONS)
 	$(BIN) simulate -scenario bundled-calf -seed 1 -minutes 4 -out $(SESSIONS)/calf.csv
 	$(BIN) simulate -scenario bundled-forearm -seed 2 -minutes 3 -out $(SESSIONS)/forearm.csv
+
+# The committed fixtures of testdata/ (see testdata/README.md): made by
+# the simulator from fixed seeds, with its labels as the expected events.
+fixtures: build
+	$(BIN) simulate -scenario bundled-forearm -seed 2 -minutes 0.75 -emg-rate 250 -acc-rate 25 -out testdata/forearm.csv
+	$(BIN) simulate -scenario bundled-calf -seed 1 -minutes 1.25 -emg-rate 500 -acc-rate 25 -out testdata/calf.edf
+	$(BIN) simulate -scenario bundled-forearm -seed 1 -minutes 0.75 -device openbci-cyton -capture testdata/forearm-cyton.bin
 
 run: build influx-start sessions
 	INFLUX_URL=$(INFLUX_URL) INFLUX_ORG=twitchd INFLUX_BUCKET=$(INFLUX_DB)/autogen \
