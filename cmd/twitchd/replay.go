@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/twitchd/twitchd/internal/decode"
 	_ "github.com/twitchd/twitchd/internal/decode/all" // register every decoder
+	"github.com/twitchd/twitchd/internal/progress"
 	"github.com/twitchd/twitchd/internal/session"
+	"github.com/twitchd/twitchd/internal/sink/influx"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
@@ -120,7 +123,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		res, err := replayFile(ctx, path, rf.format, opts, sinks, session.Config{
 			Subject: out.subject, Site: out.site, Session: out.session, Speed: rf.speed,
 			Stages: sinks.stages(ctx), Sinks: append([]pipeline.Sink{verdicts}, sinks.sinks...), Log: log,
-		})
+		}, stderr)
 		if err != nil {
 			failed++
 			fmt.Fprintf(stderr, "twitchd replay: %v\n", err)
@@ -129,6 +132,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			}
 		}
 		cur := sinks.influxCounts()
+		sinks.recordDelivery(&res.Summary, cur.sub(prev))
 		printSummary(stderr, res, cur.sub(prev), sinks.influx != nil)
 		verdicts.print(stderr)
 		prev = cur
@@ -160,14 +164,17 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 // replayFile decodes the file at path and runs it as a session, counting
-// its samples for /metrics.
-func replayFile(ctx context.Context, path, format string, opts decode.Options, out *outputs, cfg session.Config) (pipeline.Result, error) {
+// its samples for /metrics and showing how far it got on progressTo when
+// that is a terminal.
+func replayFile(ctx context.Context, path, format string, opts decode.Options, out *outputs, cfg session.Config, progressTo io.Writer) (pipeline.Result, error) {
 	f, err := decode.OpenFile(path, format, opts)
 	if err != nil {
 		return pipeline.Result{}, err
 	}
 	defer f.Close()
+	stop := progress.Start(progressTo, filepath.Base(path), f.Position)
 	res, err := session.Run(ctx, out.metrics.source(f), cfg)
+	stop()
 	logPanic(cfg.Log, err)
 	return res, err
 }
@@ -196,6 +203,19 @@ func (out *outputs) influxCounts() influxCounts {
 	}
 	s := out.influx.Stats()
 	return influxCounts{written: s.Written, rejected: s.Rejected, failed: s.Failed, dropped: s.Dropped, retries: s.Retries}
+}
+
+// recordDelivery adds to the file's ingest point in InfluxDB how many of
+// its points the server rejected (the dashboards' ingest table shows it).
+// It writes nothing when points were lost on the way (the server is down
+// or the queue was full): that count is the command's own output.
+func (out *outputs) recordDelivery(s *pipeline.Summary, c influxCounts) {
+	if out.influx == nil || s.File == "" || c.failed+c.dropped > 0 {
+		return
+	}
+	if err := out.influx.WriteLines(influx.AppendDelivery(nil, s, c.rejected)); err != nil {
+		out.log.Warn("ingest delivery counts not written", "file", s.File, "err", err)
+	}
 }
 
 // printSummary writes the human summary of one file.

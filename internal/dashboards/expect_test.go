@@ -37,6 +37,9 @@ type expected struct {
 	peaks map[string][]float64
 	// summaries of every file of the subject.
 	summaries []*pipeline.Summary
+	// epochs counts the activity epochs of each session: dashtest makes
+	// InfluxDB reject them all.
+	epochs map[string]int64
 }
 
 // dayKey is a UTC day and a series name (phase, kind, intensity, hour).
@@ -55,7 +58,7 @@ func expect(evs []pipeline.Event, subject, site string) *expected {
 	e := &expected{subject: subject, site: site, lastStatus: map[string]*pipeline.Assessment{},
 		twitchesPerDay: map[dayKey]int64{}, twitchN: map[dayKey]float64{}, restH: map[dayKey]float64{},
 		heat: map[dayKey]int{}, boutMin: map[dayKey]float64{}, peak: map[time.Time]int64{},
-		sensors: map[[2]string][2]int64{}, peaks: map[string][]float64{}}
+		sensors: map[[2]string][2]int64{}, peaks: map[string][]float64{}, epochs: map[string]int64{}}
 	for _, ev := range evs {
 		switch x := ev.(type) {
 		case *pipeline.Twitch:
@@ -103,6 +106,8 @@ func expect(evs []pipeline.Event, subject, site string) *expected {
 			if x.Subject == subject {
 				e.summaries = append(e.summaries, x)
 			}
+		case *pipeline.Epoch:
+			e.epochs[x.Session]++
 		}
 	}
 	sort.SliceStable(e.assessments, func(i, j int) bool { return e.assessments[i].Time < e.assessments[j].Time })

@@ -257,15 +257,15 @@ union(tables: [twitches, rests])
 		},
 		{
 			ID: "ingest", Title: "Recordings: ingest health per file", Kind: KindTable, W: 12, H: 3,
-			Help: "Every recording replayed for the subject: samples read, malformed lines skipped, samples lost, and points InfluxDB rejected or that were lost on the way.",
+			Help: "Every recording replayed for the subject: samples read, malformed lines skipped, samples lost by the device or the file, and points InfluxDB rejected.",
 			Flux: query(bucket, influx.MeasurementIngest, inRange, false) + pivot + `  |> group()
   |> sort(columns: ["_time"])
-  |> keep(columns: ["_time", "site", "file", "format", "duration_s", "samples", "skipped_lines", "lost_samples", "points_rejected", "points_lost"])
+  |> keep(columns: ["_time", "site", "file", "format", "duration_s", "samples", "skipped_lines", "lost_samples", "points_rejected"])
 `,
 			Columns: []Column{{"_time", "Start", FormatTime}, {"site", "Site", FormatText}, {"file", "File", FormatText},
 				{"format", "Format", FormatText}, {"duration_s", "Seconds", FormatFloat}, {"samples", "Samples", FormatInt},
 				{"skipped_lines", "Skipped lines", FormatInt}, {"lost_samples", "Lost samples", FormatInt},
-				{"points_rejected", "Points rejected", FormatInt}, {"points_lost", "Points lost", FormatInt}},
+				{"points_rejected", "Points rejected", FormatInt}},
 		},
 	}
 }

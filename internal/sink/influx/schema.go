@@ -303,16 +303,14 @@ func AppendLines(dst []byte, ev pipeline.Event) ([]byte, int, error) {
 }
 
 // AppendDelivery appends to dst the line protocol line that adds to the
-// ingest point of the file s summarises what became of the file's points
-// once the sink had flushed them: points_rejected (refused by the server)
-// and points_lost (given up or dropped). It has the ingest point's
-// measurement, tags and time, so InfluxDB merges the fields into that
-// point; the dashboards' ingest table shows them.
-func AppendDelivery(dst []byte, s *pipeline.Summary, rejected, lost int64) []byte {
+// ingest point of the file s summarises how many of the file's points the
+// server rejected (points_rejected), once the sink has flushed them. It
+// has the ingest point's measurement, tags and time, so InfluxDB merges
+// the field into that point; the dashboards' ingest table shows it.
+func AppendDelivery(dst []byte, s *pipeline.Summary, rejected int64) []byte {
 	var p point
 	p.reset(MeasurementIngest, s.Start)
 	p.ids(s.Tags)
 	p.int("points_rejected", rejected)
-	p.int("points_lost", lost)
 	return p.appendLine(dst)
 }
