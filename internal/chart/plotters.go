@@ -139,3 +139,53 @@ func (s *Spans) Plot(c draw.Canvas, p *plot.Plot) {
 		fillRect(c, p, s.Color, sp[0], sp[1], y0, y1)
 	}
 }
+
+// Band fills between a lower and an upper line sampled at the same x
+// (a signal's minimum and maximum per pixel column); NaN breaks it.
+type Band struct {
+	X, Lo, Hi []float64
+	Color     color.Color
+}
+
+// Plot implements plot.Plotter.
+func (b *Band) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	flush := func(i, j int) {
+		if j-i < 1 {
+			return
+		}
+		pts := make([]vg.Point, 0, 2*(j-i)+2)
+		for k := i; k < j; k++ {
+			pts = append(pts, vg.Point{X: trX(b.X[k]), Y: trY(b.Hi[k])})
+		}
+		for k := j - 1; k >= i; k-- {
+			pts = append(pts, vg.Point{X: trX(b.X[k]), Y: trY(b.Lo[k])})
+		}
+		c.FillPolygon(b.Color, c.ClipPolygonXY(pts))
+		// The outline keeps a band visible where it is thinner than a
+		// line (one sample per column, a flat signal).
+		c.StrokeLines(draw.LineStyle{Color: b.Color, Width: vg.Points(0.7)}, c.ClipLinesXY(append(pts, pts[0]))...)
+	}
+	start := 0
+	for k := range b.X {
+		if math.IsNaN(b.Lo[k]) || math.IsNaN(b.Hi[k]) {
+			flush(start, k)
+			start = k + 1
+		}
+	}
+	flush(start, len(b.X))
+}
+
+// DataRange implements plot.DataRanger.
+func (b *Band) DataRange() (xmin, xmax, ymin, ymax float64) {
+	xmin, ymin = math.Inf(1), math.Inf(1)
+	xmax, ymax = math.Inf(-1), math.Inf(-1)
+	for k, x := range b.X {
+		if math.IsNaN(b.Lo[k]) {
+			continue
+		}
+		xmin, xmax = math.Min(xmin, x), math.Max(xmax, x)
+		ymin, ymax = math.Min(ymin, b.Lo[k]), math.Max(ymax, b.Hi[k])
+	}
+	return xmin, xmax, ymin, ymax
+}
