@@ -2,13 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/twitchd/twitchd/internal/eval"
+	"github.com/twitchd/twitchd/internal/hybrid"
+	"github.com/twitchd/twitchd/internal/realdata/replay"
 )
 
 func init() {
@@ -23,11 +27,15 @@ func init() {
 var errBarsMissed = errors.New("bars missed")
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("eval", "eval -labels L.labels.json -events E.events.jsonl [-json] [-v]\n       twitchd eval -suite short|full [-json] [-keep DIR] [-v]", stderr)
+	fs := newFlagSet("eval", "eval -labels L.labels.json -events E.events.jsonl [-json] [-v]\n       twitchd eval -suite short|full [-json] [-keep DIR] [-v]\n       twitchd eval -real DIR\n       twitchd eval -hybrid DIR [-seed N] [-draws N] [-json]", stderr)
 	labels := fs.String("labels", "", "labels JSON written by twitchd simulate")
 	events := fs.String("events", "", "events file (JSON lines) to score")
 	suite := fs.String("suite", "", "run a benchmark suite: "+strings.Join(eval.SuiteNames(), " or "))
 	keep := fs.String("keep", "", "suite: keep the generated recordings, labels and events in this directory")
+	realDir := fs.String("real", "", "replay every real recording in DIR (e.g. ../shared/data/real) with the flags it needs and print twitches, bouts, cramps and status per file; exit 1 if any ends persistent")
+	hybridDir := fs.String("hybrid", "", "inject simulated twitches into the real recordings in DIR and print recall, precision and false alarms per hour of rest; exit 1 if a bar is missed")
+	seed := fs.Int64("seed", hybrid.Default().Seed, "hybrid: seed of the injections")
+	draws := fs.Int("draws", hybrid.Default().Draws, "hybrid: draws per recording")
 	asJSON := fs.Bool("json", false, "print JSON instead of the table")
 	verbose := fs.Bool("v", false, "list every missed and false detection")
 	if err := parseFlags(fs, args); err != nil {
@@ -36,6 +44,21 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "twitchd eval: unexpected arguments %q\n", fs.Args())
 		return errUsage
+	}
+	switch modes := countSet(*suite != "", *labels != "" || *events != "", *realDir != "", *hybridDir != ""); {
+	case modes > 1 && (*realDir != "" || *hybridDir != ""):
+		fmt.Fprintln(stderr, "twitchd eval: give one of -suite, -labels/-events, -real and -hybrid")
+		return errUsage
+	case *realDir != "":
+		return evalReal(ctx, *realDir, stdout)
+	case *hybridDir != "":
+		if *draws < 1 {
+			fmt.Fprintln(stderr, "twitchd eval: -draws must be at least 1")
+			return errUsage
+		}
+		cfg := hybrid.Default()
+		cfg.Seed, cfg.Draws = *seed, *draws
+		return evalHybrid(ctx, *hybridDir, cfg, *asJSON, *verbose, stdout)
 	}
 	var reports []eval.Report
 	switch {
@@ -102,6 +125,79 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if *suite != "" && len(misses) > 0 {
 		return fmt.Errorf("%w: %d", errBarsMissed, len(misses))
+	}
+	return nil
+}
+
+// countSet counts the true values.
+func countSet(bs ...bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
+// checkRealDir says clearly when dir is not the real-recordings folder.
+func checkRealDir(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, "PROVENANCE.md")); err != nil {
+		return fmt.Errorf("%s is not the real-recordings folder (no PROVENANCE.md): %w", dir, err)
+	}
+	return nil
+}
+
+// evalReal prints the guard's table: every real recording replayed.
+func evalReal(ctx context.Context, dir string, stdout io.Writer) error {
+	if err := checkRealDir(dir); err != nil {
+		return err
+	}
+	outs := replay.ReplayAll(ctx, dir)
+	if err := replay.WriteTable(stdout, outs); err != nil {
+		return err
+	}
+	bad := 0
+	for _, o := range outs {
+		if o.Err != nil || o.Alarm() {
+			bad++
+		}
+	}
+	if bad > 0 {
+		return fmt.Errorf("%w: %d real recordings end persistent or fail", errBarsMissed, bad)
+	}
+	return nil
+}
+
+// evalHybrid prints the hybrid recordings' scores.
+func evalHybrid(ctx context.Context, dir string, cfg hybrid.Config, asJSON, verbose bool, stdout io.Writer) error {
+	if err := checkRealDir(dir); err != nil {
+		return err
+	}
+	rs, err := hybrid.Run(ctx, dir, cfg)
+	if err != nil {
+		return err
+	}
+	pooled := hybrid.Pool(rs)
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(map[string]any{"recordings": rs, "pooled": pooled, "misses": hybrid.Bars(pooled)})
+	} else {
+		err = hybrid.WriteTable(stdout, rs)
+		if verbose {
+			for _, r := range rs {
+				for _, e := range r.Errors {
+					fmt.Fprintf(stdout, "%s: %s\n", r.Path, e)
+				}
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if ms := hybrid.Bars(pooled); len(ms) > 0 {
+		return fmt.Errorf("%w: %d", errBarsMissed, len(ms))
 	}
 	return nil
 }
