@@ -110,6 +110,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		cfg.Files = append(cfg.Files, f)
 	}
 	cfg.Stdout, cfg.Log = stdout, out.logger(stderr, slog.LevelWarn)
+	cfg.Progress = stderr
 	res, err := runIngest(ctx, "replay", cfg, stderr)
 	if err != nil {
 		return err

@@ -96,6 +96,10 @@ type Config struct {
 	// Sinks receive every event besides the events file and InfluxDB.
 	Sinks []pipeline.Sink
 
+	// Progress, when it is a terminal, shows how far each replayed file
+	// got (percent of bytes, rate, time left); nil or not a terminal:
+	// nothing.
+	Progress io.Writer
 	// OnStream, when set, is called after each file or live stream with
 	// its result, before the next one starts.
 	OnStream func(StreamResult)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"reflect"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	_ "github.com/twitchd/twitchd/internal/decode/all" // every file format and live protocol
 	"github.com/twitchd/twitchd/internal/detect"
 	"github.com/twitchd/twitchd/internal/metrics"
+	"github.com/twitchd/twitchd/internal/progress"
 	"github.com/twitchd/twitchd/internal/rule"
 	"github.com/twitchd/twitchd/internal/session"
 	"github.com/twitchd/twitchd/internal/source/serial"
@@ -131,8 +133,11 @@ func (out *outputs) files(ctx context.Context, cfg *Config, res *Result) {
 		if err != nil {
 			sr = StreamResult{Name: f.Path, Err: err}
 		} else {
+			stop := progress.Start(cfg.Progress, filepath.Base(f.Path), src.Position)
 			sr = out.stream(ctx, cfg, f.Path, src, cfg.Speed)
+			stop()
 			src.Close()
+			out.recordDelivery(cfg, &sr)
 		}
 		res.Streams = append(res.Streams, sr)
 		if cfg.OnStream != nil {

@@ -225,3 +225,16 @@ func (du *durable) close() error {
 	}
 	return du.spool.Close()
 }
+
+// recordDelivery adds to the file's ingest point in InfluxDB how many of
+// its points the server rejected (the dashboards' ingest table shows it).
+// It writes nothing when points were lost on the way (the server is down
+// or the queue was full): that count is in the run's result instead.
+func (out *outputs) recordDelivery(cfg *Config, sr *StreamResult) {
+	if out.influx == nil || sr.Influx == nil || sr.Summary.File == "" || sr.Influx.Failed+sr.Influx.Dropped > 0 {
+		return
+	}
+	if err := out.influx.WriteLines(influx.AppendDelivery(nil, &sr.Summary, sr.Influx.Rejected)); err != nil && cfg.Log != nil {
+		cfg.Log.Warn("ingest delivery counts not written", "file", sr.Summary.File, "err", err)
+	}
+}

@@ -70,6 +70,7 @@ const (
 	FieldTwitches       = "twitches"        // ingest (int)
 	FieldBouts          = "bouts"           // ingest (int)
 	FieldCramps         = "cramps"          // ingest (int)
+	FieldPointsRejected = "points_rejected" // ingest (int): points of the file the server rejected, written after its flush
 	FieldFile           = "file"            // ingest (string)
 	FieldFormat         = "format"          // ingest (string)
 	FieldText           = "text"            // symptom (string)

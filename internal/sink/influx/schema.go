@@ -280,3 +280,16 @@ func AppendLines(dst []byte, ev pipeline.Event) ([]byte, int, error) {
 	}
 	return p.appendLine(dst), 1, nil
 }
+
+// AppendDelivery appends to dst the line protocol line that adds to the
+// ingest point of the file s summarises how many of the file's points the
+// server rejected (points_rejected), once the sink has flushed them. It
+// has the ingest point's measurement, tags and time, so InfluxDB merges
+// the field into that point; the dashboards' ingest table shows it.
+func AppendDelivery(dst []byte, s *pipeline.Summary, rejected int64) []byte {
+	var p point
+	p.reset(schema.Ingest, s.Start)
+	p.ids(s.Tags)
+	p.int(schema.FieldPointsRejected, rejected)
+	return p.appendLine(dst)
+}
