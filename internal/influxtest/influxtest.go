@@ -64,6 +64,9 @@ type Server struct {
 	Org string
 	// Dir holds the config, the data and influxd.log.
 	Dir string
+	// Admin is "user:password" of the admin user when the server was
+	// started with authentication (StartAuth), empty otherwise.
+	Admin string
 
 	bin, conf, logPath string
 
@@ -78,6 +81,23 @@ type Server struct {
 func Start(t testing.TB) *Server {
 	t.Helper()
 	s := launch(t, t.TempDir())
+	t.Cleanup(s.shutdown)
+	return s
+}
+
+// AdminUser and AdminPassword are the admin StartAuth creates.
+const (
+	AdminUser     = "admin"
+	AdminPassword = "twitchd-test"
+)
+
+// StartAuth is Start with authentication enabled: it creates the admin
+// user AdminUser (every privilege) before the database, and the Server's
+// own requests (Exec, Query) authenticate as it. Writes with another
+// token get 401, as from a misconfigured collector.
+func StartAuth(t testing.TB) *Server {
+	t.Helper()
+	s := launchWith(t, t.TempDir(), true)
 	t.Cleanup(s.shutdown)
 	return s
 }
@@ -140,6 +160,12 @@ func Run(m *testing.M) int {
 // launch starts influxd with its files in dir and creates the database.
 func launch(t testing.TB, dir string) *Server {
 	t.Helper()
+	return launchWith(t, dir, false)
+}
+
+// launchWith is launch, with authentication enabled when auth is set.
+func launchWith(t testing.TB, dir string, auth bool) *Server {
+	t.Helper()
 	bin, err := findInfluxd()
 	if err != nil {
 		t.Fatalf("influxd not found: run `make influxd` (installs InfluxDB OSS 1.8.10 into .tools/bin): %v", err)
@@ -154,10 +180,19 @@ func launch(t testing.TB, dir string) *Server {
 		conf:    filepath.Join(dir, "influxd.conf"),
 		logPath: filepath.Join(dir, "influxd.log"),
 	}
-	if err := os.WriteFile(s.conf, []byte(Config(dir, httpPort, rpcPort)), 0o644); err != nil {
+	conf := Config(dir, httpPort, rpcPort)
+	if auth {
+		conf = strings.Replace(conf, "auth-enabled = false", "auth-enabled = true", 1)
+	}
+	if err := os.WriteFile(s.conf, []byte(conf), 0o644); err != nil {
 		t.Fatalf("influxtest: write config: %v", err)
 	}
 	s.start(t)
+	if auth {
+		// Allowed without credentials while the server has no admin.
+		s.Exec(t, fmt.Sprintf("CREATE USER %s WITH PASSWORD '%s' WITH ALL PRIVILEGES", AdminUser, AdminPassword))
+		s.Admin = AdminUser + ":" + AdminPassword
+	}
 	s.Exec(t, "CREATE DATABASE "+Database)
 	return s
 }
@@ -243,7 +278,7 @@ func (s *Server) Client() influxdb2.Client {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.client == nil {
-		s.client = influxdb2.NewClientWithOptions(s.URL, "", influxdb2.DefaultOptions().SetLogLevel(0))
+		s.client = influxdb2.NewClientWithOptions(s.URL, s.Admin, influxdb2.DefaultOptions().SetLogLevel(0))
 	}
 	return s.client
 }
@@ -396,7 +431,15 @@ func (s *Server) stop(sig syscall.Signal) (killed bool) {
 // It fails the test when the statement fails.
 func (s *Server) Exec(t testing.TB, stmt string) {
 	t.Helper()
-	resp, err := httpClient.PostForm(s.URL+"/query", url.Values{"q": {stmt}})
+	req, err := http.NewRequest(http.MethodPost, s.URL+"/query", strings.NewReader(url.Values{"q": {stmt}}.Encode()))
+	if err != nil {
+		t.Fatalf("influxtest: %s: %v", stmt, err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if user, pw, ok := strings.Cut(s.Admin, ":"); ok {
+		req.SetBasicAuth(user, pw)
+	}
+	resp, err := httpClient.Do(req)
 	if err != nil {
 		t.Fatalf("influxtest: %s: %v", stmt, err)
 	}

@@ -29,8 +29,10 @@ import (
 
 // Durability defaults.
 const (
-	// DefaultRetryTime is how long a batch is retried before it goes to
-	// the spool. It bounds what a kill -9 can lose during an outage.
+	// DefaultRetryTime is how long a batch is retried before its points
+	// are given up, when there is no spool. With a spool a failed write
+	// is not retried: the sink sends that batch and every new one to the
+	// spool at once until the server answers again.
 	DefaultRetryTime = 10 * time.Second
 	// CloseTimeout bounds the final flush at exit; what is still queued
 	// then goes to the spool.
@@ -74,8 +76,8 @@ type Config struct {
 	// Influx says where InfluxDB is (no URL: nowhere) and carries the
 	// pseudonymisation key file, which applies without InfluxDB too.
 	Influx influxconn.Settings
-	// RetryTime is how long a batch is retried before it goes to the
-	// spool (default DefaultRetryTime).
+	// RetryTime is how long a batch is retried before its points are
+	// given up, without a spool (default DefaultRetryTime).
 	RetryTime time.Duration
 	// Spool keeps what InfluxDB cannot take yet.
 	Spool Spool

@@ -78,8 +78,20 @@ func (out *outputs) openInflux(cfg *Config, log *slog.Logger) error {
 	}
 	out.influx = s
 	out.sinks = append(out.sinks, dataOnly{s})
-	out.spool.start(s, conn.Ping, cfg.Spool)
+	out.spool.start(s, ready(s, conn), cfg.Spool)
 	return nil
+}
+
+// ready is the drainer's Ready: the server answers its ping, and the
+// sink has met no configuration error (then nothing can be sent until a
+// restart with a fixed configuration, which spool.ErrNoRetry says).
+func ready(s *influx.Sink, conn *influxconn.Conn) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if err := s.ConfigErr(); err != nil {
+			return fmt.Errorf("%w: %w", spool.ErrNoRetry, err)
+		}
+		return conn.Ping(ctx)
+	}
 }
 
 // history returns the reader of the person's history for the rule, nil

@@ -39,6 +39,17 @@ func (r *Result) LostError() error {
 	return fmt.Errorf("%d points did not reach InfluxDB", r.Influx.Lost())
 }
 
+// ConfigError returns the configuration error that stopped writes to
+// InfluxDB (refused credentials, an unverifiable certificate; wrapping
+// influx.ErrConfig), nil when there was none. The points of the run are
+// then in the spool, if there is one.
+func (r *Result) ConfigError() error {
+	if r.Influx == nil {
+		return nil
+	}
+	return r.Influx.ConfigErr
+}
+
 // StreamResult is what one file or live stream gave.
 type StreamResult struct {
 	// Name is the file's path or the device's port.

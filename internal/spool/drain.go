@@ -21,6 +21,12 @@ const (
 // may have gone back into the spool, and is sent again later.
 var ErrInterrupted = errors.New("spool: drain interrupted: points went back into the spool")
 
+// ErrNoRetry may be wrapped by the error of a Drainer's Ready to say
+// that waiting cannot help (the server refused the credentials): Final
+// then returns at once, leaving the spool for a start with a fixed
+// configuration.
+var ErrNoRetry = errors.New("spool: sending cannot succeed as configured")
+
 // Target takes spooled lines back: the InfluxDB sink.
 type Target interface {
 	// WriteLines queues '\n'-terminated lines; it does not wait for the
@@ -184,7 +190,15 @@ func (d *Drainer) Final(ctx context.Context, wait time.Duration) error {
 	waitUntil := time.Now().Add(wait)
 	var err error
 	for {
-		if d.Ready == nil || d.Ready(ctx) == nil {
+		var rerr error
+		if d.Ready != nil {
+			rerr = d.Ready(ctx)
+		}
+		if errors.Is(rerr, ErrNoRetry) {
+			d.Spool.log.Warn("spool: not sent; the next start with a fixed configuration sends it", "err", rerr)
+			return rerr
+		}
+		if rerr == nil {
 			if err = d.Once(ctx); err == nil {
 				return nil
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -83,5 +84,25 @@ func TestCheckAndCollect(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Fatalf("metrics lack %q:\n%s", want, b.String())
 		}
+	}
+}
+
+// TestFinalStopsOnNoRetry: a Ready that says waiting cannot help (the
+// server refused the credentials) makes Final return at once, keeping
+// the spool, instead of waiting for the server.
+func TestFinalStopsOnNoRetry(t *testing.T) {
+	s := open(t, t.TempDir(), 0, 0)
+	defer s.Close()
+	if err := s.Append(batchOf(0, 5), 5); err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	d := &Drainer{Spool: s, Target: &collector{}, Ready: func(context.Context) error {
+		calls++
+		return fmt.Errorf("%w: 401", ErrNoRetry)
+	}}
+	err := d.Final(context.Background(), time.Hour)
+	if !errors.Is(err, ErrNoRetry) || calls != 1 || s.Empty() {
+		t.Fatalf("Final = %v after %d calls of Ready, spool empty %v; want ErrNoRetry at once and the spool kept", err, calls, s.Empty())
 	}
 }

@@ -2,8 +2,11 @@ package influx
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -40,7 +43,11 @@ func TestClassify(t *testing.T) {
 		{"truncated message without count", herr(400, "partial write: max-values-per-tag limit exceeded (100", v1, 0), outBisect, 0, 0},
 		{"too large", herr(413, "Request Entity Too Large", v1, 0), outBisect, 0, 0},
 		{"no database", herr(404, `database not found: "nosuchdb"`, v1, 0), outGiveUp, 0, 0},
-		{"unauthorized", herr(401, "authorization failed", v1, 0), outGiveUp, 0, 0},
+		{"unauthorized", herr(401, "authorization failed", v1, 0), outConfig, 0, 0},
+		{"forbidden", herr(403, "insufficient permissions for write", v2, 0), outConfig, 0, 0},
+		{"unknown CA", http2.NewError(&url.Error{Op: "Post", URL: "https://x", Err: &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}}), outConfig, 0, 0},
+		{"wrong host", http2.NewError(&url.Error{Op: "Post", URL: "https://x", Err: x509.HostnameError{Certificate: &x509.Certificate{}, Host: "x"}}), outConfig, 0, 0},
+		{"http server at https URL", http2.NewError(&url.Error{Op: "Post", URL: "https://x", Err: tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}}), outConfig, 0, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

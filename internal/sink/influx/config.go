@@ -16,6 +16,7 @@ const (
 	DefaultMinBackoff    = 500 * time.Millisecond
 	DefaultMaxBackoff    = 30 * time.Second
 	DefaultHTTPTimeout   = 10 * time.Second
+	DefaultProbeInterval = time.Second
 )
 
 // Config configures a Sink. Build it with NewConfig and the chained
@@ -50,7 +51,8 @@ type Config struct {
 	MaxRetries int
 	// MaxRetryTime bounds how long a batch may wait, from being queued
 	// whole, before its points are given up as failed (default 3 min).
-	// Every batch is tried at least once.
+	// Every batch is tried at least once. It applies without an Overflow
+	// only: with one, a failed write is not retried (see Overflow).
 	MaxRetryTime time.Duration
 	// MinBackoff and MaxBackoff bound the wait between retries, which
 	// doubles from MinBackoff with jitter (defaults 500 ms and 30 s). A
@@ -60,12 +62,23 @@ type Config struct {
 	// times out is retried.
 	HTTPTimeout time.Duration
 
+	// ProbeInterval is, while the circuit is open (see Overflow), how
+	// often the writer asks the server whether it answers before it tries
+	// a batch again (default 1 s). Between probes, batches go to Overflow
+	// without a request.
+	ProbeInterval time.Duration
+
 	// TLSConfig is used for an https URL; nil means the system's
 	// certificate pool with verification on.
 	TLSConfig *tls.Config
 
 	// Overflow takes the points that find the queue full or whose retries
-	// run out; nil counts them as dropped or failed.
+	// run out; nil counts them as dropped or failed. With an Overflow the
+	// sink does not retry a failed write: it opens a circuit, hands the
+	// batch and every new one to Overflow at once, and tries writing again
+	// only after a probe (a ping every ProbeInterval) finds the server
+	// answering. So what a crash can lose during an outage is about one
+	// FlushInterval of points, not MaxRetryTime of them.
 	Overflow Overflow
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
@@ -116,6 +129,9 @@ func (c *Config) SetHTTPTimeout(d time.Duration) *Config { c.HTTPTimeout = d; re
 // SetTLSConfig sets TLSConfig.
 func (c *Config) SetTLSConfig(t *tls.Config) *Config { c.TLSConfig = t; return c }
 
+// SetProbeInterval sets ProbeInterval.
+func (c *Config) SetProbeInterval(d time.Duration) *Config { c.ProbeInterval = d; return c }
+
 // SetOverflow sets Overflow.
 func (c *Config) SetOverflow(o Overflow) *Config { c.Overflow = o; return c }
 
@@ -147,6 +163,7 @@ func (c Config) withDefaults() Config {
 	defD(&c.MinBackoff, DefaultMinBackoff)
 	defD(&c.MaxBackoff, DefaultMaxBackoff)
 	defD(&c.HTTPTimeout, DefaultHTTPTimeout)
+	defD(&c.ProbeInterval, DefaultProbeInterval)
 	if c.MaxBackoff < c.MinBackoff {
 		c.MaxBackoff = c.MinBackoff
 	}

@@ -7,11 +7,14 @@ import (
 	"github.com/twitchd/twitchd/internal/metrics"
 )
 
-// Check returns an error while writes are failing (the last write
-// request got no answer, a 5xx or 429, or was refused), for /healthz;
-// nil otherwise.
+// Check returns an error after a configuration error (ConfigErr) and
+// while writes are failing (the last write request got no answer, a 5xx
+// or 429, or was refused), for /healthz; nil otherwise.
 func (s *Sink) Check() error {
 	st := s.Stats()
+	if st.ConfigErr != nil {
+		return st.ConfigErr
+	}
 	if st.Healthy() {
 		return nil
 	}
@@ -33,4 +36,15 @@ func (s *Sink) Collect(w *metrics.Writer) {
 	w.Summary("twitchd_write_latency_seconds", "Time from queueing a point to InfluxDB acknowledging it.",
 		st.LatencySum.Seconds(), st.LatencyCount)
 	w.Gauge("twitchd_write_latency_max_seconds", "Longest such time so far.", st.LatencyMax.Seconds())
+	open, cfg := 0.0, 0.0
+	if !st.CircuitOpenSince.IsZero() {
+		open = 1
+	}
+	if st.ConfigErr != nil {
+		cfg = 1
+	}
+	w.Gauge("twitchd_influx_circuit_open", "1 while writes failed and new points go straight to the spool.", open)
+	w.Counter("twitchd_influx_circuit_opens_total", "Times a failed write opened the circuit.", float64(st.CircuitOpens))
+	w.Counter("twitchd_influx_probes_total", "Pings sent to InfluxDB while the circuit was open.", float64(st.Probes))
+	w.Gauge("twitchd_influx_config_error", "1 once InfluxDB refused the credentials or its certificate: nothing is written until a restart.", cfg)
 }

@@ -7,7 +7,13 @@
 // goroutine sends batches of up to BatchSize points through the client's
 // blocking write API when a batch is full or FlushInterval has passed,
 // retrying timeouts, connection errors, 5xx and 429 with exponential
-// backoff and jitter for up to MaxRetryTime. A request the server rejects
+// backoff and jitter for up to MaxRetryTime; with an Overflow (the
+// spool) a failed write is not retried but opens a circuit instead: the
+// batch and every new one go to the Overflow at once until a ping every
+// ProbeInterval finds the server answering. Refused credentials (401,
+// 403) and certificates that cannot be verified are configuration errors:
+// the sink stops writing (ConfigErr) instead of retrying them for ever,
+// and the points go to the Overflow. A request the server rejects
 // as bad (400) is accounted exactly: a partial write's "dropped=N" is
 // taken as given, any other rejection is bisected until the bad lines are
 // isolated, so the good points still land (rewriting a point is harmless:
@@ -46,6 +52,8 @@ type Sink struct {
 	t0     time.Time
 	// post sends one request body; the client's WriteRecord normally.
 	post func(ctx context.Context, body string) error
+	// ping asks whether the server answers; the client's Ping normally.
+	ping func(ctx context.Context) error
 
 	wmu     sync.Mutex // serialises Write and WriteLines; guards pt, scratch
 	pt      point
@@ -65,6 +73,7 @@ type Sink struct {
 	reported   Stats // loss counters at the last Flush
 	sinceErr   error // first error since the last Flush
 	warnedFull bool
+	lastProbe  time.Time // last probe, or when the circuit opened
 
 	wake   chan struct{}
 	cancel context.CancelFunc
@@ -118,6 +127,7 @@ func New(cfg *Config) (*Sink, error) {
 		log:      c.Logger,
 		t0:       time.Now(),
 		post:     func(ctx context.Context, body string) error { return w.WriteRecord(ctx, body) },
+		ping:     func(ctx context.Context) error { return pingOf(ctx, client) },
 		progress: make(chan struct{}),
 		wake:     make(chan struct{}, 1),
 		cancel:   cancel,
@@ -126,6 +136,15 @@ func New(cfg *Config) (*Sink, error) {
 	s.cur = s.newBatch()
 	go s.run(ctx)
 	return s, nil
+}
+
+// pingOf pings the server of client.
+func pingOf(ctx context.Context, client influxdb2.Client) error {
+	ok, err := client.Ping(ctx)
+	if err == nil && !ok {
+		err = errors.New("influx: server not ready")
+	}
+	return err
 }
 
 // Write encodes ev and queues its points. It never waits for the
@@ -383,7 +402,11 @@ func (s *Sink) run(ctx context.Context) {
 			return
 		}
 		if b := s.next(false); b != nil {
-			s.deliver(ctx, b, 0, b.len(), b.sealed.Add(s.cfg.MaxRetryTime))
+			if reason, cause, skip := s.bypass(ctx); skip {
+				s.giveUp(b, 0, b.len(), reason, fmt.Errorf("influx: %d points not sent: %w", b.len(), cause))
+			} else {
+				s.deliver(ctx, b, 0, b.len(), b.sealed.Add(s.cfg.MaxRetryTime))
+			}
 			s.finish(b)
 			continue
 		}
@@ -448,7 +471,8 @@ const (
 	outRetry                   // transient: timeout, connection, 5xx, 429
 	outBisect                  // rejected without a count: split to find the bad lines
 	outRejected                // every line is bad
-	outGiveUp                  // the request itself was refused (401, 403, 404, ...)
+	outGiveUp                  // the request itself was refused (404, ...)
+	outConfig                  // credentials refused (401, 403) or certificate not verified
 	outClosed                  // the sink is closing
 )
 
@@ -462,6 +486,9 @@ func classify(ctx context.Context, err error) (out outcome, dropped int, retryAf
 	}
 	if ctx.Err() != nil {
 		return outClosed, 0, 0
+	}
+	if configError(err, "") != nil {
+		return outConfig, 0, 0
 	}
 	var he *http2.Error
 	if !errors.As(err, &he) || he.StatusCode == 0 {
@@ -510,14 +537,19 @@ func (s *Sink) deliver(ctx context.Context, b *batch, i, j int, deadline time.Ti
 		out, dropped, retryAfter := classify(ctx, err)
 		s.mu.Lock()
 		s.stats.Requests++
+		answered := false
 		switch out {
 		case outWritten, outPartial, outRejected, outBisect:
 			s.stats.LastAnswer = time.Now()
-		case outRetry, outGiveUp:
+			answered = true
+		case outRetry, outGiveUp, outConfig:
 			s.stats.LastFailure = time.Now()
 			s.stats.LastFailureErr = err
 		}
 		s.mu.Unlock()
+		if answered {
+			s.closeCircuit()
+		}
 		switch out {
 		case outWritten:
 			s.acknowledge(b, i, j, 0, nil)
@@ -541,11 +573,20 @@ func (s *Sink) deliver(ctx context.Context, b *batch, i, j int, deadline time.Ti
 		case outGiveUp:
 			s.giveUp(b, i, j, ReasonGaveUp, fmt.Errorf("influx: server refused a write of %d points: %w", n, err))
 			return
+		case outConfig:
+			cerr := s.setConfigErr(configError(err, s.cfg.Bucket))
+			s.giveUp(b, i, j, ReasonConfig, fmt.Errorf("influx: %d points not written: %w", n, cerr))
+			return
 		case outClosed:
 			s.giveUp(b, i, j, ReasonClosed, fmt.Errorf("influx: sink closed before %d points were written: %w", n, err))
 			return
 		}
 		// outRetry
+		if s.cfg.Overflow != nil {
+			s.openCircuit(err)
+			s.giveUp(b, i, j, ReasonOutage, fmt.Errorf("influx: write of %d points failed: %w", n, err))
+			return
+		}
 		delay := s.backoff(attempt+1, retryAfter)
 		if attempt >= s.cfg.MaxRetries || time.Now().Add(delay).After(deadline) {
 			s.giveUp(b, i, j, ReasonGaveUp, fmt.Errorf("influx: gave up on %d points after %d attempts: %w", n, attempt+1, err))
@@ -627,7 +668,7 @@ func (s *Sink) reject(b *batch, i, j int, err error) {
 
 // giveUp hands lines [i, j) to overflow or counts them as failed.
 func (s *Sink) giveUp(b *batch, i, j int, reason Reason, err error) {
-	if reason != ReasonClosed {
+	if reason == ReasonGaveUp {
 		s.log.Error("influx: giving up on points", "points", j-i, "err", err)
 	}
 	_ = s.overflow(reason, b.buf[b.start(i):b.ends[j-1]], j-i, err)

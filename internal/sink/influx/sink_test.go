@@ -443,19 +443,40 @@ func (sp *spool) Overflow(r Reason, lines []byte, n int) error {
 	return nil
 }
 
-// unreachable returns a URL where nothing listens, so that the writer
-// keeps its first batch in retry and the queue stays as filled.
-func unreachable(t *testing.T) string {
+// silent returns the URL of a server that accepts connections and never
+// answers, so that the writer keeps its first batch in flight and the
+// queue stays as filled.
+func silent(t *testing.T) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	return "http://" + l.Addr().String()
 }
 
-// TestQueueFull fills a queue of 10 points while nothing can be written:
+// TestQueueFull fills a queue of 10 points while the server does not
+// answer the first request:
 // the 5 points after it go to the overflow (or are dropped without one),
 // and Close hands the queued 10 over as well.
 func TestQueueFull(t *testing.T) {
@@ -465,7 +486,7 @@ func TestQueueFull(t *testing.T) {
 			Sensor: "acc", Channel: "acc", ENMO: float64(i)}
 	}
 	cfg := func(o Overflow) *Config {
-		return NewConfig(unreachable(t), "twitchd/autogen").SetQueueSize(10).SetBatchSize(10).
+		return NewConfig(silent(t), "twitchd/autogen").SetQueueSize(10).SetBatchSize(10).
 			SetBackoff(time.Hour, time.Hour).SetMaxRetryTime(2 * time.Hour).SetOverflow(o)
 	}
 	t.Run("overflow takes them", func(t *testing.T) {

@@ -13,6 +13,12 @@ var (
 	ErrQueueFull = errors.New("influx: queue full")
 	// ErrClosed is returned by Write after Close.
 	ErrClosed = errors.New("influx: sink closed")
+	// ErrConfig is wrapped by the error a Sink keeps (ConfigErr) once the
+	// server refused its credentials (401, 403) or the server's
+	// certificate could not be verified: retrying cannot fix that, so the
+	// sink stops writing and hands every point to its Overflow (or counts
+	// it as failed) until it is built again with a fixed configuration.
+	ErrConfig = errors.New("influxdb: configuration error")
 )
 
 // MaxErrors is how many errors Stats keeps, the first ones.
@@ -44,8 +50,17 @@ type Stats struct {
 	// Requests counts write requests sent, retries and bisection included.
 	Requests int64
 	// Retries counts requests repeated after a timeout, a connection
-	// error, a 5xx or a 429.
+	// error, a 5xx or a 429 (only without an Overflow).
 	Retries int64
+	// CircuitOpens counts the times a failed write opened the circuit,
+	// CircuitOpenSince is when the open one opened (zero while closed),
+	// and Probes counts the pings sent while it was open.
+	CircuitOpens     int64
+	CircuitOpenSince time.Time
+	Probes           int64
+	// ConfigErr is the configuration error (wrapping ErrConfig) that made
+	// the sink stop writing, nil when there was none.
+	ConfigErr error
 	// Batches counts batches taken from the queue and finished.
 	Batches int64
 
@@ -119,9 +134,16 @@ const (
 	ReasonGaveUp
 	// ReasonClosed: the sink was closed before they could be written.
 	ReasonClosed
+	// ReasonOutage: a write failed (no answer, a 5xx or 429) or the
+	// circuit was open: the server is failing.
+	ReasonOutage
+	// ReasonConfig: the server refused the credentials or its
+	// certificate could not be verified (see ErrConfig).
+	ReasonConfig
 )
 
-// String returns "queue full", "gave up" or "closed".
+// String returns "queue full", "gave up", "closed", "outage" or
+// "configuration error".
 func (r Reason) String() string {
 	switch r {
 	case ReasonQueueFull:
@@ -130,6 +152,10 @@ func (r Reason) String() string {
 		return "gave up"
 	case ReasonClosed:
 		return "closed"
+	case ReasonOutage:
+		return "outage"
+	case ReasonConfig:
+		return "configuration error"
 	}
 	return fmt.Sprintf("Reason(%d)", uint8(r))
 }
