@@ -146,7 +146,7 @@ func (d *Drainer) segment(ctx context.Context, seg *segment, chunk int, since <-
 		}
 		return nil
 	}
-	_, _, _, err = scan(f, func(p []byte) error {
+	_, err = scan(f, func(p []byte) error {
 		if err := d.Target.WriteLines(p); err != nil {
 			select {
 			case <-since: // handed back to the spool: not lost

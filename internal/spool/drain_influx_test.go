@@ -4,6 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,4 +70,60 @@ func TestDrainIntoInfluxDB(t *testing.T) {
 	t.Logf("spooled %d points (%d bytes) in %v (%.0f points/s, fsync per batch); drained into influxd in %v (%.0f points/s)",
 		batches*per, st.Bytes, spoolTime.Round(time.Millisecond), float64(batches*per)/spoolTime.Seconds(),
 		drainTime.Round(time.Millisecond), float64(batches*per)/drainTime.Seconds())
+}
+
+// TestPreviousFormatIsSent sends the spool the previous release left
+// (testdata/spool-v1, format version 1) through a real sink into a real
+// influxd, as the next start after an upgrade does: InfluxDB then holds
+// exactly its 6 points, field by field.
+func TestPreviousFormatIsSent(t *testing.T) {
+	srv := influxtest.Start(t)
+	dir := filepath.Join(t.TempDir(), "spool")
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join("testdata", "spool-v1"))); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := spool.Open(spool.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	sink, err := influx.New(influx.NewConfig(srv.URL, srv.Bucket))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := (&spool.Drainer{Spool: sp, Target: sink}).Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := sink.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := sink.Stats(); st.Written != 6 || !sp.Empty() {
+		t.Fatalf("sink %v, spool empty %v", st, sp.Empty())
+	}
+	var got []string
+	for _, r := range srv.Query(t, fmt.Sprintf(`from(bucket: %q) |> range(start: 0) |> filter(fn: (r) => r.subject == "fixture")`, srv.Bucket)) {
+		got = append(got, fmt.Sprintf("%s %d %s=%v", r["_measurement"], r["_time"].(time.Time).UnixNano(), r["_field"], r["_value"]))
+	}
+	sort.Strings(got)
+	want := []string{
+		"activity 1764065100000000000 duration_s=5", "activity 1764065100000000000 duration_s=5",
+		"activity 1764065100000000000 enmo_mg=3.5", "activity 1764065100000000000 intensity_level=0",
+		"activity 1764065100000000000 noise=0.0041", "activity 1764065100000000000 noise=0.8",
+		"activity 1764065100000000000 rms_mv=0.0123",
+		"bout 1764064800000000000 duration_s=95.5", "bout 1764064800000000000 intensity_level=3",
+		"bout 1764064800000000000 mean_enmo_mg=512.5", "bout 1764064800000000000 peak_acc_g=2.75",
+		"bout 1764064800000000000 peak_enmo_mg=903",
+		"rest 1764064900000000000 after_exercise=true", "rest 1764064900000000000 duration_s=300",
+		"twitch 1764065100123000000 confirmed=false", "twitch 1764065100123000000 duration_s=0.012",
+		"twitch 1764065100123000000 peak=0.081", "twitch 1764065100123000000 potentials=2",
+		"twitch 1764065100123000000 snr=9.5",
+		"twitch 1764065142500000000 confirmed=true", "twitch 1764065142500000000 duration_s=0.009",
+		"twitch 1764065142500000000 peak=0.064", "twitch 1764065142500000000 potentials=1",
+		"twitch 1764065142500000000 snr=7.25",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("InfluxDB holds\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }

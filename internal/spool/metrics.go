@@ -2,6 +2,7 @@ package spool
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/twitchd/twitchd/internal/metrics"
 )
@@ -10,14 +11,15 @@ import (
 // nearly full (90 %): the points of a longer outage would be refused.
 const FullAlarm = 0.9
 
-// Check returns an error while the spool holds FullAlarm of its MaxBytes
-// or more, for /healthz; nil otherwise.
+// Check returns an error, for /healthz, while the spool holds FullAlarm
+// of its MaxBytes or more, or while its filesystem has less free space
+// than the spool may still need (checkDisk); nil otherwise.
 func (s *Spool) Check() error {
 	st, max := s.Stats(), s.cfg.MaxBytes
 	if max > 0 && float64(st.PendingBytes) >= FullAlarm*float64(max) {
 		return fmt.Errorf("spool %d%% full (%d of %d bytes)", st.PendingBytes*100/max, st.PendingBytes, max)
 	}
-	return nil
+	return s.checkDisk()
 }
 
 // Collect implements metrics.Collector.
@@ -28,4 +30,13 @@ func (s *Spool) Collect(w *metrics.Writer) {
 	w.Counter("twitchd_spool_torn_tails_total", "Segment tails dropped at start-up, torn by a crash.", float64(st.TornTails))
 	w.Gauge("twitchd_spool_points", "Points waiting in the spool.", float64(st.Pending))
 	w.Gauge("twitchd_spool_bytes", "Bytes the spool takes on disk.", float64(st.PendingBytes))
+	w.Counter("twitchd_spool_points_disk_full_total", "Points the spool refused because its disk was (nearly) full.", float64(st.DiskFullRefused))
+	if free, ok := s.free(); ok {
+		w.Gauge("twitchd_spool_disk_free_bytes", "Free bytes on the spool's filesystem.", float64(free))
+	}
+	age := 0.0
+	if !st.Oldest.IsZero() {
+		age = time.Since(st.Oldest).Seconds()
+	}
+	w.Gauge("twitchd_spool_oldest_age_seconds", "Age of the oldest point waiting in the spool (0 when empty).", age)
 }

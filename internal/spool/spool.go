@@ -3,21 +3,25 @@
 //
 // A spool is a directory (mode 0700) of append-only segment files (mode
 // 0600) named by a sequence number, oldest first. A segment starts with an
-// 8-byte magic, then holds records:
-//
-//	uint32 little-endian payload length | uint32 little-endian CRC-32C of the payload | payload
-//
-// where the payload is one batch of '\n'-terminated lines. Every Append
-// writes one record and fsyncs the segment before it returns, so a record
-// that Append acknowledged survives a crash of the process or the
-// machine. A record torn by a crash (short header, short payload or a
-// checksum that does not match) is detected when the spool is opened:
-// the segment is truncated at the last whole record and the dropped
-// records and bytes are counted in Stats.
+// 8-byte magic that carries the format version, then holds records, each
+// one batch of '\n'-terminated lines with its length, a CRC-32C and (from
+// version 2) its point count and the time it was spooled (format.go has
+// the layout). Every Append writes one record and fsyncs the segment
+// before it returns, so a record that Append acknowledged survives a
+// crash of the process or the machine. A record torn by a crash (short
+// header, short payload or a checksum that does not match) is detected
+// when the spool is opened: the segment is truncated at the last whole
+// record and the dropped records and bytes are counted in Stats.
+// Segments of an earlier format version are read and sent as they are;
+// one of a newer version makes Open fail without touching it.
 //
 // The spool is bounded by MaxBytes (headers included). When a record
 // would not fit, Append refuses it with ErrFull: new points are dropped,
-// old ones are never overwritten. The segment being drained does not
+// old ones are never overwritten. It is bounded by its disk too: a record
+// that would leave less than MinFree free on the filesystem, or whose
+// write finds the disk full, is refused with ErrDiskFull (one log line
+// per episode), and Check reports the disk as nearly full as soon as it
+// has less room than MaxBytes still allows. The segment being drained does not
 // count against the bound while it is read back, so points the drainer
 // sends and the sink hands back (the server failed again) always find
 // room; the disk may therefore hold up to MaxBytes plus one segment.
@@ -30,11 +34,8 @@
 package spool
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -42,6 +43,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Defaults of Config.
@@ -50,15 +52,7 @@ const (
 	DefaultSegmentBytes = 4 << 20   // 4 MiB
 )
 
-// Limits of the format.
-const (
-	// MaxRecord is the largest payload a record may hold (64 MiB); a
-	// header claiming more is taken as corruption.
-	MaxRecord = 64 << 20
-	headerLen = 8
-	magic     = "TWSPOOL1"
-	segSuffix = ".seg"
-)
+const segSuffix = ".seg"
 
 // ErrFull is returned by Append when the record would take the spool past
 // its MaxBytes.
@@ -66,8 +60,6 @@ var ErrFull = errors.New("spool: full")
 
 // ErrClosed is returned by Append after Close.
 var ErrClosed = errors.New("spool: closed")
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // Config configures a Spool. A zero field takes its default.
 type Config struct {
@@ -78,6 +70,13 @@ type Config struct {
 	// SegmentBytes is the size at which a segment is sealed and a new one
 	// begun (default 4 MiB, at most MaxBytes/4).
 	SegmentBytes int64
+	// MinFree is how many bytes Append leaves free on the spool's
+	// filesystem (default DefaultMinFree): a record that would leave less
+	// is refused (ErrDiskFull), as is one whose write finds the disk full.
+	MinFree int64
+	// FreeSpace returns the free bytes of the filesystem holding dir
+	// (default: statfs where there is one); tests may stand in for it.
+	FreeSpace func(dir string) (int64, error)
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
 }
@@ -87,8 +86,9 @@ type Stats struct {
 	// Records and Points appended, and the Bytes they took.
 	Records, Points, Bytes int64
 	// Refused counts the points Append refused because the spool was
-	// full, closed or the disk failed.
-	Refused int64
+	// full, closed or the disk failed; DiskFullRefused those of them
+	// refused because the disk was (nearly) full.
+	Refused, DiskFullRefused int64
 	// Resent counts the points a Drainer read back and handed on, and
 	// Removed the segments it deleted afterwards.
 	Resent, Removed int64
@@ -101,6 +101,10 @@ type Stats struct {
 	// the bytes, and Segments the segment files.
 	Pending, PendingBytes int64
 	Segments              int
+	// Oldest is when the oldest record waiting was spooled; zero when the
+	// spool is empty. For a segment of format version 1, which does not
+	// record it, the segment file's modification time stands in.
+	Oldest time.Time
 }
 
 // Spool is an on-disk FIFO of line-protocol batches. Its methods are safe
@@ -117,6 +121,7 @@ type Spool struct {
 	draining int64 // bytes of the segment a Drainer reads, not counted against MaxBytes
 	next     uint64
 	closed   bool
+	diskFull bool // the last Append was refused for a full disk
 	stats    Stats
 	appended chan struct{} // closed and replaced on every Append
 }
@@ -127,6 +132,7 @@ type segment struct {
 	path   string
 	size   int64
 	points int64
+	first  int64 // when its first record was spooled, Unix ns; 0: none yet
 }
 
 // Open opens the spool in cfg.Dir, creating it if needed, checks every
@@ -145,6 +151,12 @@ func Open(cfg Config) (*Spool, error) {
 	cfg.SegmentBytes = max(min(cfg.SegmentBytes, cfg.MaxBytes/4), 4096)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MinFree <= 0 {
+		cfg.MinFree = DefaultMinFree
+	}
+	if cfg.FreeSpace == nil {
+		cfg.FreeSpace = freeSpace
 	}
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
@@ -188,7 +200,7 @@ func (s *Spool) load() error {
 		if err := s.check(seg); err != nil {
 			return err
 		}
-		if seg.size <= int64(len(magic)) {
+		if seg.size <= int64(magicLen) {
 			os.Remove(seg.path)
 			continue
 		}
@@ -208,7 +220,8 @@ func (s *Spool) segPath(seq uint64) string {
 }
 
 // check reads seg, counts its points and truncates it after the last
-// whole record.
+// whole record. A segment of a newer format version is an error, and is
+// left as it is.
 func (s *Spool) check(seg *segment) error {
 	f, err := os.OpenFile(seg.path, os.O_RDWR, 0)
 	if err != nil {
@@ -219,11 +232,14 @@ func (s *Spool) check(seg *segment) error {
 	if err != nil {
 		return fmt.Errorf("spool: %w", err)
 	}
-	good, points, _, err := scan(f, func([]byte) error { return nil })
+	info, err := scan(f, func([]byte) error { return nil })
+	if errors.Is(err, ErrNewerFormat) {
+		return fmt.Errorf("spool: %s: %w (use that twitchd to send it, or move the directory away)", seg.path, err)
+	}
 	if err != nil && !errors.Is(err, errTorn) {
 		return fmt.Errorf("spool: %s: %w", seg.path, err)
 	}
-	if good < fi.Size() {
+	if good := info.good; good < fi.Size() {
 		s.stats.TornBytes += fi.Size() - good
 		s.stats.TornTails++
 		s.log.Warn("spool: torn segment tail dropped", "file", seg.path, "offset", good, "bytes", fi.Size()-good, "err", err)
@@ -234,69 +250,14 @@ func (s *Spool) check(seg *segment) error {
 			return fmt.Errorf("spool: %w", err)
 		}
 	}
-	seg.size, seg.points = good, points
+	seg.size, seg.points, seg.first = info.good, info.points, info.first
+	if info.records > 0 && seg.first == 0 {
+		seg.first = fi.ModTime().UnixNano() // version 1: no record says
+	}
+	if info.records > 0 && info.version < Version {
+		s.log.Info("spool: segment of an earlier format will be sent", "file", seg.path, "version", info.version, "points", info.points)
+	}
 	return nil
-}
-
-// errTorn marks the end of the readable part of a segment.
-var errTorn = errors.New("torn record")
-
-// scan reads the records of a segment from its start and calls fn with
-// each payload (valid only during the call). It returns the offset just
-// past the last whole record, the points and records read, and an error
-// wrapping errTorn (with its offset) when the segment does not end there.
-// An empty file or one holding only the magic is fine.
-func scan(r io.Reader, fn func(payload []byte) error) (good, points, records int64, err error) {
-	var hdr [headerLen]byte
-	m := make([]byte, len(magic))
-	n, err := io.ReadFull(r, m)
-	if n == 0 && (err == io.EOF) {
-		return 0, 0, 0, nil
-	}
-	if err != nil || string(m) != magic {
-		return 0, 0, 0, fmt.Errorf("offset 0: bad segment magic: %w", errTorn)
-	}
-	good = int64(len(magic))
-	var buf []byte
-	for {
-		if _, err := io.ReadFull(r, hdr[:]); err != nil {
-			if err == io.EOF {
-				return good, points, records, nil
-			}
-			return good, points, records, fmt.Errorf("offset %d: short record header: %w", good, errTorn)
-		}
-		size := binary.LittleEndian.Uint32(hdr[0:4])
-		sum := binary.LittleEndian.Uint32(hdr[4:8])
-		if size == 0 || size > MaxRecord {
-			return good, points, records, fmt.Errorf("offset %d: record length %d out of range: %w", good, size, errTorn)
-		}
-		if cap(buf) < int(size) {
-			buf = make([]byte, size)
-		}
-		buf = buf[:size]
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return good, points, records, fmt.Errorf("offset %d: record of %d bytes cut short: %w", good, size, errTorn)
-		}
-		if crc32.Checksum(buf, castagnoli) != sum {
-			return good, points, records, fmt.Errorf("offset %d: record checksum mismatch: %w", good, errTorn)
-		}
-		if err := fn(buf); err != nil {
-			return good, points, records, err
-		}
-		good += headerLen + int64(size)
-		points += int64(countLines(buf))
-		records++
-	}
-}
-
-func countLines(b []byte) int {
-	n := 0
-	for _, c := range b {
-		if c == '\n' {
-			n++
-		}
-	}
-	return n
 }
 
 // rotateLocked seals the active segment and starts a new one.
@@ -314,7 +275,7 @@ func (s *Spool) rotateLocked() error {
 	if err != nil {
 		return fmt.Errorf("spool: %w", err)
 	}
-	if _, err := f.Write([]byte(magic)); err != nil {
+	if _, err := f.Write(magicOf(Version)); err != nil {
 		f.Close()
 		os.Remove(path)
 		return fmt.Errorf("spool: %w", err)
@@ -326,8 +287,8 @@ func (s *Spool) rotateLocked() error {
 	}
 	syncDir(s.cfg.Dir)
 	s.active = f
-	s.segs = append(s.segs, &segment{seq: seq, path: path, size: int64(len(magic))})
-	s.total += int64(len(magic))
+	s.segs = append(s.segs, &segment{seq: seq, path: path, size: int64(magicLen)})
+	s.total += int64(magicLen)
 	return nil
 }
 
@@ -355,17 +316,23 @@ func (s *Spool) Append(lines []byte, n int) error {
 		s.stats.Refused += int64(n)
 		return fmt.Errorf("spool: %d points (%d bytes) refused, %d of %d bytes used: %w", n, rec, s.total, s.cfg.MaxBytes, ErrFull)
 	}
+	if err := s.diskRoomLocked(rec, n); err != nil {
+		return err
+	}
 	cur := s.segs[len(s.segs)-1]
-	if cur.size > int64(len(magic)) && cur.size+rec > s.cfg.SegmentBytes {
+	if cur.size > int64(magicLen) && cur.size+rec > s.cfg.SegmentBytes {
 		if err := s.rotateLocked(); err != nil {
+			if isNoSpace(err) {
+				return s.diskFullLocked(err, n)
+			}
 			s.stats.Refused += int64(n)
 			return err
 		}
 		cur = s.segs[len(s.segs)-1]
 	}
+	now := time.Now()
 	var hdr [headerLen]byte
-	binary.LittleEndian.PutUint32(hdr[0:4], uint32(len(lines)))
-	binary.LittleEndian.PutUint32(hdr[4:8], crc32.Checksum(lines, castagnoli))
+	recordHeader(&hdr, lines, n, now)
 	_, err := s.active.Write(hdr[:])
 	if err == nil {
 		_, err = s.active.Write(lines)
@@ -376,8 +343,15 @@ func (s *Spool) Append(lines []byte, n int) error {
 	if err != nil {
 		// Cut the partial record so that later ones stay readable.
 		_ = s.active.Truncate(cur.size)
+		if isNoSpace(err) {
+			return s.diskFullLocked(fmt.Errorf("write %s: %w", cur.path, err), n)
+		}
 		s.stats.Refused += int64(n)
 		return fmt.Errorf("spool: write %s: %w", cur.path, err)
+	}
+	s.diskFull = false
+	if cur.first == 0 {
+		cur.first = now.UnixNano()
 	}
 	cur.size += rec
 	cur.points += int64(n)
@@ -404,6 +378,12 @@ func (s *Spool) Stats() Stats {
 	st := s.stats
 	st.PendingBytes = s.total
 	st.Segments = len(s.segs)
+	for _, seg := range s.segs {
+		if seg.first != 0 {
+			st.Oldest = time.Unix(0, seg.first)
+			break
+		}
+	}
 	return st
 }
 
@@ -419,7 +399,7 @@ func (s *Spool) Empty() bool {
 
 func (s *Spool) emptyLocked() bool {
 	for _, seg := range s.segs {
-		if seg.size > int64(len(magic)) {
+		if seg.size > int64(magicLen) {
 			return false
 		}
 	}
@@ -437,7 +417,7 @@ func (s *Spool) oldest() (*segment, error) {
 	}
 	for len(s.segs) > 0 {
 		seg := s.segs[0]
-		if seg.size > int64(len(magic)) {
+		if seg.size > int64(magicLen) {
 			if len(s.segs) == 1 {
 				if err := s.rotateLocked(); err != nil {
 					return nil, err
@@ -505,7 +485,7 @@ func (s *Spool) Close() error {
 		s.active = nil
 	}
 	for _, seg := range append([]*segment(nil), s.segs...) {
-		if seg.size <= int64(len(magic)) {
+		if seg.size <= int64(magicLen) {
 			_ = s.removeLocked(seg)
 		}
 	}

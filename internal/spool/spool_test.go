@@ -186,7 +186,7 @@ func TestFullRefusesNewKeepsOld(t *testing.T) {
 	dir := t.TempDir()
 	rec := batchOf(0, 10)
 	// Room for one segment: its magic and the first three records.
-	s := open(t, dir, int64(len(magic)+3*headerLen+len(batchOf(0, 30))), 0)
+	s := open(t, dir, int64(magicLen+3*headerLen+len(batchOf(0, 30))), 0)
 	defer s.Close()
 	var full int
 	for r := 0; r < 5; r++ {
