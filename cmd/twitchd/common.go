@@ -26,6 +26,7 @@ func addInfluxFlags(fs *flag.FlagSet, s *influxconn.Settings) {
 	fs.StringVar(&s.Bucket, "influx-bucket", s.Bucket, "InfluxDB bucket, database/retention-policy on 1.8 (env INFLUX_BUCKET)")
 	fs.StringVar(&s.TokenFile, "influx-token-file", "", "file holding the InfluxDB token (else env INFLUX_TOKEN; user:password on 1.8)")
 	fs.StringVar(&s.CAFile, "influx-ca", "", "PEM file of the CA that signed the InfluxDB server's certificate (https URLs; default: the system's CAs)")
+	fs.BoolVar(&s.StrictPerms, "strict-perms", false, "refuse a token or pseudonymisation key file that its group or others may read (default: a warning)")
 }
 
 // addPseudonymFlag binds the pseudonymisation key file into s.

@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
@@ -64,6 +65,51 @@ type Settings struct {
 	// replaced by its pseudonym (internal/pseudonym) before it is
 	// written, queried or logged.
 	PseudonymKeyFile string
+	// StrictPerms refuses a token or key file that its group or others
+	// may read (ErrInsecureFile); without it such a file is used with a
+	// warning naming the file and its mode.
+	StrictPerms bool
+	// Logger receives those warnings; nil: slog.Default().
+	Logger *slog.Logger
+}
+
+// ErrInsecureFile is wrapped by the error for a token or key file that
+// its group or others may read, with StrictPerms.
+var ErrInsecureFile = errors.New("readable by other users")
+
+// warnedSecrets holds the files and modes warned about.
+var warnedSecrets sync.Map
+
+// checkSecret warns about, or with StrictPerms refuses, a secret file
+// (what names it: "influx token file") that its group or others may read.
+func (s Settings) checkSecret(what, path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil // reading it reports that
+	}
+	mode := fi.Mode().Perm()
+	if mode&0o044 == 0 {
+		return nil
+	}
+	whom := "its group"
+	switch {
+	case mode&0o044 == 0o044:
+		whom = "its group and others"
+	case mode&0o004 != 0:
+		whom = "others"
+	}
+	if s.StrictPerms {
+		return fmt.Errorf("%s %s: mode %04o: %w (%s; chmod 600 it)", what, path, mode, ErrInsecureFile, whom)
+	}
+	if _, dup := warnedSecrets.LoadOrStore(fmt.Sprintf("%s\x00%o", path, mode), true); dup {
+		return nil // one warning per file and mode, however often it is read
+	}
+	log := s.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log.Warn(fmt.Sprintf("%s is readable by %s: chmod 600 it (--strict-perms refuses such files)", what, whom), "file", path, "mode", fmt.Sprintf("%04o", mode))
+	return nil
 }
 
 // FromEnv returns Settings from INFLUX_URL, INFLUX_ORG and INFLUX_BUCKET,
@@ -85,12 +131,22 @@ func (s Settings) Enabled() bool { return s.URL != "" }
 // Pseudonyms loads the pseudonymisation key; without a key file it is
 // the zero Key, which leaves subjects as they are. It needs no URL: a
 // recording written only to an events file is pseudonymised too.
-func (s Settings) Pseudonyms() (pseudonym.Key, error) { return pseudonym.Load(s.PseudonymKeyFile) }
+func (s Settings) Pseudonyms() (pseudonym.Key, error) {
+	if s.PseudonymKeyFile != "" {
+		if err := s.checkSecret("pseudonymisation key file", s.PseudonymKeyFile); err != nil {
+			return pseudonym.Key{}, err
+		}
+	}
+	return pseudonym.Load(s.PseudonymKeyFile)
+}
 
 // token reads the token from TokenFile or the environment.
 func (s Settings) token() (string, error) {
 	if s.TokenFile == "" {
 		return os.Getenv(TokenEnv), nil
+	}
+	if err := s.checkSecret("influx token file", s.TokenFile); err != nil {
+		return "", err
 	}
 	b, err := os.ReadFile(s.TokenFile)
 	if err != nil {

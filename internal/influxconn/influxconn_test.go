@@ -1,8 +1,11 @@
 package influxconn
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,5 +109,66 @@ func TestConn(t *testing.T) {
 	}
 	if err := w.Check(); err == nil || !strings.Contains(err.Error(), "not answering") {
 		t.Fatalf("watch after the server died: %v", err)
+	}
+}
+
+// TestSecretFilePermissions: a token or key file its group or others may
+// read is used with one warning naming the file and its mode, or refused
+// with StrictPerms; a 0600 file passes silently.
+func TestSecretFilePermissions(t *testing.T) {
+	cases := []struct {
+		mode os.FileMode
+		whom string // "" for no warning
+	}{
+		{0o600, ""},
+		{0o400, ""},
+		{0o620, ""}, // writable, not readable, by the group
+		{0o640, "readable by its group"},
+		{0o604, "readable by others"},
+		{0o644, "readable by its group and others"},
+	}
+	for _, c := range cases {
+		for _, file := range []string{"token", "key"} {
+			t.Run(fmt.Sprintf("%s %04o", file, c.mode), func(t *testing.T) {
+				path := filepath.Join(t.TempDir(), file)
+				if err := os.WriteFile(path, []byte("0123456789abcdef0123"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chmod(path, c.mode); err != nil {
+					t.Fatal(err)
+				}
+				var logs bytes.Buffer
+				s := Settings{URL: "http://127.0.0.1:1", Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+				if file == "token" {
+					s.TokenFile = path
+				} else {
+					s.PseudonymKeyFile = path
+				}
+				conn, err := Open(s)
+				if err != nil {
+					t.Fatalf("Open: %v", err)
+				}
+				conn.Close()
+				if _, err := Open(s); err != nil { // read again: no second warning
+					t.Fatal(err)
+				}
+				mode := fmt.Sprintf("mode=%04o", c.mode)
+				switch {
+				case c.whom == "" && logs.Len() > 0:
+					t.Fatalf("warning for mode %04o: %s", c.mode, logs.String())
+				case c.whom != "" && (strings.Count(logs.String(), "level=WARN") != 1 || !strings.Contains(logs.String(), c.whom) ||
+					!strings.Contains(logs.String(), "file="+path) || !strings.Contains(logs.String(), mode)):
+					t.Fatalf("want one warning naming %s, %s and %q, got:\n%s", path, mode, c.whom, logs.String())
+				}
+				s.StrictPerms = true
+				_, err = Open(s)
+				if c.whom == "" && err != nil {
+					t.Fatalf("strict, mode %04o: %v", c.mode, err)
+				}
+				if c.whom != "" && (!errors.Is(err, ErrInsecureFile) || !strings.Contains(err.Error(), path)) {
+					t.Fatalf("strict, mode %04o: %v, want ErrInsecureFile naming the file", c.mode, err)
+				}
+			})
+		}
 	}
 }

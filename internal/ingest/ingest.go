@@ -93,6 +93,9 @@ func (cfg *Config) normalise() error {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Influx.Logger == nil {
+		cfg.Influx.Logger = cfg.Log
+	}
 	if reflect.ValueOf(cfg.Detect).IsZero() {
 		cfg.Detect = detect.Default()
 	}

@@ -192,7 +192,7 @@ func openSpool(s influxconn.Settings, sp Spool, sc *influx.Config, log *slog.Log
 		return sl.Append(lines, n)
 	}))
 	if err := sl.Check(); err != nil {
-		log.Warn("spool: "+err.Error(), "dir", dir)
+		log.Warn(err.Error(), "dir", dir)
 	}
 	if st := sl.Stats(); st.Pending > 0 || st.TornTails > 0 {
 		log.Warn("spool: points from an earlier run will be sent", "points", st.Pending, "dir", dir, "torn_tails", st.TornTails)
