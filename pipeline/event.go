@@ -179,6 +179,13 @@ type Summary struct {
 	Cramps          int              `json:"cramps"`
 	Interrupted     bool             `json:"interrupted,omitempty"`
 	SkippedExamples []string         `json:"skipped_examples,omitempty"`
+	// Segment numbers the parts of a live stream that host clock steps
+	// too large to slew split (1, 2, ...; see ErrEndOfSegment); 0 for a
+	// file. ClockStepS is the step (seconds, positive forward) that ended
+	// this segment: its times were measured on a clock that far off the
+	// corrected one (add it to them to correct them); 0 when none did.
+	Segment    int     `json:"segment,omitempty"`
+	ClockStepS float64 `json:"clock_step_s,omitempty"`
 }
 
 // Count adds ev to the summary's count of its type, for the types the

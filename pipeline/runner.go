@@ -199,7 +199,7 @@ func (s *stream) begin() {
 func (s *stream) consume(rd *reading, msg batchMsg, ok bool) {
 	for ok && s.err == nil {
 		if msg.err != nil {
-			if !errors.Is(msg.err, io.EOF) && !(s.ctx.Err() != nil && errors.Is(msg.err, s.ctx.Err())) {
+			if !errors.Is(msg.err, io.EOF) && !errors.Is(msg.err, ErrEndOfSegment) && !(s.ctx.Err() != nil && errors.Is(msg.err, s.ctx.Err())) {
 				s.fail(msg.err)
 			}
 			return
@@ -266,6 +266,7 @@ func (s *stream) summarise() {
 	st := s.r.Source.Stats()
 	s.sum.Start, s.sum.End = Timestamp(s.first), Timestamp(s.last)
 	s.sum.SkippedLines, s.sum.LostSamples = st.Skipped, st.Lost
+	s.sum.Segment, s.sum.ClockStepS = st.Segment, time.Duration(st.ClockStep).Seconds()
 	for _, e := range st.Examples {
 		s.sum.SkippedExamples = append(s.sum.SkippedExamples, e.Error())
 	}

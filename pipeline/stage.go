@@ -57,7 +57,23 @@ type SourceStats struct {
 	Skipped  int64        // lines, records or frames skipped as malformed
 	Lost     int64        // samples the device reported but never delivered (counter gaps)
 	Examples []*LineError // the first MaxExamples skipped, with their reasons
+	// Segment numbers the part of a live stream the counts are of (1,
+	// 2, ...) for a source that splits its stream at host clock steps
+	// (see ErrEndOfSegment); 0 for one that does not.
+	Segment int
+	// ClockStep is the step of the host's wall clock (ns, positive
+	// forward) that ended the segment, once Next returned
+	// ErrEndOfSegment; 0 otherwise.
+	ClockStep int64
 }
+
+// ErrEndOfSegment is returned by a live Source's Next to end a segment
+// of its stream: the host clock stepped too far to slew it out, and the
+// frames after the step follow the stepped clock, so they may lie before
+// the ones already delivered. The Runner ends the run as at io.EOF (the
+// summary carries Segment and ClockStep); calling Next again, in a new
+// run, delivers the next segment.
+var ErrEndOfSegment = errors.New("pipeline: end of segment (host clock step)")
 
 // Skip records one skipped input.
 func (s *SourceStats) Skip(e *LineError) {

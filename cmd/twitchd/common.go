@@ -134,6 +134,11 @@ func printSummary(w io.Writer, sr ingest.StreamResult, influx bool) {
 	if s.LostSamples > 0 {
 		fmt.Fprintf(w, "  lost samples: %d\n", s.LostSamples)
 	}
+	if s.ClockStepS != 0 {
+		step := time.Duration(s.ClockStepS * float64(time.Second)).Round(time.Millisecond)
+		fmt.Fprintf(w, "  segment %d ended when the host clock stepped by %+v: its times were measured on the clock before the step (add %v to correct them); the next segment follows the clock as stepped\n",
+			s.Segment, step, step)
+	}
 	fmt.Fprintf(w, "  bouts %d, twitch bursts %d, cramps %d", s.Bouts, s.Twitches, s.Cramps)
 	if s.Interrupted {
 		fmt.Fprint(w, " (interrupted)")

@@ -89,5 +89,10 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := res.LostError(); err != nil {
 		return err
 	}
-	return res.Streams[0].Err
+	for _, s := range res.Streams {
+		if s.Err != nil {
+			return s.Err
+		}
+	}
+	return nil
 }

@@ -57,6 +57,15 @@ type Config struct {
 	// StopAfter ends a live run after this long, as a signal would (0:
 	// until ctx is cancelled).
 	StopAfter time.Duration
+	// HostClock reads the host clock that stamps a live device's samples
+	// (default serial.SystemClock). Tests and simulations give their own:
+	// one that runs faster than real time, or is stepped on purpose.
+	HostClock serial.HostClock
+	// LiveClock, when set, overrides the time constants of the live
+	// device's clock (serial.Clock's TimeConstant, MaxSlew, GapAfter and
+	// StepLimit: the largest host clock step slewed out rather than taken
+	// in a new segment).
+	LiveClock *serial.Clock
 	// Speed paces a replay: 0 as fast as possible, 1 real time, N times
 	// real time.
 	Speed float64

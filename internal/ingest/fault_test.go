@@ -129,7 +129,7 @@ func pointKey(m string, ts int64, sensor, channel any) string {
 func storedPoints(t *testing.T, srv *influxtest.Server, subject string) []string {
 	t.Helper()
 	set := map[string]bool{}
-	for _, r := range srv.Query(t, fmt.Sprintf(`from(bucket: %q) |> range(start: 0) |> filter(fn: (r) => r.subject == %q)`, srv.Bucket, subject)) {
+	for _, r := range srv.Query(t, fmt.Sprintf(`from(bucket: %q) |> range(start: 0, stop: 2200-01-01T00:00:00Z) |> filter(fn: (r) => r.subject == %q)`, srv.Bucket, subject)) {
 		set[pointKey(r["_measurement"].(string), r["_time"].(time.Time).UnixNano(), r[schema.TagSensor], r[schema.TagChannel])] = true
 	}
 	return sortedKeys(set)

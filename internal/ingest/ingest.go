@@ -69,7 +69,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res := &Result{}
 	final := FinalDrain
 	if live != nil {
-		res.Streams = append(res.Streams, out.live(ctx, &cfg, live))
+		res.Streams = append(res.Streams, out.live(ctx, &cfg, live)...)
 		final = StopDrain
 	} else {
 		out.files(ctx, &cfg, res)
@@ -200,7 +200,8 @@ type liveDevice struct {
 
 // dial connects to cfg.Device.
 func dial(ctx context.Context, cfg *Config) (*liveDevice, error) {
-	src, conn, err := cfg.Device.Dial(ctx, serial.StreamOptions{Strict: cfg.Strict}, cfg.Log)
+	so := serial.StreamOptions{Strict: cfg.Strict, Now: cfg.HostClock, Clock: cfg.LiveClock}
+	src, conn, err := cfg.Device.Dial(ctx, so, cfg.Log)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +213,7 @@ func (d *liveDevice) collector() metrics.Collector {
 	if d == nil {
 		return nil
 	}
-	return d.conn
+	return metrics.Collectors{d.conn, d.src}
 }
 
 // close closes the connection, if any.
@@ -222,14 +223,28 @@ func (d *liveDevice) close() {
 	}
 }
 
-// live collects from the device until ctx is cancelled.
-func (out *outputs) live(ctx context.Context, cfg *Config, d *liveDevice) StreamResult {
+// live collects from the device until ctx is cancelled, one stream
+// result per segment: a host clock step too large to slew ends one
+// segment (its summary says by how much) and the next runs through new
+// detectors and a new session, its times following the stepped clock.
+func (out *outputs) live(ctx context.Context, cfg *Config, d *liveDevice) []StreamResult {
 	cfg.Log.Info("run: collecting", "port", cfg.Device.Port, "protocol", cfg.Device.Protocol, "subject", cfg.Subject, "site", cfg.Site)
-	sr := out.stream(ctx, cfg, cfg.Device.Port, d.src, 0)
-	d.close()
-	sr.Serial = &SerialStats{Conn: d.conn.Stats(), Stream: d.src.DeviceStats()}
-	if cfg.OnStream != nil {
-		cfg.OnStream(sr)
+	var res []StreamResult
+	for {
+		sr := out.stream(ctx, cfg, cfg.Device.Port, d.src, 0)
+		next := sr.Err == nil && ctx.Err() == nil && sr.Summary.ClockStepS != 0
+		if !next {
+			d.close()
+		}
+		sr.Serial = &SerialStats{Conn: d.conn.Stats(), Stream: d.src.DeviceStats()}
+		if cfg.OnStream != nil {
+			cfg.OnStream(sr)
+		}
+		res = append(res, sr)
+		if !next {
+			return res
+		}
+		cfg.Log.Warn("run: segment ended by a host clock step; the next one begins", "segment", sr.Summary.Segment,
+			"clock_step", time.Duration(sr.Summary.ClockStepS*float64(time.Second)).Round(time.Millisecond))
 	}
-	return sr
 }

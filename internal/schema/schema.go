@@ -73,6 +73,8 @@ const (
 	FieldPointsRejected = "points_rejected" // ingest (int): points of the file the server rejected, written after its flush
 	FieldFile           = "file"            // ingest (string)
 	FieldFormat         = "format"          // ingest (string)
+	FieldSegment        = "segment"         // ingest (int): a live stream's segment, when host clock steps split it
+	FieldClockStep      = "clock_step_s"    // ingest: the host clock step that ended the segment (seconds)
 	FieldText           = "text"            // symptom (string)
 	FieldCount          = "count"           // symptom (int, always 1)
 )

@@ -331,8 +331,8 @@ func TestIdleLineIsNotLost(t *testing.T) {
 	}
 	fd.leader.Write([]byte("hello\n"))
 	n, at, err := conn.Read(ctx, buf, 2*time.Second)
-	if err != nil || string(buf[:n]) != "hello\n" || at == 0 {
-		t.Fatalf("read after idle: %q at %d, %v", buf[:n], at, err)
+	if err != nil || string(buf[:n]) != "hello\n" || at.IsZero() {
+		t.Fatalf("read after idle: %q at %v, %v", buf[:n], at, err)
 	}
 }
 

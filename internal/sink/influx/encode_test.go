@@ -56,6 +56,10 @@ func TestAppendLinesSchema(t *testing.T) {
 			SkippedLines: 2, LostSamples: 5, Bouts: 1, Twitches: 7, Cramps: 0},
 			"ingest,session=20261125T100000Z-3fa2c1,site=calf_left,subject=s1 " +
 				`samples=66000i,duration_s=60,skipped_lines=2i,lost_samples=5i,twitches=7i,bouts=1i,cramps=0i,file="C:\\data\\calf run.csv",format="csv" 1795600800000000000` + "\n"},
+		{"live segment ended by a clock step", &pipeline.Summary{Tags: ids, File: "/dev/ttyUSB0", Format: "openbci-cyton", Start: t0, End: t0 + 30e9,
+			Channels: []pipeline.ChannelSummary{{Name: "exg0", Samples: 7500}}, Segment: 1, ClockStepS: 10800.25},
+			"ingest,session=20261125T100000Z-3fa2c1,site=calf_left,subject=s1 " +
+				`samples=7500i,duration_s=30,skipped_lines=0i,lost_samples=0i,twitches=0i,bouts=0i,cramps=0i,file="/dev/ttyUSB0",format="openbci-cyton",segment=1i,clock_step_s=10800.25 1795600800000000000` + "\n"},
 		{"symptom", &pipeline.Symptom{Time: t0, Tags: ids, Symptom: "cramp", Text: "left calf,\nafter run"},
 			"symptom,session=20261125T100000Z-3fa2c1,site=calf_left,subject=s1,symptom=cramp " +
 				`text="left calf,\nafter run",count=1i 1795600800000000000` + "\n"},

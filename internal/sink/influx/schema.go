@@ -203,6 +203,12 @@ func fill(p *point, ev pipeline.Event) error {
 		p.int(schema.FieldCramps, int64(e.Cramps))
 		p.str(schema.FieldFile, e.File)
 		p.str(schema.FieldFormat, e.Format)
+		if e.Segment > 0 {
+			p.int(schema.FieldSegment, int64(e.Segment))
+		}
+		if e.ClockStepS != 0 {
+			p.float(schema.FieldClockStep, e.ClockStepS)
+		}
 	case *pipeline.Symptom:
 		p.reset(schema.Symptom, e.Time)
 		p.ids(e.Tags)

@@ -51,6 +51,8 @@ type ConnConfig struct {
 	// OnClose runs before the port is closed by Close (not after a loss):
 	// it sends the protocol's stop command.
 	OnClose func(p Port)
+	// Now reads the host clock that stamps arrivals (default SystemClock).
+	Now HostClock
 	// Log receives connection events; nil discards them.
 	Log *slog.Logger
 }
@@ -65,8 +67,8 @@ type ConnStats struct {
 type chunk struct {
 	buf  []byte
 	n    int
-	at   int64 // host Unix ns when the read returned
-	conn bool  // a new connection starts here
+	at   HostTime // when the read returned
+	conn bool     // a new connection starts here
 }
 
 const (
@@ -115,6 +117,9 @@ func Dial(ctx context.Context, cfg ConnConfig) *Conn {
 	if cfg.MaxBackoff < cfg.MinBackoff {
 		cfg.MaxBackoff = max(5*time.Second, cfg.MinBackoff)
 	}
+	if cfg.Now == nil {
+		cfg.Now = SystemClock
+	}
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -137,11 +142,11 @@ func Dial(ctx context.Context, cfg ConnConfig) *Conn {
 }
 
 // Read copies bytes that arrived into p and returns how many, with the
-// host time (Unix ns) at which they arrived. It blocks until bytes are
-// there, wait passes (0, 0, nil; wait <= 0 waits for ever), ctx is done
+// host time at which they arrived. It blocks until bytes are there, wait
+// passes (0, zero time, nil; wait <= 0 waits for ever), ctx is done
 // (ctx.Err()) or the Conn is closed (ErrClosed). It returns
 // ErrNewConnection once at the start of every connection.
-func (c *Conn) Read(ctx context.Context, p []byte, wait time.Duration) (int, int64, error) {
+func (c *Conn) Read(ctx context.Context, p []byte, wait time.Duration) (int, HostTime, error) {
 	if c.cur.buf == nil {
 		var tc <-chan time.Time
 		if wait > 0 {
@@ -152,16 +157,16 @@ func (c *Conn) Read(ctx context.Context, p []byte, wait time.Duration) (int, int
 		select {
 		case ch, ok := <-c.chunks:
 			if !ok {
-				return 0, 0, ErrClosed
+				return 0, HostTime{}, ErrClosed
 			}
 			if ch.conn {
 				return 0, ch.at, ErrNewConnection
 			}
 			c.cur, c.off = ch, 0
 		case <-tc:
-			return 0, 0, nil
+			return 0, HostTime{}, nil
 		case <-ctx.Done():
-			return 0, 0, ctx.Err()
+			return 0, HostTime{}, ctx.Err()
 		}
 	}
 	n := copy(p, c.cur.buf[c.off:c.cur.n])
@@ -186,6 +191,14 @@ func (c *Conn) Write(p []byte) (int, error) {
 		return n, fmt.Errorf("serial: write %s: %w", c.cfg.Name, err)
 	}
 	return n, nil
+}
+
+// Connected reports whether the device is open now (false while it is
+// away and the Conn tries to open it again).
+func (c *Conn) Connected() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.port != nil
 }
 
 // Stats returns counts so far.
@@ -228,7 +241,7 @@ func (c *Conn) run(ctx context.Context) {
 		}
 		failures, backoff = 0, c.cfg.MinBackoff
 		select {
-		case c.chunks <- chunk{conn: true, at: time.Now().UnixNano()}:
+		case c.chunks <- chunk{conn: true, at: c.cfg.Now()}:
 		case <-ctx.Done():
 		}
 		reason := c.readLoop(ctx, p, id)
@@ -307,7 +320,7 @@ func (c *Conn) readLoop(ctx context.Context, p Port, id os.FileInfo) error {
 		if n > 0 {
 			c.bytes.Add(int64(n))
 			select {
-			case c.chunks <- chunk{buf: buf, n: n, at: now.UnixNano()}:
+			case c.chunks <- chunk{buf: buf, n: n, at: c.cfg.Now()}:
 			case <-ctx.Done():
 				return nil
 			}

@@ -117,5 +117,5 @@ func (d *Device) Dial(ctx context.Context, so StreamOptions, log *slog.Logger) (
 	if so.Log == nil {
 		so.Log = log
 	}
-	return p.Dial(ctx, ConnConfig{Name: d.Port, Baud: d.Baud, Log: log}, s, so)
+	return p.Dial(ctx, ConnConfig{Name: d.Port, Baud: d.Baud, Log: log, Now: so.Now}, s, so)
 }

@@ -47,12 +47,12 @@ type Sample struct {
 }
 
 // Reader is where a Stream gets bytes: a *Conn, or a recorded capture
-// through NewFileReader. Read returns the bytes and the host time (Unix
-// ns) they arrived at (0 when unknown); it blocks at most wait when wait
-// > 0, returning (0, 0, nil) then; it returns io.EOF at the end of a
+// through NewFileReader. Read returns the bytes and the host time they
+// arrived at (zero when unknown); it blocks at most wait when wait > 0,
+// returning (0, zero, nil) then; it returns io.EOF at the end of a
 // capture and ErrNewConnection at the start of each live connection.
 type Reader interface {
-	Read(ctx context.Context, p []byte, wait time.Duration) (n int, at int64, err error)
+	Read(ctx context.Context, p []byte, wait time.Duration) (n int, at HostTime, err error)
 }
 
 // FileReader adapts an io.Reader (a recorded capture) to Reader.
@@ -62,18 +62,15 @@ type FileReader struct{ r io.Reader }
 func NewFileReader(r io.Reader) *FileReader { return &FileReader{r: r} }
 
 // Read implements Reader.
-func (f *FileReader) Read(ctx context.Context, p []byte, _ time.Duration) (int, int64, error) {
+func (f *FileReader) Read(ctx context.Context, p []byte, _ time.Duration) (int, HostTime, error) {
 	if err := ctx.Err(); err != nil {
-		return 0, 0, err
+		return 0, HostTime{}, err
 	}
 	n, err := f.r.Read(p)
 	if n > 0 {
-		return n, 0, nil
+		return n, HostTime{}, nil
 	}
-	if err == nil {
-		return 0, 0, nil
-	}
-	return 0, 0, err
+	return 0, HostTime{}, err
 }
 
 // StreamOptions configure a Stream.
@@ -94,22 +91,38 @@ type StreamOptions struct {
 	Linger time.Duration
 	// Log receives diagnostics; nil discards them.
 	Log *slog.Logger
+	// Now reads the host clock for bytes that come without an arrival
+	// time (default SystemClock); a live Conn stamps arrivals with its own
+	// ConnConfig.Now, which should be the same clock.
+	Now HostClock
+	// Clock, when set, configures the live clock's time constants
+	// (TimeConstant, MaxSlew, GapAfter, StepLimit; other fields ignored).
+	Clock *Clock
 	// Channels, when set, may rename channels or change their kind in
 	// the Stream's copy of the decoder's channel list (values are not
 	// converted: use it to mark an unused EXG input KindOther).
 	Channels func(ch []pipeline.Channel)
 }
 
-// StreamStats adds device-level counts to pipeline.SourceStats.
+// StreamStats adds device-level counts to pipeline.SourceStats, over
+// every segment of the stream.
 type StreamStats struct {
 	Connections int64 // connections seen (ErrNewConnection)
 	CounterLost int64 // samples lost by the device counter
 	ClockGaps   int64 // gaps found from the host clock
 	ClockLost   int64 // samples those gaps stood for
 	Resets      int64 // device counter restarts
+	ClockSteps  int64 // steps of the host's wall clock seen
+	Segments    int64 // segments begun (1 + steps too large to slew)
 }
 
 // Stream is a pipeline.Source that reads a Reader through a Decoder.
+//
+// A live Stream splits itself into segments at a host clock step larger
+// than the clock's StepLimit: Next returns pipeline.ErrEndOfSegment after
+// the last frame stamped before the step, Stats then describes the
+// segment that ended (its number and the step), and the next Next starts
+// the following segment, whose times follow the stepped clock.
 type Stream struct {
 	r       Reader
 	dec     Decoder
@@ -117,15 +130,25 @@ type Stream struct {
 	log     *slog.Logger
 	meta    pipeline.Meta
 	clock   *Clock
-	stats   pipeline.SourceStats
+	stats   pipeline.SourceStats // of the current segment
 	ds      StreamStats
 	buf     []byte
 	vals    []float64
-	at      int64
+	at      HostTime
 	eof     bool
 	lastAt  int64
 	lastDev int64
 	hasDev  bool
+
+	// carry holds frames of the next segment, stamped already; segEnd
+	// says Next ends the segment at its next call, newSeg that the call
+	// after that begins the next one; lostBase is the device's lost
+	// count when the current segment began.
+	carry    *pipeline.Batch
+	segEnd   bool
+	newSeg   bool
+	lostBase int64
+	steps    stepCounts
 }
 
 // NewStream returns a Source decoding r with dec.
@@ -141,23 +164,35 @@ func NewStream(r Reader, dec Decoder, opts StreamOptions) *Stream {
 	if opts.Channels != nil {
 		opts.Channels(chs)
 	}
-	return &Stream{
+	if opts.Now == nil {
+		opts.Now = SystemClock
+	}
+	clock := NewClock(dec.Rate(), opts.Live, opts.Start)
+	if c := opts.Clock; c != nil {
+		clock.TimeConstant, clock.MaxSlew, clock.GapAfter, clock.StepLimit = c.TimeConstant, c.MaxSlew, c.GapAfter, c.StepLimit
+	}
+	st := &Stream{
 		r: r, dec: dec, opts: opts, log: log,
 		meta:  pipeline.Meta{File: opts.Name, Format: opts.Format, Channels: chs},
-		clock: NewClock(dec.Rate(), opts.Live, opts.Start),
+		clock: clock,
 		buf:   make([]byte, chunkSize),
 		vals:  make([]float64, len(chs)),
 	}
+	if opts.Live {
+		st.stats.Segment, st.ds.Segments = 1, 1
+	}
+	return st
 }
 
 // Meta implements pipeline.Source.
 func (s *Stream) Meta() pipeline.Meta { return s.meta }
 
-// Stats implements pipeline.Source. Lost counts both counter gaps and
-// host-clock gaps.
+// Stats implements pipeline.Source: the counts of the current segment
+// (after Next returned pipeline.ErrEndOfSegment, of the one that ended).
+// Lost counts both counter gaps and host-clock gaps.
 func (s *Stream) Stats() pipeline.SourceStats {
 	st := s.stats
-	st.Lost = s.ds.CounterLost + s.ds.ClockLost
+	st.Lost = s.ds.CounterLost + s.ds.ClockLost - s.lostBase
 	return st
 }
 
@@ -167,24 +202,46 @@ func (s *Stream) DeviceStats() StreamStats { return s.ds }
 // Clock returns the Stream's clock, for inspection.
 func (s *Stream) Clock() *Clock { return s.clock }
 
-// LastArrival is the host time (Unix ns) the newest bytes arrived at.
+// LastArrival is the host wall time (Unix ns) the newest bytes arrived at.
 func (s *Stream) LastArrival() int64 { return s.lastAt }
 
 // Next implements pipeline.Source. A live Stream blocks until at least one
 // frame is there, then lingers up to Linger for more, and returns.
 func (s *Stream) Next(ctx context.Context, b *pipeline.Batch) error {
 	b.Reset()
+	if s.segEnd {
+		s.segEnd, s.newSeg = false, true
+		return pipeline.ErrEndOfSegment
+	}
+	if s.newSeg {
+		s.newSeg = false
+		s.beginSegment()
+	}
+	s.takeCarry(b)
 	if s.eof {
+		if b.Len() > 0 {
+			return nil
+		}
 		return io.EOF
 	}
-	mark := 0 // first frame not yet observed by the clock
+	mark := b.Len() // first frame not yet observed by the clock
 	var first time.Time
 	for {
+		if b.Full() {
+			return nil
+		}
 		if err := s.decodeInto(b); err != nil {
 			return err
 		}
 		if b.Len() > mark {
 			s.observe(b, mark)
+			if s.segEnd {
+				if b.Len() > 0 {
+					return nil
+				}
+				s.segEnd, s.newSeg = false, true
+				return pipeline.ErrEndOfSegment
+			}
 			mark = b.Len()
 		}
 		if b.Full() {
@@ -227,10 +284,10 @@ func (s *Stream) Next(ctx context.Context, b *pipeline.Batch) error {
 			}
 			continue
 		}
-		if at == 0 {
-			at = time.Now().UnixNano()
+		if at.IsZero() && s.opts.Live {
+			at = s.opts.Now()
 		}
-		s.at, s.lastAt = at, at
+		s.at, s.lastAt = at, at.Wall
 		s.dec.Feed(s.buf[:n])
 	}
 }
@@ -272,23 +329,87 @@ func (s *Stream) decodeInto(b *pipeline.Batch) error {
 }
 
 // observe lets the clock see the arrival of the frames from mark on and
-// applies the shift it asks for.
+// applies the shift it asks for. At a step of the host clock too large
+// to slew it moves those frames to the next segment.
 func (s *Stream) observe(b *pipeline.Batch, mark int) {
-	if s.opts.Live && s.at == 0 {
+	if s.opts.Live && s.at.IsZero() {
 		// Bytes fed to the decoder before the first read (a probe).
-		s.at = time.Now().UnixNano()
+		s.at = s.opts.Now()
 	}
-	shift, lost := s.clock.Observe(s.at, s.lastDev, !s.hasDev)
-	if shift == 0 {
-		return
+	shift, lost, step := s.clock.Observe(s.at, s.lastDev, !s.hasDev)
+	if step.By != 0 {
+		s.ds.ClockSteps++
+		s.steps.add(step)
+		by := time.Duration(step.By)
+		if step.NewSegment {
+			s.ds.Segments++
+			s.log.Warn("serial: the host clock stepped: a new segment starts, its times follow the clock as stepped", "port", s.opts.Name,
+				"step", by, "segment", s.stats.Segment+1)
+		} else {
+			s.log.Warn("serial: the host clock stepped: slewing the sample times to it", "port", s.opts.Name,
+				"step", by, "pending", s.clock.Pending().Round(time.Millisecond))
+		}
 	}
-	for i := mark; i < b.Len(); i++ {
-		b.Frames[i].Time += shift
+	if shift != 0 {
+		for i := mark; i < b.Len(); i++ {
+			b.Frames[i].Time += shift
+		}
 	}
-	if s.clock.observedOnce() {
+	gap := shift
+	if step.NewSegment {
+		gap -= step.By
+	}
+	if gap != 0 && s.clock.observedOnce() {
 		s.ds.ClockGaps++
 		s.ds.ClockLost += lost
 		s.log.Warn("serial: gap in the stream", "port", s.opts.Name,
-			"gap", time.Duration(shift).Round(time.Millisecond), "lost_samples", lost)
+			"gap", time.Duration(gap).Round(time.Millisecond), "lost_samples", lost)
 	}
+	if step.NewSegment {
+		s.stats.ClockStep = step.By
+		s.moveToCarry(b, mark)
+		s.segEnd = true
+	}
+}
+
+// moveToCarry moves the frames of b from mark on to the carry, for the
+// next segment.
+func (s *Stream) moveToCarry(b *pipeline.Batch, mark int) {
+	if s.carry == nil {
+		s.carry = pipeline.NewBatch(len(s.vals), 2*cap(b.Frames))
+	}
+	for i := mark; i < b.Len(); i++ {
+		if s.carry.Full() {
+			panic("serial: segment carry overflow: batches shrank between segments")
+		}
+		copy(s.carry.Append(b.Frames[i].Time), b.Frames[i].Values)
+		s.stats.Frames--
+	}
+	b.Frames = b.Frames[:mark]
+}
+
+// takeCarry moves carried frames into b, as many as fit.
+func (s *Stream) takeCarry(b *pipeline.Batch) {
+	if s.carry == nil || s.carry.Len() == 0 {
+		return
+	}
+	n := 0
+	for ; n < s.carry.Len() && !b.Full(); n++ {
+		copy(b.Append(s.carry.Frames[n].Time), s.carry.Frames[n].Values)
+		s.stats.Frames++
+	}
+	rest := s.carry.Len() - n
+	for i := 0; i < rest; i++ {
+		f := s.carry.Frames[n+i]
+		s.carry.Frames[i].Time = f.Time
+		copy(s.carry.Frames[i].Values, f.Values)
+	}
+	s.carry.Frames = s.carry.Frames[:rest]
+}
+
+// beginSegment starts the counts of a new segment.
+func (s *Stream) beginSegment() {
+	seg := s.stats.Segment + 1
+	s.stats = pipeline.SourceStats{Segment: seg}
+	s.lostBase = s.ds.CounterLost + s.ds.ClockLost
 }
