@@ -12,6 +12,7 @@ import (
 
 	"github.com/twitchd/twitchd/internal/influxconn"
 	"github.com/twitchd/twitchd/internal/ingest"
+	"github.com/twitchd/twitchd/internal/sdnotify"
 	"github.com/twitchd/twitchd/internal/spool"
 )
 
@@ -84,6 +85,12 @@ func (o *outputFlags) logger(stderr io.Writer, level slog.Level) *slog.Logger {
 // with errUsage for an address the health endpoint cannot use.
 func runIngest(ctx context.Context, name string, cfg ingest.Config, stderr io.Writer) (*ingest.Result, error) {
 	influx := cfg.Influx.Enabled()
+	n, nerr := sdnotify.FromEnv()
+	if nerr != nil {
+		return nil, nerr
+	}
+	defer n.Close()
+	cfg.Notify = n
 	cfg.OnStream = func(sr ingest.StreamResult) {
 		if sr.Err != nil {
 			fmt.Fprintf(stderr, "twitchd %s: %v\n", name, sr.Err)
@@ -101,7 +108,28 @@ func runIngest(ctx context.Context, name string, cfg ingest.Config, stderr io.Wr
 		return res, err
 	}
 	printTotals(stderr, res)
+	if err := res.ConfigError(); err != nil {
+		kept := "no spool kept them"
+		if res.Spool != nil {
+			kept = "they are kept in the spool " + res.Spool.Dir + " and sent by the next start"
+		}
+		return res, fmt.Errorf("%w (%d points not written: %s)", err, res.Influx.Overflowed+res.Influx.Failed, kept)
+	}
 	return res, nil
+}
+
+// resultError returns why a run that completed failed: points lost on
+// the way, then the first stream that failed; nil when none did.
+func resultError(res *ingest.Result) error {
+	if err := res.LostError(); err != nil {
+		return err
+	}
+	for _, s := range res.Streams {
+		if s.Err != nil {
+			return s.Err
+		}
+	}
+	return nil
 }
 
 // printTotals writes what InfluxDB and the spool took in the whole run.

@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/twitchd/twitchd/internal/sink/influx"
 )
 
 // command is one subcommand. Each lives in its own file and registers
@@ -35,6 +37,17 @@ func register(c *command) {
 
 // errUsage reports a command-line mistake whose message was printed.
 var errUsage = errors.New("usage")
+
+// errConfig wraps a configuration that cannot work, found before the
+// run (a bad configuration file).
+var errConfig = errors.New("configuration error")
+
+// exitConfig is the exit status for a configuration that cannot work
+// (EX_CONFIG of sysexits.h): a bad configuration file, InfluxDB refusing
+// the credentials or a certificate that cannot be verified. The service
+// units do not restart on it (RestartPreventExitStatus), since a restart
+// cannot help.
+const exitConfig = 78
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -71,6 +84,9 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, errUsage):
 		return 2
+	case errors.Is(err, errConfig), errors.Is(err, influx.ErrConfig):
+		fmt.Fprintf(stderr, "twitchd %s: %v\n", c.name, err)
+		return exitConfig
 	default:
 		fmt.Fprintf(stderr, "twitchd %s: %v\n", c.name, err)
 		return 1

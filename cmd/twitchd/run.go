@@ -86,13 +86,5 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	if err := res.LostError(); err != nil {
-		return err
-	}
-	for _, s := range res.Streams {
-		if s.Err != nil {
-			return s.Err
-		}
-	}
-	return nil
+	return resultError(res)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/twitchd/twitchd/internal/detect"
 	"github.com/twitchd/twitchd/internal/influxconn"
 	"github.com/twitchd/twitchd/internal/rule"
+	"github.com/twitchd/twitchd/internal/sdnotify"
 	"github.com/twitchd/twitchd/internal/source/serial"
 	"github.com/twitchd/twitchd/internal/spool"
 	"github.com/twitchd/twitchd/pipeline"
@@ -114,6 +115,11 @@ type Config struct {
 	// OnStream, when set, is called after each file or live stream with
 	// its result, before the next one starts.
 	OnStream func(StreamResult)
+	// Notify, when set, tells the service manager (systemd) how the run
+	// goes: READY=1 once the first sample was read, WATCHDOG=1 while
+	// samples flow (or the device is away), STATUS= lines, STOPPING=1 at
+	// the end. Commands set it from the environment (sdnotify.FromEnv).
+	Notify *sdnotify.Notifier
 	// Log receives diagnostics; nil discards them.
 	Log *slog.Logger
 }

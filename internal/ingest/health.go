@@ -70,3 +70,18 @@ func firstError(checks []func() error) func() error {
 		return nil
 	}
 }
+
+// healthCheck reports the sinks' health for the service manager's
+// status: InfluxDB's writes, then the spool's room; nil when both are
+// fine or absent.
+func (out *outputs) healthCheck() error {
+	if out.influx != nil {
+		if err := out.influx.Check(); err != nil {
+			return err
+		}
+	}
+	if out.spool != nil {
+		return out.spool.spool.Check()
+	}
+	return nil
+}

@@ -68,12 +68,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	res := &Result{}
 	final := FinalDrain
+	nt := startNotify(cfg.Notify, out.meter, live.describe(), live.away(), out.healthCheck)
 	if live != nil {
 		res.Streams = append(res.Streams, out.live(ctx, &cfg, live)...)
 		final = StopDrain
 	} else {
 		out.files(ctx, &cfg, res)
 	}
+	nt.stop()
 	if ctx.Err() != nil {
 		final = StopDrain
 	}
@@ -194,6 +196,7 @@ func (out *outputs) stream(ctx context.Context, cfg *Config, name string, src pi
 
 // liveDevice is a dialled serial device.
 type liveDevice struct {
+	name string
 	src  *serial.Stream
 	conn *serial.Conn
 }
@@ -205,7 +208,7 @@ func dial(ctx context.Context, cfg *Config) (*liveDevice, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &liveDevice{src: src, conn: conn}, nil
+	return &liveDevice{name: cfg.Device.Port, src: src, conn: conn}, nil
 }
 
 // collector returns the device's metrics, nil without a device.
@@ -214,6 +217,23 @@ func (d *liveDevice) collector() metrics.Collector {
 		return nil
 	}
 	return metrics.Collectors{d.conn, d.src}
+}
+
+// describe names what the run reads, for the service manager's status.
+func (d *liveDevice) describe() string {
+	if d == nil {
+		return "replaying"
+	}
+	return "reading " + d.name
+}
+
+// away returns a function reporting whether the device is away (the
+// connection is being made again), nil without a device.
+func (d *liveDevice) away() func() bool {
+	if d == nil {
+		return nil
+	}
+	return func() bool { return !d.conn.Connected() }
 }
 
 // close closes the connection, if any.

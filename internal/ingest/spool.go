@@ -68,6 +68,9 @@ func (b *Backlog) Send(ctx context.Context) (Sent, error) {
 	cerr := sink.Close(cctx)
 	sst, st := sink.Stats(), b.du.spool.Stats()
 	sent := Sent{Resent: st.Resent, Written: sst.Written, Rejected: sst.Rejected, Back: sst.Overflowed, Left: st.Pending}
+	if err := sink.ConfigErr(); err != nil {
+		return sent, err
+	}
 	if derr != nil {
 		return sent, derr
 	}
