@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,7 +12,7 @@ import (
 
 	"github.com/twitchd/twitchd/internal/decode"
 	_ "github.com/twitchd/twitchd/internal/decode/all" // register every decoder
-	"github.com/twitchd/twitchd/internal/ingest"
+	"github.com/twitchd/twitchd/internal/config"
 )
 
 func init() {
@@ -70,23 +71,49 @@ func (c *columnFlag) Set(s string) error {
 	return nil
 }
 
-func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("replay", "replay [flags] FILE...", stderr)
-	var cfg ingest.Config
-	out := addOutputFlags(fs, &cfg)
-	// file holds the decoding settings of every file.
-	file := ingest.File{Options: decode.Options{Map: mapFlags{}}}
-	var start string
-	fs.StringVar(&file.Format, "format", "", "input format (default: detected from the content): "+strings.Join(decode.Formats(), ", "))
-	fs.Float64Var(&file.Options.Rate, "rate", 0, "sample rate in Hz, for files without a time column (default: a '# Sampling Rate (Hz):= N' comment, if any)")
+// bindReplay binds replay's flags into st.
+func bindReplay(fs *flag.FlagSet, st *config.Settings) {
+	addIngestFlags(fs, st)
+	file := &st.File
+	if file.Options.Map == nil {
+		file.Options.Map = map[string]decode.Mapping{}
+	}
+	fs.StringVar(&file.Format, "format", file.Format, "input format (default: detected from the content): "+strings.Join(decode.Formats(), ", "))
+	fs.Float64Var(&file.Options.Rate, "rate", file.Options.Rate, "sample rate in Hz, for files without a time column (default: a '# Sampling Rate (Hz):= N' comment, if any)")
 	fs.Var((*columnFlag)(&file.Options.Columns), "columns", "NAME,NAME,... names for the columns of a text file without a header row, e.g. emg or time,acc_x,acc_y,acc_z (its first line is data)")
-	fs.StringVar(&start, "start", "", "recording start (RFC 3339), for files with relative or no times (default: the file's modification time)")
-	fs.BoolVar(&file.Options.Strict, "strict", false, "stop at the first malformed line instead of skipping it")
-	fs.Float64Var(&cfg.Speed, "speed", 0, "pace: 0 as fast as possible, 1 real time, N times real time")
+	fs.Var((*timeFlag)(&file.Options.Start), "start", "recording start (RFC 3339), for files with relative or no times (default: the file's modification time)")
+	fs.BoolVar(&file.Options.Strict, "strict", file.Options.Strict, "stop at the first malformed line instead of skipping it")
+	fs.Float64Var(&st.Ingest.Speed, "speed", st.Ingest.Speed, "pace: 0 as fast as possible, 1 real time, N times real time")
 	fs.Var(mapFlags(file.Options.Map), "map", "COLUMN=KIND:UNIT override, repeatable; kinds acc, emg, other; units g, mg, m/s2, V, mV, uV;\nraw counts: KIND:UNIT,scale=S,offset=O (raw·S+O in UNIT) or a transfer function emg:pluxN, emg:bitalinoN (N bits);\nCOLUMN may end in * to map every column it prefixes (emg_*)")
-	if err := parseFlags(fs, args); err != nil {
+}
+
+// timeFlag is a time in RFC 3339.
+type timeFlag time.Time
+
+// String implements flag.Value.
+func (t *timeFlag) String() string {
+	if t == nil || time.Time(*t).IsZero() {
+		return ""
+	}
+	return time.Time(*t).Format(time.RFC3339Nano)
+}
+
+// Set implements flag.Value.
+func (t *timeFlag) Set(s string) error {
+	v, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
 		return err
 	}
+	*t = timeFlag(v)
+	return nil
+}
+
+func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, st, err := configure("replay", "replay [flags] FILE...", args, stderr, bindReplay)
+	if err != nil {
+		return err
+	}
+	cfg := st.Ingest
 	if fs.NArg() == 0 {
 		fmt.Fprintln(stderr, "twitchd replay: no file given")
 		fs.Usage()
@@ -96,20 +123,12 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stderr, "twitchd replay: --speed must be 0 or more")
 		return errUsage
 	}
-	if start != "" {
-		t, err := time.Parse(time.RFC3339Nano, start)
-		if err != nil {
-			fmt.Fprintf(stderr, "twitchd replay: --start: %v\n", err)
-			return errUsage
-		}
-		file.Options.Start = t
-	}
 	for _, path := range fs.Args() {
-		f := file
+		f := st.File
 		f.Path = path
 		cfg.Files = append(cfg.Files, f)
 	}
-	cfg.Stdout, cfg.Log = stdout, out.logger(stderr, slog.LevelWarn)
+	cfg.Stdout, cfg.Log = stdout, logger(stderr, st, slog.LevelWarn)
 	cfg.Progress = stderr
 	res, err := runIngest(ctx, "replay", cfg, stderr)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/twitchd/twitchd/internal/ingest"
+	"github.com/twitchd/twitchd/internal/config"
 	"github.com/twitchd/twitchd/internal/source/serial"
 )
 
@@ -20,20 +20,34 @@ func init() {
 	})
 }
 
+// deviceFlags are run's flags that override the chosen [[device]].
+type deviceFlags struct {
+	port, protocol string
+	baud           int
+	rate           float64
+	counter        bool
+}
+
+// bindRun binds run's flags into st and d.
+func bindRun(d *deviceFlags) func(*flag.FlagSet, *config.Settings) {
+	return func(fs *flag.FlagSet, st *config.Settings) {
+		addIngestFlags(fs, st)
+		fs.StringVar(&d.port, "port", "", "serial port, e.g. /dev/ttyUSB0 or a /dev/serial/by-id/ name (see \"twitchd ports\")")
+		fs.StringVar(&d.protocol, "protocol", "", "device protocol: "+strings.Join(serial.ProtocolNames(), ", "))
+		fs.IntVar(&d.baud, "baud", 0, "baud rate (default 115200)")
+		fs.StringVar(&st.Device, "device", st.Device, "the [[device]] of the configuration file to use, by name (default: the only one)")
+		fs.DurationVar(&st.Ingest.StopAfter, "duration", st.Ingest.StopAfter, "stop after this long (default: until SIGINT or SIGTERM)")
+		fs.Float64Var(&d.rate, "rate", 0, "ascii: line rate in Hz; bitalino: 1, 10, 100 or 1000 (default 1000)")
+		fs.BoolVar(&d.counter, "counter", false, "ascii: lines start with a millisecond counter")
+		fs.BoolVar(&st.Ingest.Strict, "strict", st.Ingest.Strict, "stop at the first garbled frame or line instead of skipping it")
+	}
+}
+
 func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("run", "run --port PATH --protocol NAME [--baud N] [--config FILE [--device NAME]] [--duration D] [flags]", stderr)
-	var cfg ingest.Config
-	out := addOutputFlags(fs, &cfg)
-	port := fs.String("port", "", "serial port, e.g. /dev/ttyUSB0 or a /dev/serial/by-id/ name (see \"twitchd ports\")")
-	protocol := fs.String("protocol", "", "device protocol: "+strings.Join(serial.ProtocolNames(), ", "))
-	baud := fs.Int("baud", 0, "baud rate (default 115200)")
-	config := fs.String("config", "", "device configuration file (TOML); flags override it")
-	devName := fs.String("device", "", "with --config: the [[device]] to use, by name (default: the only one)")
-	duration := fs.Duration("duration", 0, "stop after this long (default: until SIGINT or SIGTERM)")
-	rate := fs.Float64("rate", 0, "ascii: line rate in Hz; bitalino: 1, 10, 100 or 1000 (default 1000)")
-	counter := fs.Bool("counter", false, "ascii: lines start with a millisecond counter")
-	strict := fs.Bool("strict", false, "stop at the first garbled frame or line instead of skipping it")
-	if err := parseFlags(fs, args); err != nil {
+	var d deviceFlags
+	fs, st, err := configure("run", "run --port PATH --protocol NAME [--baud N] [--config FILE [--device NAME]] [--duration D] [flags]",
+		args, stderr, bindRun(&d))
+	if err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -42,46 +56,41 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-
-	var dev serial.Device
-	if *config != "" {
-		devices, err := serial.LoadConfig(*config)
-		if err != nil {
-			return err
-		}
-		if dev, err = devices.Find(*devName); err != nil {
-			return err
-		}
+	cfg := st.Ingest
+	dev, fromFile, err := st.FindDevice(st.Device)
+	if err != nil {
+		fmt.Fprintf(stderr, "twitchd run: %v\n", err)
+		return errUsage
 	}
 	if set["port"] {
-		dev.Port = *port
+		dev.Port = d.port
 	}
 	if set["protocol"] {
-		dev.Protocol = *protocol
+		dev.Protocol = d.protocol
 	}
 	if set["baud"] {
-		dev.Baud = *baud
+		dev.Baud = d.baud
 	}
-	if !set["subject"] && dev.Subject != "" {
+	if fromFile && !set["subject"] && dev.Subject != "" {
 		cfg.Subject = dev.Subject
 	}
-	if !set["site"] && dev.Site != "" {
+	if fromFile && !set["site"] && dev.Site != "" {
 		cfg.Site = dev.Site
 	}
-	err := dev.Validate()
+	err = dev.Validate()
 	if err == nil && set["rate"] {
-		err = dev.Set("rate", *rate)
+		err = dev.Set("rate", d.rate)
 	}
 	if err == nil && set["counter"] {
-		err = dev.Set("counter", *counter)
+		err = dev.Set("counter", d.counter)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "twitchd run: %v\n", err)
 		fs.Usage()
 		return errUsage
 	}
-	cfg.Device, cfg.Strict, cfg.StopAfter = &dev, *strict, *duration
-	cfg.Stdout, cfg.Log = stdout, out.logger(stderr, slog.LevelInfo)
+	cfg.Device = &dev
+	cfg.Stdout, cfg.Log = stdout, logger(stderr, st, slog.LevelInfo)
 	res, err := runIngest(ctx, "run", cfg, stderr)
 	if err != nil {
 		return err

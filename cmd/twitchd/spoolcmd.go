@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
+	"github.com/twitchd/twitchd/internal/config"
 	"github.com/twitchd/twitchd/internal/ingest"
 )
 
@@ -18,14 +21,18 @@ func init() {
 }
 
 func runSpool(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("spool", "spool [-send] [--spool-dir DIR] --influx-url URL [--influx-bucket B]", stderr)
-	cfg := ingest.Defaults()
-	addInfluxFlags(fs, &cfg.Influx)
-	addSpoolFlags(fs, &cfg)
-	send := fs.Bool("send", false, "send the spooled points to InfluxDB now, and wait until they are written")
-	if err := parseFlags(fs, args); err != nil {
+	var send bool
+	_, st, err := configure("spool", "spool [-send] [--config FILE] [--spool-dir DIR] --influx-url URL [--influx-bucket B]", args, stderr,
+		func(fs *flag.FlagSet, st *config.Settings) {
+			fs.String("config", "", "configuration file (TOML): its [influx] and [spool] say which spool; flags override it")
+			bindInfluxFlags(fs, &st.Ingest.Influx)
+			addSpoolFlags(fs, &st.Ingest)
+			fs.BoolVar(&send, "send", false, "send the spooled points to InfluxDB now, and wait until they are written")
+		})
+	if err != nil {
 		return err
 	}
+	cfg := st.Ingest
 	if !cfg.Influx.Enabled() || cfg.Spool.Root == "" {
 		fmt.Fprintln(stderr, "twitchd spool: --influx-url (or INFLUX_URL) and --spool-dir are needed: the spool is kept per server and bucket")
 		return errUsage
@@ -36,13 +43,16 @@ func runSpool(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer b.Close()
-	st := b.Stats()
-	fmt.Fprintf(stdout, "%s: %d points, %d bytes in %d segments", b.Dir(), st.Pending, st.PendingBytes, st.Segments)
-	if st.TornTails > 0 {
-		fmt.Fprintf(stdout, "; %d torn tails (%d bytes) dropped", st.TornTails, st.TornBytes)
+	sst := b.Stats()
+	fmt.Fprintf(stdout, "%s: %d points, %d bytes in %d segments", b.Dir(), sst.Pending, sst.PendingBytes, sst.Segments)
+	if !sst.Oldest.IsZero() {
+		fmt.Fprintf(stdout, ", the oldest spooled %s", sst.Oldest.UTC().Format(time.RFC3339))
+	}
+	if sst.TornTails > 0 {
+		fmt.Fprintf(stdout, "; %d torn tails (%d bytes) dropped", sst.TornTails, sst.TornBytes)
 	}
 	fmt.Fprintln(stdout)
-	if !*send || st.Pending == 0 {
+	if !send || sst.Pending == 0 {
 		return nil
 	}
 	sent, err := b.Send(ctx)

@@ -115,14 +115,21 @@ func (s Settings) checkSecret(what, path string) error {
 // FromEnv returns Settings from INFLUX_URL, INFLUX_ORG and INFLUX_BUCKET,
 // with the defaults for those unset. The token is read by Open.
 func FromEnv() Settings {
-	return Settings{URL: os.Getenv("INFLUX_URL"), Org: envOr("INFLUX_ORG", DefaultOrg), Bucket: envOr("INFLUX_BUCKET", DefaultBucket)}
+	return Settings{Org: DefaultOrg, Bucket: DefaultBucket}.WithEnv()
 }
 
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
+// WithEnv returns s with the URL, organisation and bucket that
+// INFLUX_URL, INFLUX_ORG and INFLUX_BUCKET set, where they are set.
+func (s Settings) WithEnv() Settings {
+	for _, e := range []struct {
+		name string
+		to   *string
+	}{{"INFLUX_URL", &s.URL}, {"INFLUX_ORG", &s.Org}, {"INFLUX_BUCKET", &s.Bucket}} {
+		if v := os.Getenv(e.name); v != "" {
+			*e.to = v
+		}
 	}
-	return def
+	return s
 }
 
 // Enabled reports whether a URL is set.

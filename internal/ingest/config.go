@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/twitchd/twitchd/internal/decode"
@@ -171,9 +172,14 @@ func Defaults() Config {
 	}
 }
 
-// DefaultSpoolRoot is $XDG_STATE_HOME/twitchd/spool, or
-// ~/.local/state/twitchd/spool; empty when neither is known.
+// DefaultSpoolRoot is $STATE_DIRECTORY/spool (the state directory
+// systemd gives a service, the first of several), else
+// $XDG_STATE_HOME/twitchd/spool, else ~/.local/state/twitchd/spool;
+// empty when none is known.
 func DefaultSpoolRoot() string {
+	if x, _, _ := strings.Cut(os.Getenv("STATE_DIRECTORY"), ":"); x != "" {
+		return filepath.Join(x, "spool")
+	}
 	if x := os.Getenv("XDG_STATE_HOME"); x != "" {
 		return filepath.Join(x, "twitchd", "spool")
 	}

@@ -245,8 +245,12 @@ func (d *Device) Set(key string, value any) error {
 	return nil
 }
 
-// check validates what can be checked without flags (port and protocol
-// may still come from the command line: see Validate).
+// Check validates what can be checked without flags (port and protocol
+// may still come from the command line: see Validate): a known
+// protocol, the baud rate, the protocol's settings.
+func (d *Device) Check() error { return d.check() }
+
+// check is Check.
 func (d *Device) check() error {
 	if d.Protocol != "" {
 		if _, err := LookupProtocol(d.Protocol); err != nil {
