@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/twitchd/twitchd/internal/config"
 	"github.com/twitchd/twitchd/internal/decode"
 	_ "github.com/twitchd/twitchd/internal/decode/all" // register every decoder
-	"github.com/twitchd/twitchd/internal/config"
 )
 
 func init() {
