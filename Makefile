@@ -17,7 +17,8 @@ TEST_TIMEOUT ?= 15m
 
 export TWITCHD_INFLUXD := $(INFLUXD)
 
-.PHONY: all build run stop test bench influxd influx-conf influx-start sessions fixtures cross clean help serve-start serve-stop chromium
+.PHONY: all build run stop test bench influxd influx-conf influx-start sessions fixtures cross clean help serve-start serve-stop chromium \
+	install-service uninstall-service soak
 
 all: build
 
@@ -27,6 +28,8 @@ help:
 	@echo "make test    go vet and all tests (installs influxd $(INFLUXD_VERSION) if needed)"
 	@echo "make bench   detection benchmark table and Go benchmarks"
 	@echo "make cross   CGO_ENABLED=0 builds for linux/arm64 and linux/arm"
+	@echo "make install-service   install twitchd and the systemd unit twitchd@.service (as root)"
+	@echo "make soak    the long live soak test (24 h of data at high speed; about 30 minutes)"
 
 build:
 	$(GO) build -o $(BIN) ./cmd/twitchd
@@ -164,3 +167,37 @@ cross:
 
 clean:
 	rm -rf bin $(SESSIONS)
+
+# The service: the binary, the unit twitchd@.service (one instance per
+# [[device]] of /etc/twitchd/twitchd.toml), its system user (in the
+# serial group) and a first configuration, never overwritten. DESTDIR
+# installs into a staging tree (packaging, tests) and then touches
+# nothing of the running system.
+PREFIX      ?= /usr/local
+UNITDIR     ?= /etc/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+CONFDIR     ?= /etc/twitchd
+
+install-service: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/twitchd
+	install -d -m 0755 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CONFDIR)
+	sed 's|/usr/local/bin/twitchd|$(PREFIX)/bin/twitchd|; s|/etc/twitchd/|$(CONFDIR)/|g' deploy/systemd/twitchd@.service > $(DESTDIR)$(UNITDIR)/twitchd@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/twitchd@.service
+	install -D -m 0644 deploy/systemd/twitchd.sysusers $(DESTDIR)$(SYSUSERSDIR)/twitchd.conf
+	@if [ -e $(DESTDIR)$(CONFDIR)/twitchd.toml ]; then echo "keeping $(DESTDIR)$(CONFDIR)/twitchd.toml"; \
+	else install -m 0644 deploy/twitchd.toml $(DESTDIR)$(CONFDIR)/twitchd.toml; fi
+	@if [ -z "$(DESTDIR)" ]; then \
+	  systemd-sysusers $(SYSUSERSDIR)/twitchd.conf 2>/dev/null || getent passwd twitchd >/dev/null || \
+	    useradd --system --home-dir /var/lib/twitchd --no-create-home --shell /usr/sbin/nologin --groups dialout twitchd; \
+	  [ -e $(CONFDIR)/influx-token ] || install -m 0600 -o twitchd -g twitchd /dev/null $(CONFDIR)/influx-token; \
+	  systemctl daemon-reload 2>/dev/null || true; \
+	fi
+	@echo "installed. Next: name your devices in $(CONFDIR)/twitchd.toml ('twitchd config check' checks it),"
+	@echo "put the InfluxDB token in $(CONFDIR)/influx-token (empty: no authentication), then"
+	@echo "  systemctl enable --now twitchd@DEVICE     # one instance per [[device]] name"
+
+uninstall-service:
+	-systemctl disable --now 'twitchd@*.service' 2>/dev/null
+	rm -f $(DESTDIR)$(UNITDIR)/twitchd@.service $(DESTDIR)$(SYSUSERSDIR)/twitchd.conf $(DESTDIR)$(PREFIX)/bin/twitchd
+	-systemctl daemon-reload 2>/dev/null
+	@echo "kept $(CONFDIR) and /var/lib/twitchd (the spool and events): remove them by hand"
