@@ -23,6 +23,7 @@ import (
 	"github.com/twitchd/twitchd/internal/influxtest"
 	"github.com/twitchd/twitchd/internal/rule"
 	"github.com/twitchd/twitchd/internal/schema"
+	"github.com/twitchd/twitchd/internal/sink/influx"
 	"github.com/twitchd/twitchd/internal/simulate/device"
 	"github.com/twitchd/twitchd/internal/source/serial"
 	"github.com/twitchd/twitchd/internal/spool"
@@ -317,12 +318,29 @@ type childConfig struct {
 	URL, Bucket             string
 	SpoolRoot, Events       string
 	Result                  string
+	// Speed, when set, makes the host clock run that many times faster
+	// than real time from Wall0 on (for a stand-in as fast), stepped by
+	// Step once StepAt of it has passed (the soak test).
+	Speed        float64
+	Wall0        int64
+	StepAt, Step time.Duration
 }
 
 // childResult is what the parent needs of the child's Result.
 type childResult struct {
 	Spool           SpoolReport
 	Failed, Dropped int64
+	Influx          influx.Stats
+	Segments        []childSegment
+	Serial          SerialStats
+}
+
+// childSegment is what one segment of the child's live stream gave.
+type childSegment struct {
+	Samples, Lost int64 // of the first channel: frames
+	Segment       int
+	ClockStepS    float64
+	Session       string
 }
 
 // child runs the live ingest of the childConfig in the environment until
@@ -339,12 +357,30 @@ func child() int {
 	cfg.Influx.URL, cfg.Influx.Bucket, cfg.Spool.Root, cfg.Events, cfg.Epochs = cc.URL, cc.Bucket, cc.SpoolRoot, cc.Events, true
 	cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	fault(&cfg)
+	if cc.Speed > 0 {
+		cfg.HostClock = fastClock(cc.Speed, cc.Wall0, cc.StepAt, cc.Step)
+		// Delays of the machine count Speed times over on this clock.
+		cfg.LiveClock = &serial.Clock{GapAfter: time.Duration(cc.Speed) * serial.DefaultGapAfter,
+			TimeConstant: time.Duration(cc.Speed) * serial.DefaultTimeConstant}
+	}
 	res, err := Run(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	b, _ := json.Marshal(childResult{Spool: *res.Spool, Failed: res.Influx.Failed, Dropped: res.Influx.Dropped})
+	out := childResult{Spool: *res.Spool, Failed: res.Influx.Failed, Dropped: res.Influx.Dropped, Influx: *res.Influx}
+	out.Influx.Errors, out.Influx.LastFailureErr, out.Influx.ConfigErr = nil, nil, nil
+	for _, sr := range res.Streams {
+		seg := childSegment{Lost: sr.Summary.LostSamples, Segment: sr.Summary.Segment, ClockStepS: sr.Summary.ClockStepS, Session: sr.Summary.Session}
+		if len(sr.Summary.Channels) > 0 {
+			seg.Samples = sr.Summary.Channels[0].Samples
+		}
+		out.Segments = append(out.Segments, seg)
+		if sr.Serial != nil {
+			out.Serial = *sr.Serial
+		}
+	}
+	b, _ := json.Marshal(out)
 	if err := os.WriteFile(cc.Result, b, 0o600); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -69,8 +69,11 @@ type Device struct {
 	baseK     int64
 	k         int64 // next frame index
 	out       []byte
-	// Frames counts frames written; Dropped frames due while disconnected.
-	Frames, Dropped int64
+	stoppedAt time.Time // when a host command stopped streaming
+	// Frames counts frames written; Dropped frames due while disconnected;
+	// Unsampled the frames a device running on would have taken while a
+	// host command had stopped it (from a stop to the next start).
+	Frames, Dropped, Unsampled int64
 }
 
 // NewDevice returns a stand-in for opts.Protocol reading frames from src.
@@ -273,8 +276,20 @@ func (d *Device) command(w io.Writer, c byte) error {
 	}
 	switch {
 	case act > 0 && !d.streaming:
+		if !d.stoppedAt.IsZero() && d.opts.Speed > 0 {
+			d.Unsampled += int64(time.Since(d.stoppedAt).Seconds() * d.enc.Rate() * d.opts.Speed)
+		}
 		d.start()
 	case act < 0:
+		if d.streaming && d.opts.Speed > 0 {
+			// Frames due and not sent yet (a backlog the host did not
+			// read) are gone with the stop.
+			now := time.Now()
+			if err := d.drop(d.due(now)); err != nil && !errors.Is(err, io.EOF) {
+				return err
+			}
+			d.stoppedAt = now
+		}
 		d.streaming = false
 	}
 	return nil

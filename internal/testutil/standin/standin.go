@@ -18,6 +18,7 @@ import (
 	"github.com/twitchd/twitchd/internal/decode"
 	"github.com/twitchd/twitchd/internal/simulate/device"
 	"github.com/twitchd/twitchd/internal/source/serial"
+	"github.com/twitchd/twitchd/pipeline"
 )
 
 // New returns a stand-in for protocol playing the recording at path in
@@ -31,6 +32,19 @@ func New(t testing.TB, path, protocol string) *device.Device {
 	}
 	t.Cleanup(func() { src.Close() })
 	dev, err := device.NewDevice(src, device.Options{Protocol: protocol, Speed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dev
+}
+
+// NewSource returns a stand-in for protocol playing src at speed times
+// real time. The stream is timestamped by the host clock, so a stand-in
+// faster than real time needs a host clock that runs as fast (see
+// ingest.Config.HostClock).
+func NewSource(t testing.TB, src pipeline.Source, protocol string, speed float64) *device.Device {
+	t.Helper()
+	dev, err := device.NewDevice(src, device.Options{Protocol: protocol, Speed: speed})
 	if err != nil {
 		t.Fatal(err)
 	}
