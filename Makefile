@@ -201,3 +201,14 @@ uninstall-service:
 	rm -f $(DESTDIR)$(UNITDIR)/twitchd@.service $(DESTDIR)$(SYSUSERSDIR)/twitchd.conf $(DESTDIR)$(PREFIX)/bin/twitchd
 	-systemctl daemon-reload 2>/dev/null
 	@echo "kept $(CONFDIR) and /var/lib/twitchd (the spool and events): remove them by hand"
+
+# The soak test: a day of live data at 60 times real time (about half an
+# hour) through a child process, influxd restarted every simulated hour,
+# the device unplugged every five, the clock stepped once. make test runs
+# a 45-minute version of it.
+SOAK_HOURS ?= 24
+SOAK_SPEED ?= 60
+
+soak: $(INFLUXD)
+	TWITCHD_SOAK_HOURS=$(SOAK_HOURS) TWITCHD_SOAK_SPEED=$(SOAK_SPEED) \
+	  $(GO) test -count=1 -timeout 3h -run '^TestSoak$$' -v ./internal/ingest
