@@ -324,6 +324,8 @@ type childConfig struct {
 	Speed        float64
 	Wall0        int64
 	StepAt, Step time.Duration
+	// Epoch, when set, is the detectors' activity epoch (seconds).
+	Epoch float64
 }
 
 // childResult is what the parent needs of the child's Result.
@@ -357,6 +359,9 @@ func child() int {
 	cfg.Influx.URL, cfg.Influx.Bucket, cfg.Spool.Root, cfg.Events, cfg.Epochs = cc.URL, cc.Bucket, cc.SpoolRoot, cc.Events, true
 	cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	fault(&cfg)
+	if cc.Epoch > 0 {
+		cfg.Detect.Epoch = cc.Epoch
+	}
 	if cc.Speed > 0 {
 		cfg.HostClock = fastClock(cc.Speed, cc.Wall0, cc.StepAt, cc.Step)
 		// Delays of the machine count Speed times over on this clock.
@@ -488,16 +493,17 @@ func (l *linesOf) Flush(context.Context) error { return nil }
 // first failed write, so what is lost is the last FlushInterval (1 s) of
 // points, whatever the retry time.
 //
-// Epochs end every 5 s, so the spool tells the window only within an
-// epoch: the epoch after the newest spooled one, if it ended before the
-// kill, was lost (the window is at least kill - its end), and the newest
-// spooled one was not (the window is at most kill - its end).
+// The child's activity epochs last a second (5 s by default), so that
+// the spool tells the window within a second: the epoch after the newest
+// spooled one, if it ended before the kill, was lost (the window is at
+// least kill - its end), and the newest spooled one was not (the window
+// is at most kill - its end).
 func TestRunKill9LossWindow(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	cc := childConfig{Port: standin.Serve(t, dir, recording.Bundled(t, dir), device.Cyton), Protocol: device.Cyton,
 		Subject: "k9", URL: deadURL(t), Bucket: influxconn.DefaultBucket, SpoolRoot: filepath.Join(dir, "spool"),
-		Result: filepath.Join(dir, "result.json")}
+		Result: filepath.Join(dir, "result.json"), Epoch: 1}
 	cmd, stderr := startChild(t, cc)
 	time.Sleep(14 * time.Second)
 	killed := time.Now()
@@ -513,7 +519,7 @@ func TestRunKill9LossWindow(t *testing.T) {
 	if err := (&spool.Drainer{Spool: sp, Target: got}).Once(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	const epoch = 5 * time.Second
+	epoch := time.Duration(cc.Epoch * float64(time.Second))
 	var newest int64
 	for _, l := range got.lines {
 		if !strings.HasPrefix(l, "activity,") {
@@ -532,8 +538,8 @@ func TestRunKill9LossWindow(t *testing.T) {
 	atLeast := max(atMost-epoch, 0)
 	t.Logf("kill -9: %d points in the spool, %d torn tails; newest spooled epoch ended %v before the kill: lost at least %v, at most %v of data",
 		len(got.lines), sp.Stats().TornTails, atMost.Round(time.Millisecond), atLeast.Round(time.Millisecond), atMost.Round(time.Millisecond))
-	// Flush 1 s, the epoch's own 5 s, and 2 s slack for a loaded machine.
-	if atLeast > 3*time.Second || atMost > 8*time.Second {
+	// Flush 1 s, the epoch's own second, and 2 s slack for a loaded machine.
+	if atLeast > 3*time.Second || atMost > 4*time.Second {
 		t.Fatalf("the newest spooled epoch ended %v before the kill: the loss window is more than the flush interval", atMost)
 	}
 }
