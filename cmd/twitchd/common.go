@@ -213,8 +213,12 @@ func printSummary(w io.Writer, sr ingest.StreamResult, influx bool) {
 	}
 	if s.ClockStepS != 0 {
 		step := time.Duration(s.ClockStepS * float64(time.Second)).Round(time.Millisecond)
-		fmt.Fprintf(w, "  segment %d ended when the host clock stepped by %+v: its times were measured on the clock before the step (add %v to correct them); the next segment follows the clock as stepped\n",
-			s.Segment, step, step)
+		sign := "+"
+		if step < 0 {
+			sign = ""
+		}
+		fmt.Fprintf(w, "  segment %d ended when the host clock stepped by %s%v: its times were measured on the clock before the step (add %s%v to correct them); the next segment follows the clock as stepped\n",
+			s.Segment, sign, step, sign, step)
 	}
 	fmt.Fprintf(w, "  bouts %d, twitch bursts %d, cramps %d", s.Bouts, s.Twitches, s.Cramps)
 	if s.Interrupted {
