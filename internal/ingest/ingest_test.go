@@ -7,7 +7,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/twitchd/twitchd/internal/influxconn"
 	"io"
 	"log"
 	"log/slog"
@@ -24,8 +23,11 @@ import (
 	"time"
 
 	"github.com/twitchd/twitchd/internal/health"
+	"github.com/twitchd/twitchd/internal/influxconn"
+	"github.com/twitchd/twitchd/internal/influxtest"
 	"github.com/twitchd/twitchd/internal/pseudonym"
 	"github.com/twitchd/twitchd/internal/session"
+	"github.com/twitchd/twitchd/internal/sink/influx"
 	"github.com/twitchd/twitchd/internal/testutil/recording"
 	"github.com/twitchd/twitchd/pipeline"
 )
@@ -352,5 +354,46 @@ func TestDecoderPanicBecomesError(t *testing.T) {
 	}
 	if res.Summary.File != "bad.csv" || m.samples.Load() != 10 {
 		t.Fatalf("summary %+v, %d samples counted", res.Summary, m.samples.Load())
+	}
+}
+
+// TestReplayConfigErrorKeepsPoints replays into an influxd with
+// authentication on and a wrong password: the run reports the
+// configuration error, nothing is lost (every point is in the spool) and
+// the next start with the right token sends them all.
+func TestReplayConfigErrorKeepsPoints(t *testing.T) {
+	t.Parallel()
+	srv := influxtest.StartAuth(t)
+	dir := t.TempDir()
+	wrong, right := filepath.Join(dir, "wrong"), filepath.Join(dir, "right")
+	os.WriteFile(wrong, []byte(influxtest.AdminUser+":nope\n"), 0o600)
+	os.WriteFile(right, []byte(srv.Admin+"\n"), 0o600)
+	cfg := replayConfig(recording.Bundled(t, dir))
+	cfg.Subject = "auth"
+	cfg.Influx.URL, cfg.Influx.Bucket, cfg.Influx.TokenFile = srv.URL, srv.Bucket, wrong
+	cfg.Spool.Root = filepath.Join(dir, "spool")
+	t0 := time.Now()
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("replay with a refused token took %v", time.Since(t0).Round(time.Millisecond))
+	cerr := res.ConfigError()
+	if !errors.Is(cerr, influx.ErrConfig) || !strings.Contains(cerr.Error(), "401") {
+		t.Fatalf("config error %v", cerr)
+	}
+	if res.LostError() != nil || res.Influx.Written != 0 || res.Spool.Spooled == 0 || res.Spool.Pending != res.Spool.Spooled {
+		t.Fatalf("influx %v, spool %+v: want every point in the spool", res.Influx, res.Spool)
+	}
+	settings := cfg.Influx
+	settings.TokenFile = right
+	b, err := OpenBacklog(settings, cfg.Spool, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, err := b.Send(context.Background())
+	b.Close()
+	if err != nil || sent.Written != res.Spool.Spooled {
+		t.Fatalf("send with the right token: %+v, %v", sent, err)
 	}
 }
