@@ -149,6 +149,11 @@ func rss(pid int) (now, peak float64) {
 // its count is an estimate: at N times real time every millisecond of
 // delivery delay on the machine is N of them, a quarter sample at 1x
 // and 30 samples at 120x. The check allows 40 ms of such delay per gap.
+// The stand-in never drops frames because it or its host is late (only
+// while unplugged): the gap threshold runs N times faster too (a
+// second of real time), and losses shorter than that would otherwise be
+// counted only modulo the Cyton's 8-bit counter, which they are not at
+// real time (256 samples take 1.02 s, more than the threshold).
 func TestSoak(t *testing.T) {
 	hours := envOr(t, "TWITCHD_SOAK_HOURS", 0.75)
 	speed := envOr(t, "TWITCHD_SOAK_SPEED", 120)
@@ -177,15 +182,29 @@ func TestSoak(t *testing.T) {
 	start := time.Now()
 	sim := func() time.Duration { return time.Duration(float64(time.Since(start)) * speed) }
 
+	// influxd is restarted on its own goroutine: a start takes seconds of
+	// real time, which must not hold up the unplugs.
+	restart := make(chan bool, 64)
+	restarted := make(chan struct{})
+	go func() {
+		defer close(restarted)
+		for kill := range restart {
+			if kill {
+				srv.Kill(t)
+			}
+			srv.Restart(t)
+		}
+	}()
 	var rssAt []string
 	var rssStart, rssEnd, peak float64
 	restarts, kills, unplugs := 0, 0, 0
 	nextRestart, nextUnplug, nextRSS := restartEvery, unplugEvery, time.Hour/4
+	var replug time.Duration // when the device goes back in, 0: it is in
 	for sim() < length+10*time.Minute {
 		select {
 		case err := <-exited:
 			t.Fatalf("the child exited early: %v\n%s", err, stderr)
-		case <-time.After(simHour / 120):
+		case <-time.After(simHour / 240):
 		}
 		now := sim()
 		if now >= nextRSS {
@@ -194,26 +213,32 @@ func TestSoak(t *testing.T) {
 				rssStart = r
 			}
 			rssEnd, peak = r, p
-			rssAt = append(rssAt, fmt.Sprintf("%.1fh %.1f", now.Hours(), r))
+			rssAt = append(rssAt, fmt.Sprintf("%.2fh %.1f", now.Hours(), r))
 			nextRSS += time.Hour
 		}
 		if now >= nextRestart && now < length {
 			nextRestart += restartEvery
 			restarts++
-			if restarts%4 == 0 {
-				srv.Kill(t)
+			kill := restarts%4 == 0
+			if kill {
 				kills++
 			}
-			srv.Restart(t)
+			restart <- kill
 		}
-		if now >= nextUnplug && now < length-unplugFor {
+		if replug == 0 && now >= nextUnplug && now < length-unplugFor {
 			nextUnplug += unplugEvery
 			unplugs++
 			unplug()
-			time.Sleep(time.Duration(float64(unplugFor) / speed))
-			unplug = standin.Plug(t, dev, link)
+			replug = now + unplugFor
+		}
+		if replug != 0 && now >= replug {
+			unplug, replug = standin.Plug(t, dev, link), 0
 		}
 	}
+	close(restart)
+	<-restarted
+	rssEnd, peak = rss(cmd.Process.Pid)
+	rssAt = append(rssAt, fmt.Sprintf("end %.1f", rssEnd))
 	realTime := time.Since(start)
 	cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -246,11 +271,11 @@ func TestSoak(t *testing.T) {
 	unaccounted := played - read - lost
 	// Points: every one written, or counted.
 	want, got := expectedPoints(t, cc.Events), soakStored(t, srv, "soak")
-	t.Logf("soak: %.1f simulated hours in %v; RSS %.1f MiB at 0.25 h, %.1f MiB at the end, peak %.1f MiB (per hour: %s)",
+	t.Logf("soak: %.1f simulated hours in %v; RSS %.1f MiB at 0.25 h, %.1f MiB at the end, peak %.1f MiB (at each hour: %s)",
 		hours, realTime.Round(time.Second), rssStart, rssEnd, peak, strings.Join(rssAt, ", "))
 	t.Logf("soak: %d influxd restarts (%d of them kills), %d unplugs (%d device losses seen, %d connections); %d segments %+v",
 		restarts, kills, unplugs, res.Serial.Conn.Losses, res.Serial.Conn.Connects, len(res.Segments), res.Segments)
-	t.Logf("soak: samples due %d (%d dropped by the device: unplugged or its host too slow; %d not taken while stopped by the host), read %d, counted lost %d in %d gaps, unaccounted %d",
+	t.Logf("soak: samples due %d (%d dropped by the device while unplugged, %d not taken while stopped by the host), read %d, counted lost %d in %d gaps, unaccounted %d",
 		played, dev.Dropped, dev.Unsampled, read, lost, res.Serial.Stream.ClockGaps, unaccounted)
 	t.Logf("soak: points %d (%d written, %d lost: %d rejected, %d failed, %d dropped), %d spooled and %d sent again, %d left; %d events with a point, InfluxDB holds %d",
 		res.Influx.Points, res.Influx.Written, res.Influx.Lost(), res.Influx.Rejected, res.Influx.Failed, res.Influx.Dropped,
@@ -268,9 +293,12 @@ func TestSoak(t *testing.T) {
 	if res.Serial.Conn.Losses != int64(unplugs) || res.Serial.Conn.Connects != int64(unplugs+1) {
 		t.Errorf("the device was unplugged %d times; the connection saw %+v", unplugs, res.Serial.Conn)
 	}
-	// Each gap's lost count is an estimate from arrival times (see above).
+	// Each gap's lost count is an estimate from arrival times (see
+	// above). No sample may be lost beyond what is counted; the count may
+	// be larger: a stall of the machine beyond the gap threshold looks
+	// like a gap (it is reported).
 	gaps := res.Serial.Stream.ClockGaps
-	if tol := int64(float64(gaps+1) * speed * 250 * 0.040); unaccounted > tol || unaccounted < -tol {
+	if tol := int64(float64(gaps+1) * speed * 250 * 0.040); unaccounted > tol {
 		t.Errorf("%d samples played but neither read nor counted as lost (tolerance %d)", unaccounted, tol)
 	}
 	if res.Influx.Lost() != 0 || res.Spool.Pending != 0 || res.Spool.Spooled == 0 {

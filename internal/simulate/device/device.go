@@ -47,6 +47,12 @@ type Options struct {
 	// Speed paces frames: 1 real time, N times faster, 0 as fast as the
 	// reader takes them.
 	Speed float64
+	// MaxLag is how far behind its clock a playing device may fall (its
+	// writes blocked by a host that does not read, or the stand-in itself
+	// not scheduled) before it drops the frames due, as a device with a
+	// small buffer does: default 250 ms; negative: never, for a stand-in
+	// whose host may be slow for a while without losing data.
+	MaxLag time.Duration
 	// GarbageEvery injects 1–16 random bytes (a junk line for ASCII) after
 	// every N frames; 0 never.
 	GarbageEvery int
@@ -222,11 +228,16 @@ func (d *Device) Serve(ctx context.Context, rw io.ReadWriter) error {
 		case now := <-tick.C:
 			if d.streaming {
 				// A device buffers little: frames overdue by more than
-				// 250 ms (a writer blocked on a full line) are lost.
+				// MaxLag (a writer blocked on a full line) are lost.
 				due := d.due(now)
-				if late := due - int64(0.25*d.enc.Rate()*d.opts.Speed); late > d.k {
-					if err := d.drop(late); err != nil {
-						return d.finish(err)
+				if lag := d.opts.MaxLag; lag >= 0 {
+					if lag == 0 {
+						lag = 250 * time.Millisecond
+					}
+					if late := due - int64(lag.Seconds()*d.enc.Rate()*d.opts.Speed); late > d.k {
+						if err := d.drop(late); err != nil {
+							return d.finish(err)
+						}
 					}
 				}
 				if err := d.emit(rw, due); err != nil {

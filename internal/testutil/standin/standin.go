@@ -39,12 +39,13 @@ func New(t testing.TB, path, protocol string) *device.Device {
 }
 
 // NewSource returns a stand-in for protocol playing src at speed times
-// real time. The stream is timestamped by the host clock, so a stand-in
-// faster than real time needs a host clock that runs as fast (see
-// ingest.Config.HostClock).
+// real time that never drops frames because its host (or itself) is
+// slow; it drops only what falls due while it is unplugged. The stream is
+// timestamped by the host clock, so a stand-in faster than real time
+// needs a host clock that runs as fast (see ingest.Config.HostClock).
 func NewSource(t testing.TB, src pipeline.Source, protocol string, speed float64) *device.Device {
 	t.Helper()
-	dev, err := device.NewDevice(src, device.Options{Protocol: protocol, Speed: speed})
+	dev, err := device.NewDevice(src, device.Options{Protocol: protocol, Speed: speed, MaxLag: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
