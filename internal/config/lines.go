@@ -128,33 +128,40 @@ func (x *lineIndex) mark(key string, line int) {
 	}
 }
 
-// brackets returns the balance of [ and ] in s, outside strings.
+// brackets returns the balance of [ and ] in s, outside strings and
+// before a comment.
 func brackets(s string) int {
-	n, quote := 0, byte(0)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0:
-			if c == '\\' && quote == '"' {
-				i++
-			} else if c == quote {
-				quote = 0
-			}
-		case c == '"' || c == '\'':
-			quote = c
-		case c == '#':
-			return n
-		case c == '[':
+	n := 0
+	outsideStrings(s, func(_ int, c byte) bool {
+		switch c {
+		case '#':
+			return false
+		case '[':
 			n++
-		case c == ']':
+		case ']':
 			n--
 		}
-	}
+		return true
+	})
 	return n
 }
 
 // cutComment drops a trailing comment (outside strings).
 func cutComment(s string) string {
+	end := len(s)
+	outsideStrings(s, func(i int, c byte) bool {
+		if c == '#' {
+			end = i
+			return false
+		}
+		return true
+	})
+	return strings.TrimSpace(s[:end])
+}
+
+// outsideStrings calls fn with each byte of s that is not inside a TOML
+// string, with its index, until fn returns false.
+func outsideStrings(s string, fn func(i int, c byte) bool) {
 	quote := byte(0)
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -167,11 +174,10 @@ func cutComment(s string) string {
 			}
 		case c == '"' || c == '\'':
 			quote = c
-		case c == '#':
-			return strings.TrimSpace(s[:i])
+		case !fn(i, c):
+			return
 		}
 	}
-	return s
 }
 
 // unquoteKey turns a TOML key (bare, quoted or dotted) into the dotted

@@ -96,12 +96,7 @@ func TestRunClockStepped(t *testing.T) {
 	// across the segments (the first was measured on the clock before it
 	// was stepped).
 	seen := map[string]bool{}
-	for _, e := range recording.ReadEvents(t, ev) {
-		m, ts := measurementOf(e)
-		if m == "" {
-			continue
-		}
-		k := pointKey(m, int64(ts), sensorOf(e), channelOf(e))
+	for _, k := range eventPoints(t, ev) {
 		if seen[k] {
 			t.Fatalf("two events make the point %s", k)
 		}
@@ -113,29 +108,3 @@ func TestRunClockStepped(t *testing.T) {
 	}
 }
 
-// sensorOf and channelOf return an event's sensor and channel tags, if any.
-func sensorOf(e pipeline.Event) any {
-	switch e := e.(type) {
-	case *pipeline.Epoch:
-		return e.Sensor
-	case *pipeline.Twitch:
-		return e.Sensor
-	case *pipeline.Bout:
-		return e.Sensor
-	case *pipeline.Cramp:
-		return e.Sensor
-	}
-	return nil
-}
-
-func channelOf(e pipeline.Event) any {
-	switch e := e.(type) {
-	case *pipeline.Epoch:
-		return e.Channel
-	case *pipeline.Twitch:
-		return e.Channel
-	case *pipeline.Cramp:
-		return e.Channel
-	}
-	return nil
-}

@@ -97,6 +97,17 @@ func measurementOf(ev pipeline.Event) (string, pipeline.Timestamp) {
 func expectedPoints(t *testing.T, path string) []string {
 	t.Helper()
 	set := map[string]bool{}
+	for _, k := range eventPoints(t, path) {
+		set[k] = true
+	}
+	return sortedKeys(set)
+}
+
+// eventPoints returns "measurement time sensor channel" for each event
+// of an events file that makes a point, in the file's order.
+func eventPoints(t *testing.T, path string) []string {
+	t.Helper()
+	var out []string
 	for _, ev := range recording.ReadEvents(t, path) {
 		m, ts := measurementOf(ev)
 		if m == "" {
@@ -110,9 +121,9 @@ func expectedPoints(t *testing.T, path string) []string {
 		if err := json.Unmarshal(b, &f); err != nil {
 			t.Fatal(err)
 		}
-		set[pointKey(m, int64(ts), f[schema.TagSensor], f[schema.TagChannel])] = true
+		out = append(out, pointKey(m, int64(ts), f[schema.TagSensor], f[schema.TagChannel]))
 	}
-	return sortedKeys(set)
+	return out
 }
 
 func pointKey(m string, ts int64, sensor, channel any) string {

@@ -119,12 +119,7 @@ func TestConfigErrorsAreNotRetried(t *testing.T) {
 			s := newSink(t, NewConfig(c.url(t), "twitchd/autogen").SetFlushInterval(20*time.Millisecond).
 				SetBackoff(time.Millisecond, time.Millisecond).SetOverflow(sp))
 			evs := sampleEvents(ids, t0)
-			for round := 0; round < 3; round++ {
-				writeAll(t, s, evs)
-				if err := flush(t, s); err != nil {
-					t.Fatal(err)
-				}
-			}
+			writeRounds(t, s, evs, 3)
 			st := s.Stats()
 			if !errors.Is(st.ConfigErr, ErrConfig) || !strings.Contains(st.ConfigErr.Error(), c.want) {
 				t.Fatalf("config error %v, want one saying %q", st.ConfigErr, c.want)
@@ -172,14 +167,21 @@ func TestProbeDoesNotWaitLong(t *testing.T) {
 	s := newSink(t, NewConfig(silent(t), "twitchd/autogen").SetFlushInterval(20*time.Millisecond).
 		SetHTTPTimeout(300*time.Millisecond).SetProbeInterval(10*time.Millisecond).SetOverflow(sp))
 	evs := sampleEvents(ids, t0)
-	for round := 0; round < 3; round++ {
+	writeRounds(t, s, evs, 3)
+	st := s.Stats()
+	if st.CircuitOpens != 1 || sp.n[ReasonOutage] != 3*len(evs) || st.Failed != 0 {
+		t.Fatalf("%d opens, overflow %v, %v", st.CircuitOpens, sp.n, st)
+	}
+}
+
+// writeRounds writes evs n times, flushing after each, and fails t when
+// a flush reports a loss (the tests' overflows take every point).
+func writeRounds(t *testing.T, s *Sink, evs []pipeline.Event, n int) {
+	t.Helper()
+	for round := 0; round < n; round++ {
 		writeAll(t, s, evs)
 		if err := flush(t, s); err != nil {
 			t.Fatal(err)
 		}
-	}
-	st := s.Stats()
-	if st.CircuitOpens != 1 || sp.n[ReasonOutage] != 3*len(evs) || st.Failed != 0 {
-		t.Fatalf("%d opens, overflow %v, %v", st.CircuitOpens, sp.n, st)
 	}
 }
