@@ -107,4 +107,3 @@ func TestRunClockStepped(t *testing.T) {
 		t.Fatalf("InfluxDB holds %s", diff(got, want))
 	}
 }
-
