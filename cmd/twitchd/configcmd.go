@@ -45,7 +45,7 @@ func runConfig(_ context.Context, args []string, stdout, stderr io.Writer) error
 			}
 			st := config.Defaults()
 			f.Apply(&st)
-			fmt.Fprintf(stdout, "%s: ok (%d of %d keys set, %d devices)\n", path, f.Count(), len(config.Keys()), len(st.Devices))
+			fmt.Fprintf(stdout, "%s: ok (%d of %d keys set, %d [[device]] tables)\n", path, f.Count(), len(config.Keys()), len(st.Devices))
 		}
 		if len(bad) > 0 {
 			return fmt.Errorf("%w:\n%w", errConfig, errors.Join(bad...))

@@ -219,7 +219,7 @@ var (
 		}
 		return nil
 	}
-	rate = func(v any) error { return serial.CheckRate(v.(float64)) }
+	checkRate = func(v any) error { return serial.CheckRate(v.(float64)) }
 	// checkListen is the health endpoint's own check of its address.
 	checkListen = health.CheckAddr
 )
@@ -328,7 +328,7 @@ var explicitKeys = []*key{
 	{section: "replay", name: "format", kind: kString, flags: []string{"format"}, check: checkFormat,
 		doc: "Input format; empty: detected from the content.",
 		ptr: func(s *Settings) any { return &s.File.Format }},
-	{section: "replay", name: "rate", kind: kFloat, flags: []string{"rate"}, check: rate,
+	{section: "replay", name: "rate", kind: kFloat, flags: []string{"rate"}, check: checkRate,
 		doc: "Sample rate in Hz of files without a time column; 0: from a comment in the file.",
 		ptr: func(s *Settings) any { return &s.File.Options.Rate }},
 	{section: "replay", name: "columns", kind: kStrings, flags: []string{"columns"}, check: checkColumns,
