@@ -25,6 +25,7 @@ type accGroup struct {
 	seen  bool
 
 	grav, tw, lo [3]*dsp.SOS
+	hp           [3]*dsp.SOS // above 0.3 Hz: the limb's movement, for its rhythm
 	env, mov     *dsp.MovingRMS
 	envFloor     *floor
 	confirmRatio float64
@@ -37,6 +38,7 @@ type accGroup struct {
 	sigma                float64
 	nextNoise, nextSigma int64
 	movFloor             *floor
+	rh                   *rhythm
 
 	b              burst
 	peak, eTw, eLo float64
@@ -58,10 +60,13 @@ func newAcc(cfg *Config, name string, ix [3]int, fs float64, tl *timeline, sink 
 		mov:      dsp.NewMovingRMS(max(3, int(math.Round(0.25*fs)))),
 		envFloor: newFloor(math.Max(cfg.FloorStep, 1/fs), cfg.FloorWindow, cfg.FloorShort, cfg.FloorQuantile),
 		movFloor: newFloor(math.Max(cfg.FloorStep*5, 1/fs), cfg.FloorWindow*3, cfg.FloorShort, cfg.FloorQuantile),
+		rh:       newRhythm(cfg, tl, 3),
 	}
 	g.b.gap = ns(cfg.MergeGap)
 	g.mv.gap = ns(0.3)
-	g.hist = newHistory(int(math.Ceil(4 * fs)))
+	// The EMG-guided search runs when an EMG twitch is decided, after
+	// the rhythm around it is known: keep that long.
+	g.hist = newHistory(int(math.Ceil((cfg.RepWindow/2 + 8) * fs)))
 	g.noise = dsp.NewRobustWindow(200)
 	g.confirmRatio = cfg.AccOnRatio
 	if g.env.Len() <= 2 {
@@ -87,6 +92,9 @@ func newAcc(cfg *Config, name string, ix [3]int, fs float64, tl *timeline, sink 
 		if err != nil {
 			return nil, fmt.Errorf("detect: accelerometer %s: %w", name, err)
 		}
+		if g.hp[a], err = dsp.ButterHighpass(1, 0.3, fs); err != nil {
+			return nil, fmt.Errorf("detect: accelerometer %s: %w", name, err)
+		}
 		if g.lo[a], err = dsp.ButterBandpass(2, 0.5, cfg.AccLow*0.75, fs); err != nil {
 			return nil, fmt.Errorf("detect: accelerometer %s: %w", name, err)
 		}
@@ -102,11 +110,16 @@ func (g *accGroup) step(t int64, a [3]float64) {
 			for i := 0; i < int(4*g.fs/g.cfg.GravityHz) && i < 4096; i++ {
 				g.grav[k].Step(a[k])
 			}
+			for i := 0; i < int(8*g.fs) && i < 4096; i++ {
+				g.hp[k].Step(a[k])
+			}
 		}
 	}
-	var gr [3]float64
-	var tw2, lo2, dyn2, vm2 float64
+	var gr, hp [3]float64
+	var tw2, lo2, dyn2, vm2, hp2 float64
 	for k := 0; k < 3; k++ {
+		hp[k] = g.hp[k].Step(a[k])
+		hp2 += hp[k] * hp[k]
 		gr[k] = g.grav[k].Step(a[k])
 		d := a[k] - gr[k]
 		dyn2 += d * d
@@ -142,7 +155,10 @@ func (g *accGroup) step(t int64, a [3]float64) {
 	e := g.env.Step(mag)
 	m := g.mov.Step(dyn)
 	g.envFloor.observe(t, e, g.b.open)
-	g.movFloor.observe(t, m, g.mv.open)
+	if g.movFloor.observe(t, m, g.mv.open) {
+		g.rh.setFloor(g.movFloor.level*g.movFloor.level, g.cfg.AccRhythmMinG*g.cfg.AccRhythmMinG)
+	}
+	g.rh.add(t, hp2, &hp)
 	if t-g.first < ns(g.cfg.Warmup) || !g.envFloor.ready || !g.movFloor.ready {
 		return
 	}
@@ -215,6 +231,7 @@ func (g *accGroup) strong() float64 {
 }
 
 func (g *accGroup) finish(last int64) {
+	g.rh.flush()
 	if g.b.open {
 		g.b.open = false
 		g.closeBurst()

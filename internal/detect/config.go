@@ -100,6 +100,33 @@ type Config struct {
 	// in a few seconds are very unlikely to be twitches alone.
 	RhythmWindow float64
 	RhythmBursts int
+	// Rhythmic activity (strides, pedal strokes, lifting repetitions) is
+	// recognised by its periodicity, whatever its cadence or intensity:
+	// each sensor's power is averaged over points of RhythmPoint seconds;
+	// a cadence window of CadenceWindow seconds looks for a period between
+	// CadenceMin and CadenceMax seconds (walking strides 0.7-1.2 Hz,
+	// running 1.2-1.8 Hz, cycling 0.8-1.8 Hz, and steps at twice that),
+	// and a repetition window of RepWindow seconds for one between RepMin
+	// and RepMax (lifting repetitions of 2-6 s). A window is periodic when
+	// its autocorrelation peaks at PeriodicR or more, PeriodicProminence
+	// above the dip before the peak, with at least PeriodicBursts bursts
+	// (points above RhythmActiveRatio times the noise floor's power; for an
+	// accelerometer also above AccRhythmMinG of dynamic acceleration, the
+	// least movement of a limb in rhythmic exercise) in it. Rhythmic
+	// stretches are activity: their bursts are never twitches, and an
+	// epoch with at least RhythmEpochFrac of it rhythmic is active.
+	RhythmPoint                           float64
+	CadenceWindow, CadenceMin, CadenceMax float64
+	RepWindow, RepMin, RepMax             float64
+	PeriodicR, PeriodicProminence         float64
+	PeriodicBursts                        int
+	RhythmActiveRatio, AccRhythmMinG      float64
+	RhythmEpochFrac                       float64
+	// SetRest is the longest rest between two runs of activity with
+	// lifting repetitions that still keeps them one bout (sets of one
+	// session with rests of up to 3 min between them).
+	SetRest float64
+
 	// ActivitySigma and ActivityRatio set the activity threshold on the
 	// slow envelope like OnSigma and OnRatio do for bursts.
 	ActivitySigma, ActivityRatio float64
@@ -172,6 +199,12 @@ func Default() Config {
 		LFRatio: 1,
 		Context: 1.0, ActiveMin: 0.6, PauseContext: 10,
 		RhythmWindow: 2, RhythmBursts: 5,
+		RhythmPoint:   0.05,
+		CadenceWindow: 8, CadenceMin: 0.3, CadenceMax: 2,
+		RepWindow: 20, RepMin: 1.5, RepMax: 6.6,
+		PeriodicR: 0.45, PeriodicProminence: 0.3, PeriodicBursts: 4,
+		RhythmActiveRatio: 4, AccRhythmMinG: 0.008, RhythmEpochFrac: 0.5,
+		SetRest:       180,
 		ActivitySigma: 8, ActivityRatio: 3,
 		CrampMin: 3, CrampGap: 0.5, CrampMotionFrac: 0.6,
 
@@ -191,6 +224,7 @@ func (c Config) Validate() error {
 		"epoch": c.Epoch, "bout-min": c.BoutMin, "fast-rms": c.FastRMS, "slow-rms": c.SlowRMS,
 		"floor-step": c.FloorStep, "floor-window": c.FloorWindow, "twitch-max": c.TwitchMax,
 		"context": c.Context, "cramp-min": c.CrampMin, "acc-rms": c.AccRMS, "rest-segment": c.RestSegment,
+		"rhythm-point": c.RhythmPoint, "cadence-window": c.CadenceWindow, "rep-window": c.RepWindow,
 	}
 	for name, v := range pos {
 		if !(v > 0) {
@@ -202,6 +236,9 @@ func (c Config) Validate() error {
 	}
 	if c.FloorQuantile <= 0.05 || c.FloorQuantile >= 1 {
 		return fmt.Errorf("detect: floor quantile must be in (0.05, 1), got %g", c.FloorQuantile)
+	}
+	if c.CadenceMax >= c.CadenceWindow/2 || c.RepMax >= c.RepWindow/2 || c.CadenceMin < 2*c.RhythmPoint || c.RepMin < 4*c.RhythmPoint {
+		return fmt.Errorf("detect: rhythm lags must lie between two points and half their window")
 	}
 	if c.EMGLow <= 0 || c.EMGHigh <= c.EMGLow {
 		return fmt.Errorf("detect: EMG band %g-%g Hz is empty", c.EMGLow, c.EMGHigh)

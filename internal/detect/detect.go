@@ -71,7 +71,9 @@ type Detector struct {
 	crampQ  []*pipeline.Cramp
 	bt      bouts
 
-	epochs   [128]epochFlag // recent epochs: was each active?
+	epochs   [128]epochFlag  // recent epochs: was each active?
+	pendingE []epochFeatures // closed epochs waiting for the rhythm verdicts over them
+	rhythms  []*rhythm
 	started  bool
 	epStart  int64
 	restFrom int64
@@ -110,6 +112,7 @@ func (d *Detector) Begin(meta pipeline.Meta, emit pipeline.Emit) error {
 				return err
 			}
 			d.emg = append(d.emg, c)
+			d.rhythms = append(d.rhythms, c.rh)
 		case pipeline.KindAcc:
 			g := ch.Group
 			if g == "" {
@@ -147,6 +150,7 @@ func (d *Detector) Begin(meta pipeline.Meta, emit pipeline.Emit) error {
 			return err
 		}
 		d.acc = append(d.acc, a)
+		d.rhythms = append(d.rhythms, a.rh)
 	}
 	if len(d.emg) == 0 && len(d.acc) == 0 {
 		var names []string
@@ -214,6 +218,7 @@ func (d *Detector) End(last int64) error {
 	if last >= d.epStart {
 		d.closeEpoch(d.epStart, min(d.epStart+ep, last+1))
 	}
+	d.settleEpochs(true)
 	d.bt.end(d.boutDone)
 	d.tick(last, true)
 	if d.restOpen && last > d.restFrom {
@@ -235,6 +240,9 @@ func (d *Detector) Watermark() (int64, bool) {
 		return 0, false
 	}
 	low(d.epStart)
+	if len(d.pendingE) > 0 {
+		low(d.pendingE[0].start)
+	}
 	for _, c := range d.cands {
 		low(c.start)
 	}
@@ -272,8 +280,23 @@ func (d *Detector) Watermark() (int64, bool) {
 func (d *Detector) twitchCandidate(c candidate)     { d.cands = append(d.cands, c) }
 func (d *Detector) crampCandidate(c crampCandidate) { d.cramps = append(d.cramps, c) }
 
+// rhythmDecided returns the time up to which every sensor's rhythm
+// verdict is final.
+func (d *Detector) rhythmDecided() int64 {
+	t := int64(math.MaxInt64)
+	for _, r := range d.rhythms {
+		if r.started {
+			t = min(t, r.decided)
+		}
+	}
+	return t
+}
+
 // tick decides what has waited long enough.
 func (d *Detector) tick(now int64, final bool) {
+	d.settleEpochs(final)
+	rd := d.rhythmDecided()
+	ctx := ns(max(d.cfg.Context, d.cfg.RhythmWindow))
 	slices.SortStableFunc(d.cands, func(a, b candidate) int { return cmp.Compare(a.end, b.end) })
 	n := 0
 	for _, c := range d.cands {
@@ -281,7 +304,7 @@ func (d *Detector) tick(now int64, final bool) {
 		if c.sensor == sensorAcc {
 			wait += ns(d.cfg.FuseWindow)
 		}
-		if final || (c.end+wait <= now && !d.emgPending(c)) {
+		if final || (c.end+wait <= now && c.end+ctx <= rd && !d.emgPending(c)) {
 			d.decide(c)
 			continue
 		}
@@ -292,7 +315,7 @@ func (d *Detector) tick(now int64, final bool) {
 
 	n = 0
 	for _, c := range d.cramps {
-		if final || c.end+ns(d.cfg.ActiveMin)+2*slotNS <= now {
+		if final || (c.end+ns(d.cfg.ActiveMin)+2*slotNS <= now && c.end <= rd) {
 			d.decideCramp(c)
 			continue
 		}
@@ -462,16 +485,16 @@ func (d *Detector) stillPosture(start, end int64) bool {
 }
 
 func (d *Detector) decideCramp(c crampCandidate) {
-	if len(d.acc) > 0 {
-		moving, _ := d.tl.fractions(c.start, c.end)
-		if moving > d.cfg.CrampMotionFrac {
-			d.cfg.debugf(c.start, "cramp reject moving %.2f until %s", moving, pipeline.Timestamp(c.end))
-			return
-		}
-	} else {
-		if _, fast := d.tl.fractions(c.start, c.end); fast < 0.6 {
-			return
-		}
+	sh := d.tl.fractions(c.start, c.end)
+	switch {
+	case sh.rhythm > 0.3:
+		d.cfg.debugf(c.start, "cramp reject rhythmic %.2f until %s", sh.rhythm, pipeline.Timestamp(c.end))
+		return
+	case len(d.acc) > 0 && sh.moving > d.cfg.CrampMotionFrac:
+		d.cfg.debugf(c.start, "cramp reject moving %.2f until %s", sh.moving, pipeline.Timestamp(c.end))
+		return
+	case len(d.acc) == 0 && sh.fast < 0.6:
+		return
 	}
 	d.crampQ = append(d.crampQ, &pipeline.Cramp{
 		Start: pipeline.Timestamp(c.start), End: pipeline.Timestamp(c.end), Tags: d.tags,
@@ -531,7 +554,6 @@ func (d *Detector) releasePhases(final bool) {
 }
 
 func (d *Detector) closeEpoch(start, end int64) {
-	ep := ns(d.cfg.Epoch)
 	f := epochFeatures{start: start, end: end}
 	emgActive := false
 	for _, g := range d.acc {
@@ -568,9 +590,33 @@ func (d *Detector) closeEpoch(start, end int64) {
 	} else {
 		f.active = emgActive
 	}
-	i := floorDiv(start, ep)
-	d.epochs[mod(i, int64(len(d.epochs)))] = epochFlag{idx: i, active: f.active}
-	d.bt.epoch(f, d.boutDone)
+	d.pendingE = append(d.pendingE, f)
+	d.settleEpochs(false)
+}
+
+// settleEpochs hands the closed epochs whose rhythm is decided to bout
+// detection: an epoch that is mostly rhythmic is active whatever its
+// intensity (walking, a warm-up, sets of repetitions).
+func (d *Detector) settleEpochs(final bool) {
+	ep := ns(d.cfg.Epoch)
+	rd := d.rhythmDecided()
+	n := 0
+	for _, f := range d.pendingE {
+		if !final && f.end > rd {
+			break
+		}
+		sh := d.tl.fractions(f.start, f.end-1)
+		f.rep = sh.rep > 0
+		if !f.active && sh.rhythm >= d.cfg.RhythmEpochFrac {
+			d.cfg.debugf(f.start, "epoch active by rhythm %.2f (repetitions %.2f)", sh.rhythm, sh.rep)
+			f.active = true
+		}
+		i := floorDiv(f.start, ep)
+		d.epochs[mod(i, int64(len(d.epochs)))] = epochFlag{idx: i, active: f.active}
+		d.bt.epoch(f, d.boutDone)
+		n++
+	}
+	d.pendingE = append(d.pendingE[:0], d.pendingE[n:]...)
 }
 
 type epochFlag struct {

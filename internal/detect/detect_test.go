@@ -1,8 +1,10 @@
 package detect
 
 import (
+	"log/slog"
 	"math"
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"github.com/twitchd/twitchd/pipeline"
@@ -132,7 +134,11 @@ func TestBeginErrors(t *testing.T) {
 // checks precision and recall exactly.
 func TestSyntheticTwitches(t *testing.T) {
 	const fs = 1000.0
-	d, _ := New(Default())
+	cfg := Default()
+	if testing.Verbose() {
+		cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	d, _ := New(cfg)
 	var got []*pipeline.Twitch
 	var cramps int
 	emit := func(e pipeline.Event) {

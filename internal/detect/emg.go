@@ -27,9 +27,12 @@ type emgChan struct {
 	mfill         int
 	mainsHz       float64
 	mainsDone     bool
+	mainsSkip     int // blocks to skip before the next look
+	mainsAgree    int // consecutive blocks that found the current frequency
 
 	fast, slow           *dsp.MovingRMS
 	fastFloor, slowFloor *floor
+	rh                   *rhythm
 
 	b                  burst
 	peak, eBP, eLF     float64
@@ -71,6 +74,7 @@ func newEMG(cfg *Config, idx int, name string, fs float64, tl *timeline, sink ca
 		slow:      dsp.NewMovingRMS(max(4, int(math.Round(cfg.SlowRMS*fs)))),
 		fastFloor: newFloor(cfg.FloorStep, cfg.FloorWindow, cfg.FloorShort, cfg.FloorQuantile),
 		slowFloor: newFloor(cfg.FloorStep*5, cfg.FloorWindow*3, cfg.FloorShort, cfg.FloorQuantile),
+		rh:        newRhythm(cfg, tl, 0),
 	}
 	c.b.gap = ns(cfg.MergeGap)
 	c.act.gap = ns(cfg.CrampGap)
@@ -103,17 +107,7 @@ func (c *emgChan) step(t int64, x float64) {
 	}
 	y := c.bp.Step(x)
 	if !c.mainsDone {
-		// Look for mains in every block: strong EMG hides it, so a block
-		// at rest finds it even when the recording starts with exercise.
-		c.mbuf[c.mfill] = y
-		c.mfill++
-		if c.mfill == len(c.mbuf) {
-			c.mfill = 0
-			if f, _ := c.mains.Detect(c.mbuf, 6); f > 0 && f != c.mainsHz {
-				c.cfg.debugf(t, "emg %s: mains %g Hz", c.name, f)
-				c.setMains(f)
-			}
-		}
+		c.lookForMains(t, y)
 	}
 	if c.notch != nil {
 		y = c.notch.Step(y)
@@ -126,7 +120,10 @@ func (c *emgChan) step(t int64, x float64) {
 	if se > c.epPeakSlow {
 		c.epPeakSlow = se
 	}
-	c.fastFloor.observe(t, fe, c.b.open)
+	if c.fastFloor.observe(t, fe, c.b.open) {
+		c.rh.setFloor(c.fastFloor.level*c.fastFloor.level, 0)
+	}
+	c.rh.add(t, y*y, nil)
 	c.slowFloor.observe(t, se, c.act.open)
 	if t-c.first < ns(c.cfg.Warmup) || !c.fastFloor.ready || !c.slowFloor.ready {
 		return
@@ -149,6 +146,38 @@ func (c *emgChan) step(t int64, x float64) {
 			c.eBP += y * y
 			c.eLF += lf * lf
 		}
+	}
+}
+
+// lookForMains collects blocks of the band-passed signal and looks for
+// mains in them: in every block until the same frequency was found in
+// four blocks in a row (strong EMG hides it, so a block at rest finds it
+// even when the recording starts with exercise), then in one block of
+// sixteen, enough to follow a recording whose interference changes.
+func (c *emgChan) lookForMains(t int64, y float64) {
+	if c.mainsSkip > 0 {
+		if c.mfill++; c.mfill == len(c.mbuf) {
+			c.mfill = 0
+			c.mainsSkip--
+		}
+		return
+	}
+	c.mbuf[c.mfill] = y
+	if c.mfill++; c.mfill < len(c.mbuf) {
+		return
+	}
+	c.mfill = 0
+	f, _ := c.mains.Detect(c.mbuf, 6)
+	switch {
+	case f > 0 && f != c.mainsHz:
+		c.cfg.debugf(t, "emg %s: mains %g Hz", c.name, f)
+		c.setMains(f)
+		c.mainsAgree = 1
+	case f > 0:
+		c.mainsAgree++
+	}
+	if c.mainsAgree >= 4 {
+		c.mainsSkip = 15
 	}
 }
 
@@ -217,6 +246,7 @@ func (c *emgChan) closeBurst() {
 
 // finish closes what is open at the end of the stream.
 func (c *emgChan) finish(last int64) {
+	c.rh.flush()
 	if c.b.open {
 		c.b.open = false
 		c.closeBurst()

@@ -11,6 +11,8 @@ type slot struct {
 	emgActive bool  // sustained voluntary or cramp activity on an EMG channel
 	accMoving bool  // sustained limb movement
 	emgFast   bool  // fast EMG envelope above the burst threshold (cramp continuity)
+	rhythm    bool  // inside rhythmic activity (strides, strokes, repetitions)
+	rep       bool  // inside lifting repetitions
 	bursts    uint8 // bursts (of any length, on any sensor) that started in this slot
 	hasGrav   bool
 	grav      [3]float64 // gravity estimate (g) at the end of the slot
@@ -65,10 +67,21 @@ func (tl *timeline) markMoving(a, b int64) {
 	}
 }
 
-// busy reports whether any slot in [a, b] shows activity or movement.
+// markRhythm marks slots from a to b as rhythmic, and as repetitions
+// when rep is set.
+func (tl *timeline) markRhythm(a, b int64, rep bool) {
+	for t := a; slotOf(t) <= slotOf(b); t += slotNS {
+		s := tl.at(t)
+		s.rhythm = true
+		s.rep = s.rep || rep
+	}
+}
+
+// busy reports whether any slot in [a, b] shows activity, movement or
+// rhythm.
 func (tl *timeline) busy(a, b int64) bool {
 	for t := a; slotOf(t) <= slotOf(b); t += slotNS {
-		if s, ok := tl.peek(t); ok && (s.emgActive || s.accMoving) {
+		if s, ok := tl.peek(t); ok && (s.emgActive || s.accMoving || s.rhythm) {
 			return true
 		}
 	}
@@ -93,25 +106,29 @@ func (tl *timeline) burstCount(a, b int64) int {
 	return n
 }
 
-// fractions returns the share of slots in [a, b] that were moving and
-// that had the fast EMG envelope up.
-func (tl *timeline) fractions(a, b int64) (moving, fast float64) {
-	n, nm, nf := 0, 0, 0
+// shares says what share of the slots in an interval had each flag.
+type shares struct{ moving, fast, rhythm, rep float64 }
+
+// fractions returns the shares of slots in [a, b] that were moving, had
+// the fast EMG envelope up, were rhythmic and were repetitions.
+func (tl *timeline) fractions(a, b int64) shares {
+	n := 0
+	var c [4]int
 	for t := a; slotOf(t) <= slotOf(b); t += slotNS {
 		n++
 		if s, ok := tl.peek(t); ok {
-			if s.accMoving {
-				nm++
-			}
-			if s.emgFast {
-				nf++
+			for i, f := range [4]bool{s.accMoving, s.emgFast, s.rhythm, s.rep} {
+				if f {
+					c[i]++
+				}
 			}
 		}
 	}
 	if n == 0 {
-		return 0, 0
+		return shares{}
 	}
-	return float64(nm) / float64(n), float64(nf) / float64(n)
+	f := func(i int) float64 { return float64(c[i]) / float64(n) }
+	return shares{moving: f(0), fast: f(1), rhythm: f(2), rep: f(3)}
 }
 
 // gravity returns the gravity estimate recorded nearest before t.
