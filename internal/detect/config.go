@@ -139,22 +139,22 @@ type Config struct {
 
 	// Accelerometer front end: the gravity estimate is a low-pass at
 	// GravityHz; the twitch band is a band-pass from AccLow to AccHigh Hz
-	// (kept below 0.45 times the rate), where the damped 8-20 Hz jerk of a
-	// visible twitch lives and posture changes do not. AccRMS is its
-	// envelope window.
-	GravityHz, AccLow, AccHigh, AccRMS float64
-	// AccOnSigma and AccOnRatio set the acc burst threshold. A weaker
-	// threshold, AccConfirmSigma, is used for acc bursts that coincide
-	// with an EMG twitch: a twitch seen in both is more certain.
-	AccOnSigma, AccOnRatio, AccConfirmSigma float64
-	// AccMinPeakG is an absolute floor under the acc threshold.
-	AccMinPeakG float64
-	// AccAloneMinG is the least peak (g) of an accelerometer twitch with
-	// no EMG to confirm it. A still sensor's quantisation steps (about
-	// 4 mg on a 12-bit ±8 g device) stand far above its tiny noise floor,
-	// so a relative threshold alone would take them for twitches; a
-	// visible twitch moves the limb by tens of mg.
-	AccAloneMinG float64
+	// (kept below 0.45 times the rate), where the damped 5-25 Hz jerk of
+	// a visible twitch lives and posture changes do not.
+	GravityHz, AccLow, AccHigh float64
+	// The accelerometer's twitch test is a constant-false-alarm-rate
+	// test (see cfar): the whitened energy of the three band-passed axes
+	// over AccWindow and over AccWindowLong seconds (a jerk damped within
+	// 20-150 ms puts most of its energy in one of them) against thresholds
+	// set for AccFalseAlarms false detections per hour of Gaussian noise,
+	// raised when a statistic's own tail over the last CFARTailWindow
+	// seconds of quiet is heavier.
+	// The per-axis noise is the median over CFARNoiseWindow seconds, never
+	// below QuantFloor ADC steps; statistics within CFARGuard seconds of a
+	// detection stay out of the estimates.
+	AccWindow, AccWindowLong, AccFalseAlarms   float64
+	CFARTailWindow, CFARNoiseWindow, CFARGuard float64
+	QuantFloor                                 float64
 	// PostureDeg rejects acc bursts across which the gravity direction
 	// turns by more than this: a posture shift, not a twitch.
 	PostureDeg float64
@@ -208,8 +208,9 @@ func Default() Config {
 		ActivitySigma: 8, ActivityRatio: 3,
 		CrampMin: 3, CrampGap: 0.5, CrampMotionFrac: 0.6,
 
-		GravityHz: 1.5, AccLow: 4, AccHigh: 25, AccRMS: 0.06,
-		AccOnSigma: 7, AccOnRatio: 3, AccConfirmSigma: 4, AccMinPeakG: 0.004, AccAloneMinG: 0.025,
+		GravityHz: 1.5, AccLow: 3, AccHigh: 25,
+		AccWindow: 0.05, AccWindowLong: 0.1, AccFalseAlarms: 0.05,
+		CFARTailWindow: 600, CFARNoiseWindow: 30, CFARGuard: 0.3, QuantFloor: 1,
 		PostureDeg: 4,
 		FuseWindow: 0.1, GuideWindow: 0.15, GuideP: 1e-3,
 
@@ -223,7 +224,7 @@ func (c Config) Validate() error {
 	pos := map[string]float64{
 		"epoch": c.Epoch, "bout-min": c.BoutMin, "fast-rms": c.FastRMS, "slow-rms": c.SlowRMS,
 		"floor-step": c.FloorStep, "floor-window": c.FloorWindow, "twitch-max": c.TwitchMax,
-		"context": c.Context, "cramp-min": c.CrampMin, "acc-rms": c.AccRMS, "rest-segment": c.RestSegment,
+		"context": c.Context, "cramp-min": c.CrampMin, "acc-window": c.AccWindow, "acc-false-alarms": c.AccFalseAlarms, "rest-segment": c.RestSegment,
 		"rhythm-point": c.RhythmPoint, "cadence-window": c.CadenceWindow, "rep-window": c.RepWindow,
 	}
 	for name, v := range pos {

@@ -566,7 +566,7 @@ func (d *Detector) closeEpoch(start, end int64) {
 		f.peakDyn = math.Max(f.peakDyn, peak)
 		d.emit(&pipeline.Epoch{
 			Start: pipeline.Timestamp(start), End: pipeline.Timestamp(end), Tags: d.tags,
-			Sensor: sensorAcc, Channel: g.name, ENMO: round3(enmo), Noise: g.envFloor.level,
+			Sensor: sensorAcc, Channel: g.name, ENMO: round3(enmo), Noise: g.cf.noise(),
 			Intensity: d.cfg.epochIntensity(enmo),
 		})
 	}

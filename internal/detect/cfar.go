@@ -1,0 +1,252 @@
+package detect
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/twitchd/twitchd/internal/dsp"
+)
+
+// cfar is a constant-false-alarm-rate test for the damped oscillation of a
+// visible twitch in a three-axis accelerometer. Each band-passed axis is
+// divided by its own noise sigma (the median of its absolute value over
+// the last CFARNoiseWindow seconds of quiet, over 0.6745, but never below
+// QuantFloor ADC steps: a sensor whose noise is smaller than its step
+// toggles between steps, and those toggles are not movement), and the
+// statistics are the energies of the three whitened axes over the last
+// AccWindow and AccWindowLong seconds: a damped oscillation in any
+// direction puts most of its energy in the first if it dies within tens
+// of milliseconds, in the second if it rings for a hundred or more.
+//
+// For Gaussian noise through the band-pass, whose samples are correlated,
+// each energy is a weighted sum of chi-squares, which Satterthwaite's
+// approximation turns into a scaled chi-square: each window's threshold
+// is its 1-p/2 quantile, p being AccFalseAlarms per hour over the samples
+// of an hour. The statistic's own distribution over the last
+// CFARTailWindow seconds of quiet then raises a threshold when its tail is
+// heavier than the model says: by the ratio of its empirical 0.95 quantile
+// to the model's (a quantile twitches at tens per minute hardly move; the
+// 0.99 and 0.999 quantiles would follow the twitches and let the
+// threshold climb away from them). Statistics within CFARGuard seconds of
+// a detection wait in a delay line and are dropped.
+type cfar struct {
+	axis     [3]*dsp.SlidingQuantiles // |band-passed axis|, median
+	steps    [3]*dsp.SlidingQuantiles // non-zero |change| of each raw axis, q0.1
+	sigma    [3]float64
+	step     [3]float64 // ADC step per axis (0: none seen yet)
+	prev     [3]float64
+	seen     bool
+	odd      bool
+	quant    float64 // sigma floor in ADC steps
+	minSigma float64
+
+	wins []energyWindow
+
+	delay      []float64 // statistics waiting to enter the tails, len(wins) per sample
+	dpos, dn   int       // oldest entry and entries held, in samples
+	guardUntil int64
+	guard      int64
+	nextT      int64
+
+	lastEnergy float64 // whitened energy of the last sample
+}
+
+// energyWindow is the whitened energy over the last w samples and its
+// threshold.
+type energyWindow struct {
+	w         int
+	ring      []float64
+	pos       int
+	sum       float64
+	since     int
+	tGauss    float64 // threshold for Gaussian noise
+	q95       float64 // the model's 0.95 quantile
+	tail      *dsp.SlidingQuantiles
+	minTail   int
+	threshold float64
+}
+
+// newCFAR returns the test for an accelerometer at fs Hz whose twitch
+// band-pass has impulse response h (long enough to have decayed).
+func newCFAR(cfg *Config, fs float64, h []float64) *cfar {
+	c := &cfar{
+		quant:    cfg.QuantFloor,
+		minSigma: 1e-6,
+		guard:    ns(cfg.CFARGuard),
+	}
+	p := cfg.AccFalseAlarms / (3600 * fs) / 2
+	tailN := int(math.Min(cfg.CFARTailWindow*fs, 60000))
+	for _, sec := range []float64{cfg.AccWindow, cfg.AccWindowLong} {
+		w := max(1, int(math.Round(sec*fs)))
+		scale, dof := satterthwaite(h, w)
+		model := distuv.ChiSquared{K: 3 * dof}
+		e := energyWindow{
+			w:       w,
+			ring:    make([]float64, w),
+			tGauss:  scale * model.Quantile(1-p),
+			q95:     scale * model.Quantile(0.95),
+			tail:    dsp.NewSlidingQuantiles(tailN, 1e-3, 1e6, 0.01, 0.95),
+			minTail: min(tailN, max(2000, int(30*fs))),
+		}
+		e.threshold = e.tGauss
+		c.wins = append(c.wins, e)
+	}
+	c.delay = make([]float64, max(2, int(math.Ceil(cfg.CFARGuard*fs)))*len(c.wins))
+	n := max(16, int(cfg.CFARNoiseWindow*fs/2))
+	for k := range c.axis {
+		c.axis[k] = dsp.NewSlidingQuantiles(n, 1e-7, 100, 0.01, 0.5)
+		c.steps[k] = dsp.NewSlidingQuantiles(n, 1e-7, 100, 0.01, 0.1)
+	}
+	return c
+}
+
+// satterthwaite returns the scale a and degrees of freedom v such that
+// a chi-square with v degrees of freedom, times a, has the mean and
+// variance of the energy of w consecutive samples of unit-variance
+// Gaussian noise passed through a filter with impulse response h: with
+// rho the noise's autocorrelation, the energy's mean is w and its
+// variance 2 tr(R²), R the w×w Toeplitz matrix of rho.
+func satterthwaite(h []float64, w int) (scale, dof float64) {
+	var e0 float64
+	for _, v := range h {
+		e0 += v * v
+	}
+	tr2 := float64(w)
+	for k := 1; k < w; k++ {
+		var r float64
+		for i := 0; i+k < len(h); i++ {
+			r += h[i] * h[i+k]
+		}
+		r /= e0
+		tr2 += 2 * float64(w-k) * r * r
+	}
+	return tr2 / float64(w), float64(w) * float64(w) / tr2
+}
+
+// observe takes one sample: the raw axes (g), the band-passed axes and
+// whether the limb is quiet enough for the noise statistics. It returns
+// the test's level: the largest ratio of a window's energy to its
+// threshold (a detection above 1).
+func (c *cfar) observe(t int64, raw, bp [3]float64, quiet bool) float64 {
+	if c.odd = !c.odd; c.odd {
+		c.trackSteps(raw)
+	} else {
+		c.prev, c.seen = raw, true
+	}
+	if c.odd && quiet {
+		for k := 0; k < 3; k++ {
+			c.axis[k].Push(math.Abs(bp[k]))
+			c.sigma[k] = max(c.axis[k].Quantile(0)/0.6745, c.step[k]*c.quant, c.minSigma)
+		}
+	}
+	var e float64
+	for k := 0; k < 3; k++ {
+		if c.sigma[k] > 0 {
+			z := bp[k] / c.sigma[k]
+			e += z * z
+		}
+	}
+	c.lastEnergy = e
+	level := 0.0
+	for i := range c.wins {
+		level = max(level, c.wins[i].add(e)/c.wins[i].threshold)
+	}
+	c.learn(t, level, quiet)
+	return level
+}
+
+// add takes one sample's energy and returns the window's.
+func (w *energyWindow) add(e float64) float64 {
+	old := w.ring[w.pos]
+	w.ring[w.pos] = e
+	if w.pos++; w.pos == w.w {
+		w.pos = 0
+	}
+	w.sum += e - old
+	if w.since++; w.since >= 64*w.w {
+		w.since, w.sum = 0, 0
+		for _, v := range w.ring {
+			w.sum += v
+		}
+	}
+	return max(w.sum, 0)
+}
+
+// trackSteps estimates each axis's ADC step: a low quantile (0.1) of the
+// non-zero changes between consecutive samples. On a quantised sensor
+// that is one step; on one whose noise spans many steps it is a fraction
+// of the noise, too small to matter; a rare odd change (rounding in a
+// file, a rescaled range) does not move it.
+func (c *cfar) trackSteps(raw [3]float64) {
+	if !c.seen {
+		return
+	}
+	for k := 0; k < 3; k++ {
+		if d := math.Abs(raw[k] - c.prev[k]); d > 1e-9 {
+			c.steps[k].Push(d)
+			c.step[k] = c.steps[k].Quantile(0)
+		}
+	}
+}
+
+// learn passes the windows' energies through the delay line into their
+// tail histograms, unless a detection is near, and updates the thresholds.
+func (c *cfar) learn(t int64, level float64, quiet bool) {
+	if level > 1 || !quiet {
+		c.guardUntil = t + c.guard
+		c.dn = 0 // drop what waited: it led up to this
+	}
+	if t > c.guardUntil {
+		nw := len(c.wins)
+		n := len(c.delay) / nw
+		if c.dn == n {
+			for i := range c.wins {
+				c.wins[i].tail.Push(c.delay[c.dpos*nw+i])
+			}
+			c.dn--
+			if c.dpos++; c.dpos == n {
+				c.dpos = 0
+			}
+		}
+		j := c.dpos + c.dn
+		if j >= n {
+			j -= n
+		}
+		for i := range c.wins {
+			c.delay[j*nw+i] = max(c.wins[i].sum, 0)
+		}
+		c.dn++
+	}
+	if t >= c.nextT {
+		c.nextT = t + ns(0.5)
+		for i := range c.wins {
+			c.wins[i].update()
+		}
+	}
+}
+
+// update sets the threshold from the model and the tail.
+func (w *energyWindow) update() {
+	if w.tail.Len() >= w.minTail {
+		w.threshold = w.tGauss * max(1, w.tail.Quantile(0)/w.q95)
+	}
+}
+
+// ratio is how far the thresholds stand above the Gaussian model's, at
+// most.
+func (c *cfar) ratio() float64 {
+	r := 1.0
+	for _, w := range c.wins {
+		r = max(r, w.threshold/w.tGauss)
+	}
+	return r
+}
+
+// noise returns the RMS of the three axes' noise sigmas, in g.
+func (c *cfar) noise() float64 {
+	return math.Sqrt((c.sigma[0]*c.sigma[0] + c.sigma[1]*c.sigma[1] + c.sigma[2]*c.sigma[2]) / 3)
+}
+
+// ready reports whether every axis has a noise estimate.
+func (c *cfar) ready() bool { return c.sigma[0] > 0 && c.sigma[1] > 0 && c.sigma[2] > 0 }
