@@ -25,7 +25,7 @@ func init() {
 }
 
 func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("simulate", "simulate -scenario NAME -seed N [-minutes M] -out PATH[.csv|.edf] [-labels PATH] [flags]\n       twitchd simulate -scenario NAME -seed N -device openbci-cyton|bitalino|ascii [-port PATH|pty] [-speed N] [-labels PATH]\n       twitchd simulate -list", stderr)
+	fs := newFlagSet("simulate", "simulate -scenario NAME -seed N [-minutes M] -out PATH[.csv|.edf] [-labels PATH] [flags]\n       twitchd simulate -family NAME -seed N [-short] -out PATH [-emg-only|-acc-only]\n       twitchd simulate -scenario NAME -seed N -device openbci-cyton|bitalino|ascii [-port PATH|pty] [-speed N] [-labels PATH]\n       twitchd simulate -list", stderr)
 	name := fs.String("scenario", "bundled-calf", "scenario name (see -list)")
 	seed := fs.Int64("seed", 1, "random seed: the same seed gives the same bytes")
 	minutes := fs.Float64("minutes", 0, "stretch or shrink the scenario to this many minutes (0: as defined)")
@@ -36,7 +36,11 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	accRate := fs.Float64("acc-rate", 0, "accelerometer sample rate, 25..200 Hz (0: the scenario's)")
 	mains := fs.Float64("mains", -1, "mains frequency, 50 or 60 Hz, 0 for none (-1: the scenario's)")
 	noise := fs.Float64("noise-uv", -1, "EMG noise floor in µV RMS (-1: the scenario's)")
-	list := fs.Bool("list", false, "list the scenarios and exit")
+	list := fs.Bool("list", false, "list the scenarios and families and exit")
+	family := fs.String("family", "", "draw the scenario from this family instead (see -list); the seed picks the variant")
+	short := fs.Bool("short", false, "with -family: the short draw (3-20 min) the families-short suite uses")
+	emgOnly := fs.Bool("emg-only", false, "write only the time and EMG columns (a CSV as from an EMG-only device)")
+	accOnly := fs.Bool("acc-only", false, "write only the accelerometer samples (a CSV as from an accelerometer-only device)")
 	dev := fs.String("device", "", "instead of writing a file, play the recording as a serial device: "+device.Cyton+", "+device.BITalino+" or "+device.ASCII)
 	port := fs.String("port", "pty", "with -device: serial port path, or pty for a new pseudo-terminal (its name is printed)")
 	speed := fs.Float64("speed", 1, "with -device: 1 real time, N times faster, 0 as fast as the reader takes it")
@@ -60,6 +64,15 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return errUsage
 	}
 	sc, err := simulate.Preset(*name)
+	if *family != "" {
+		var f simulate.Family
+		if f, err = simulate.FamilyByName(*family); err == nil {
+			sc = f.Draw(*seed)
+			if *short {
+				sc = f.DrawShort(*seed)
+			}
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -104,6 +117,18 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stderr, "twitchd simulate: -format %q: want csv or edf\n", *format)
 		return errUsage
 	}
+	switch {
+	case *emgOnly && *accOnly:
+		fmt.Fprintln(stderr, "twitchd simulate: give -emg-only or -acc-only, not both")
+		return errUsage
+	case (*emgOnly || *accOnly) && f != "csv":
+		fmt.Fprintln(stderr, "twitchd simulate: -emg-only and -acc-only write CSV")
+		return errUsage
+	case *emgOnly:
+		f = "emg"
+	case *accOnly:
+		f = "acc"
+	}
 	return writeSimulation(ctx, sc, *seed, f, *out, lpath, stdout, stderr)
 }
 
@@ -120,8 +145,17 @@ func writeSimulation(_ context.Context, sc simulate.Scenario, seed int64, format
 		w = f
 	}
 	gen := simulate.Generate
-	if format == "edf" {
+	switch format {
+	case "edf":
 		gen = simulate.GenerateEDF
+	case "emg":
+		gen = func(sc simulate.Scenario, seed int64, w io.Writer) (*simulate.Labels, error) {
+			return simulate.GenerateCSV(sc, seed, simulate.Outputs{EMG: w})
+		}
+	case "acc":
+		gen = func(sc simulate.Scenario, seed int64, w io.Writer) (*simulate.Labels, error) {
+			return simulate.GenerateCSV(sc, seed, simulate.Outputs{Acc: w})
+		}
 	}
 	l, err := gen(sc, seed, w)
 	if f != nil {
@@ -142,8 +176,12 @@ func writeSimulation(_ context.Context, sc simulate.Scenario, seed int64, format
 		}
 	}
 	if out != "-" {
-		fmt.Fprintf(stderr, "twitchd simulate: %s seed %d: %.0f s at %g Hz EMG / %g Hz acc -> %s (%s); %d twitches (%d visible in acc), %d cramps, %d artifacts, %d bouts, expected status %s; labels %s\n",
-			sc.Name, seed, sc.Seconds(), sc.EMGRate, sc.AccRate, out, format, len(l.Twitches), inAcc, len(l.Cramps), len(l.Artifacts), len(l.Bouts), l.ExpectedStatus, lpath)
+		exp := l.ExpectedStatus
+		if e := l.Expected; e != nil {
+			exp = fmt.Sprintf("%s (EMG only %s, acc only %s)", e.Both.Status, e.EMG.Status, e.Acc.Status)
+		}
+		fmt.Fprintf(stderr, "twitchd simulate: %s seed %d: %.0f s at %g Hz EMG / %g Hz acc -> %s (%s); %d twitches (%d in acc), %d cramps, %d artifacts, %d bouts, expected status %s; labels %s\n",
+			sc.Name, seed, sc.Seconds(), sc.EMGRate, sc.AccRate, out, format, len(l.Twitches), inAcc, len(l.Cramps), len(l.Artifacts), len(l.Bouts), exp, lpath)
 	}
 	return nil
 }
@@ -208,6 +246,10 @@ func listScenarios(w io.Writer) error {
 			ph = append(ph, s)
 		}
 		fmt.Fprintf(tw, "%s\t%.1f\t%s\t%s\t%s\n", sc.Name, sc.Seconds()/60, sc.Site, strings.Join(ph, " "), sc.Description)
+	}
+	fmt.Fprintln(tw, "\nFAMILY\tSPLIT\tVARIANTS (seed 1, 2, ...)\tDESCRIPTION")
+	for _, f := range simulate.Families() {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Name, f.Split, strings.Join(f.Variants(), ", "), f.Description)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

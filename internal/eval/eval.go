@@ -20,9 +20,18 @@
 //
 // EMG detections (sensor "emg") are scored against every labelled twitch
 // over Start..End with Options.Tolerance. Accelerometer detections (sensor
-// "acc") are scored against the twitches labelled in_acc, over
+// "acc") are scored against the twitches whose recorded jerk peaks at
+// least Options.AccSNR (6) times the accelerometer's per-axis noise, over
 // Start..AccEnd (the potential through the end of the limb's damped
-// oscillation) with Options.AccTolerance.
+// oscillation) with Options.AccTolerance; smaller jerks the limb made are
+// neither truths nor false positives: a detection matched to one is not
+// counted (labels of schema 1 have no noise: every in_acc twitch counts).
+//
+// A replay may have both sensors or one (Options.Modality, see
+// simulate.Modalities): with EMG only, accelerometer twitches and bouts
+// are scored from what the EMG can tell, acc twitches are not scored;
+// with the accelerometer only, EMG twitches and cramps are not scored.
+// The expected status is the labels' expectation for the modality.
 //
 // A false positive is a false alarm at rest when its start falls in a
 // rest phase; FA/h divides their number by the hours of rest.
@@ -30,7 +39,9 @@
 // Cramps are matched one to one by overlap (with Options.CrampTolerance);
 // an exercise bout is found when one detected bout covers at least half of
 // it, and its intensity agrees when that bout's intensity is the labelled
-// one. The status is the last assessment's status.
+// one; a bout is split when more than one detected bout overlaps it, and
+// a detected bout overlapping no true bout is invented. The status is the
+// last assessment's status.
 package eval
 
 import (
@@ -60,6 +71,12 @@ type Options struct {
 	CrampTolerance time.Duration
 	// BoutCoverage is the fraction of a true bout one detected bout must cover.
 	BoutCoverage float64
+	// AccSNR is the least recorded jerk peak, in multiples of the per-axis
+	// noise, of an accelerometer twitch that counts as a truth.
+	AccSNR float64
+	// Modality is the replay's sensors: simulate.ModBoth (also when
+	// empty), ModEMG or ModAcc.
+	Modality string
 }
 
 // DefaultOptions returns the tolerances used by the suite: 50 ms for EMG
@@ -71,11 +88,15 @@ func DefaultOptions() Options {
 		AccTolerance:   150 * time.Millisecond,
 		CrampTolerance: time.Second,
 		BoutCoverage:   0.5,
+		AccSNR:         simulate.AccVisibleSNR,
+		Modality:       simulate.ModBoth,
 	}
 }
 
 // Detection scores one kind of detection.
 type Detection struct {
+	// Scored is false when the replay had no sensor for this kind.
+	Scored    bool    `json:"scored"`
 	True      int     `json:"true"`
 	Detected  int     `json:"detected"`
 	TP        int     `json:"tp"`
@@ -88,6 +109,12 @@ type Detection struct {
 	FPRest int `json:"fp_rest"`
 	// FAPerHourRest is FPRest over the hours of rest (0 without rest).
 	FAPerHourRest float64 `json:"fa_per_hour_rest"`
+	// Ignored counts detections matched to twitches too small to count
+	// (accelerometer jerks below Options.AccSNR times the noise).
+	Ignored int `json:"ignored,omitempty"`
+	// PhaseAgree counts true positives whose reported phase (rest or
+	// post_exercise) is the labelled context.
+	PhaseAgree int `json:"phase_agree"`
 }
 
 func (d *Detection) finish(restHours float64) {
@@ -123,11 +150,18 @@ type Cramps struct {
 
 // Bouts scores exercise-bout detection.
 type Bouts struct {
-	True           int     `json:"true"`
-	Found          int     `json:"found"`
-	IntensityAgree int     `json:"intensity_agree"`
-	Detected       int     `json:"detected"`
-	Recall         float64 `json:"recall"`
+	True           int `json:"true"`
+	Found          int `json:"found"`
+	IntensityAgree int `json:"intensity_agree"`
+	Detected       int `json:"detected"`
+	// Split counts true bouts overlapped by more than one detected bout;
+	// Pieces adds up the detected bouts overlapping each true bout (one
+	// per true bout when none is split or missed).
+	Split  int `json:"split"`
+	Pieces int `json:"pieces"`
+	// Invented counts detected bouts that overlap no true bout.
+	Invented int     `json:"invented"`
+	Recall   float64 `json:"recall"`
 	// IntensityAgreement is IntensityAgree over True (1 without bouts).
 	IntensityAgreement float64 `json:"intensity_agreement"`
 	// Intensities lists "labelled->detected" for each true bout, "-" when missed.
@@ -148,11 +182,24 @@ type Status struct {
 	Got      string `json:"got"`
 	Assessed bool   `json:"assessed"`
 	Agree    bool   `json:"agree"`
+	// Reason is the oracle's evidence for Expected; Ambiguous, when set,
+	// says why the expectation is borderline (such a case is not judged).
+	Reason    string `json:"reason,omitempty"`
+	Ambiguous string `json:"ambiguous,omitempty"`
+	// GotReason is the last assessment's reason.
+	GotReason string `json:"got_reason,omitempty"`
 }
 
 // Report is the score of one recording, or of several pooled (Combine).
 type Report struct {
-	Scenario  string    `json:"scenario"`
+	Scenario string `json:"scenario"`
+	// Family, Split and Variant name the scenario family the case was
+	// drawn from (empty for the preset suites); Modality is the replay's
+	// sensors (simulate.ModBoth, ModEMG, ModAcc).
+	Family    string    `json:"family,omitempty"`
+	Split     string    `json:"split,omitempty"`
+	Variant   string    `json:"variant,omitempty"`
+	Modality  string    `json:"modality"`
 	Seed      int64     `json:"seed"`
 	Seconds   float64   `json:"seconds"`
 	RestHours float64   `json:"rest_hours"`
@@ -161,11 +208,14 @@ type Report struct {
 	Cramps    Cramps    `json:"cramps"`
 	Bouts     Bouts     `json:"bouts"`
 	Status    Status    `json:"status"`
-	// StatusCases and StatusAgreed count the recordings pooled and how
-	// many of them reached the expected status.
-	StatusCases  int `json:"status_cases"`
-	StatusAgreed int `json:"status_agreed"`
-	Events       int `json:"events"`
+	// StatusCases and StatusAgreed count the recordings pooled whose
+	// expected status is clear (not ambiguous) and how many of them
+	// reached it; FalsePersistent counts those that ended persistent or
+	// persistent_with_symptoms where none or ceased was expected.
+	StatusCases     int `json:"status_cases"`
+	StatusAgreed    int `json:"status_agreed"`
+	FalsePersistent int `json:"false_persistent"`
+	Events          int `json:"events"`
 	// Errors lists every missed truth and every false detection, with
 	// what the labels say was there, for tuning (not pooled by Combine).
 	Errors []string `json:"errors,omitempty"`
@@ -181,14 +231,23 @@ func (s span) overlap(o span) int64 {
 
 // Score scores evs against l.
 func Score(l *simulate.Labels, evs []pipeline.Event, opt Options) Report {
+	mod := opt.Modality
+	if mod == "" {
+		mod = simulate.ModBoth
+	}
 	r := Report{
 		Scenario:  l.Scenario,
+		Family:    l.Settings.Family,
+		Variant:   l.Settings.Variant,
+		Modality:  mod,
 		Seed:      l.Seed,
 		Seconds:   float64(l.End-l.Start) / 1e9,
 		RestHours: l.RestSeconds() / 3600,
 		Events:    len(evs),
 	}
+	hasEMG, hasAcc := mod != simulate.ModAcc, mod != simulate.ModEMG
 	var emgDet, accDet, crampDet []span
+	var emgPhase, accPhase []string
 	var bouts []*pipeline.Bout
 	var last *pipeline.Assessment
 	for _, ev := range evs {
@@ -197,9 +256,9 @@ func Score(l *simulate.Labels, evs []pipeline.Event, opt Options) Report {
 			s := span{int64(e.Start), int64(e.End)}
 			switch e.Sensor {
 			case "emg":
-				emgDet = append(emgDet, s)
+				emgDet, emgPhase = append(emgDet, s), append(emgPhase, e.Phase)
 			case "acc":
-				accDet = append(accDet, s)
+				accDet, accPhase = append(accDet, s), append(accPhase, e.Phase)
 			}
 		case *pipeline.Cramp:
 			crampDet = append(crampDet, span{int64(e.Start), int64(e.End)})
@@ -211,19 +270,32 @@ func Score(l *simulate.Labels, evs []pipeline.Event, opt Options) Report {
 			}
 		}
 	}
-	var emgTrue, accTrue []span
+	var emgTrue, accTrue, accWeak []span
+	var emgCtx, accCtx []string
 	for _, t := range l.Twitches {
-		emgTrue = append(emgTrue, span{int64(t.Start), int64(t.End)})
-		if t.InAcc {
-			accTrue = append(accTrue, span{int64(min(t.Start, t.AccStart)), int64(max(t.End, t.AccEnd))})
+		emgTrue, emgCtx = append(emgTrue, span{int64(t.Start), int64(t.End)}), append(emgCtx, t.Context)
+		if !t.InAcc {
+			continue
+		}
+		s := span{int64(min(t.Start, t.AccStart)), int64(max(t.End, t.AccEnd))}
+		if t.AccVisible(opt.AccSNR) {
+			accTrue, accCtx = append(accTrue, s), append(accCtx, t.Context)
+		} else {
+			accWeak = append(accWeak, s)
 		}
 	}
-	r.EMG = scoreTwitches(l, emgTrue, emgDet, opt.Tolerance, r.RestHours, "emg", &r.Errors)
-	r.Acc = scoreTwitches(l, accTrue, accDet, opt.AccTolerance, r.RestHours, "acc", &r.Errors)
+	if hasEMG {
+		r.EMG = scoreTwitches(l, twitchSet{emgTrue, nil, emgCtx}, emgDet, emgPhase, opt.Tolerance, r.RestHours, "emg", &r.Errors)
+	}
+	if hasAcc {
+		r.Acc = scoreTwitches(l, twitchSet{accTrue, accWeak, accCtx}, accDet, accPhase, opt.AccTolerance, r.RestHours, "acc", &r.Errors)
+	}
 
 	var crampTrue []span
 	for _, c := range l.Cramps {
-		crampTrue = append(crampTrue, span{int64(c.Start), int64(c.End)})
+		if hasEMG { // cramps are seen in the EMG only
+			crampTrue = append(crampTrue, span{int64(c.Start), int64(c.End)})
+		}
 	}
 	pairs, falseCramps := match(crampTrue, crampDet, int64(opt.CrampTolerance))
 	r.Cramps = Cramps{True: len(crampTrue), Found: len(pairs), False: len(falseCramps)}
@@ -249,24 +321,50 @@ func Score(l *simulate.Labels, evs []pipeline.Event, opt Options) Report {
 		}
 	}
 	r.Status = Status{Expected: l.ExpectedStatus, Got: NotAssessed}
+	if l.Expected != nil {
+		e := l.Expected.For(mod)
+		r.Status.Expected, r.Status.Reason, r.Status.Ambiguous = e.Status, e.Reason, e.Ambiguous
+	}
 	if last != nil {
-		r.Status.Got, r.Status.Assessed = last.Status, true
+		r.Status.Got, r.Status.Assessed, r.Status.GotReason = last.Status, true, last.Reason
 	}
 	r.Status.Agree = r.Status.Got == r.Status.Expected
-	r.StatusCases = 1
-	if r.Status.Agree {
-		r.StatusAgreed = 1
+	if r.Status.Ambiguous == "" {
+		r.StatusCases = 1
+		if r.Status.Agree {
+			r.StatusAgreed = 1
+		}
+		if FalseAlarmStatus(r.Status.Expected, r.Status.Got) {
+			r.FalsePersistent = 1
+		}
 	}
 	return r
 }
 
-func scoreTwitches(l *simulate.Labels, truth, det []span, tol time.Duration, restHours float64, sensor string, errs *[]string) Detection {
-	pairs, unmatched := match(truth, det, int64(tol))
-	d := Detection{True: len(truth), Detected: len(det), TP: len(pairs), FP: len(unmatched), FN: len(truth) - len(pairs)}
+// twitchSet is the truth for one sensor: the twitches that count, those
+// too small to count either way (weak), and each counted one's context.
+type twitchSet struct {
+	truth, weak []span
+	context     []string
+}
+
+func scoreTwitches(l *simulate.Labels, ts twitchSet, det []span, detPhase []string, tol time.Duration, restHours float64, sensor string, errs *[]string) Detection {
+	truth := ts.truth
+	pairs, unmatched := match(append(truth[:len(truth):len(truth)], ts.weak...), det, int64(tol))
+	d := Detection{Scored: true, True: len(truth), Detected: len(det), FP: len(unmatched)}
 	found := make([]bool, len(truth))
 	for _, p := range pairs {
+		if p[0] >= len(truth) {
+			d.Ignored++
+			continue
+		}
 		found[p[0]] = true
+		d.TP++
+		if ts.context[p[0]] != "" && detPhase[p[1]] == ts.context[p[0]] {
+			d.PhaseAgree++
+		}
 	}
+	d.FN = len(truth) - d.TP
 	for i, ok := range found {
 		if !ok {
 			*errs = append(*errs, fmt.Sprintf("%s missed twitch at %s (%.0f ms)%s", sensor, offset(l, truth[i].a), float64(truth[i].b-truth[i].a)/1e6, twitchInfo(l, truth[i].a)))
@@ -327,14 +425,25 @@ func nearby(l *simulate.Labels, s span) string {
 
 func scoreBouts(l *simulate.Labels, det []*pipeline.Bout, coverage float64) Bouts {
 	b := Bouts{True: len(l.Bouts), Detected: len(det)}
+	used := make([]bool, len(det))
 	for _, t := range l.Bouts {
 		ts := span{int64(t.Start), int64(t.End)}
 		var best *pipeline.Bout
 		var bestOv int64
-		for _, d := range det {
-			if ov := ts.overlap(span{int64(d.Start), int64(d.End)}); ov > bestOv {
+		pieces := 0
+		for k, d := range det {
+			ov := ts.overlap(span{int64(d.Start), int64(d.End)})
+			if ov > 0 {
+				pieces++
+				used[k] = true
+			}
+			if ov > bestOv {
 				best, bestOv = d, ov
 			}
+		}
+		b.Pieces += pieces
+		if pieces > 1 {
+			b.Split++
 		}
 		if best == nil || float64(bestOv) < coverage*float64(ts.b-ts.a) {
 			b.Intensities = append(b.Intensities, t.Intensity+"->-")
@@ -344,6 +453,11 @@ func scoreBouts(l *simulate.Labels, det []*pipeline.Bout, coverage float64) Bout
 		b.Intensities = append(b.Intensities, t.Intensity+"->"+best.Intensity)
 		if best.Intensity == t.Intensity {
 			b.IntensityAgree++
+		}
+	}
+	for _, u := range used {
+		if !u {
+			b.Invented++
 		}
 	}
 	b.finish()
@@ -456,8 +570,12 @@ func Combine(name string, rs []Report) Report {
 		out.Bouts.Found += r.Bouts.Found
 		out.Bouts.Detected += r.Bouts.Detected
 		out.Bouts.IntensityAgree += r.Bouts.IntensityAgree
+		out.Bouts.Split += r.Bouts.Split
+		out.Bouts.Pieces += r.Bouts.Pieces
+		out.Bouts.Invented += r.Bouts.Invented
 		out.StatusCases += r.StatusCases
 		out.StatusAgreed += r.StatusAgreed
+		out.FalsePersistent += r.FalsePersistent
 	}
 	out.EMG.finish(out.RestHours)
 	out.Acc.finish(out.RestHours)
@@ -467,6 +585,9 @@ func Combine(name string, rs []Report) Report {
 }
 
 func addDet(dst *Detection, d Detection) {
+	dst.Scored = dst.Scored || d.Scored
+	dst.Ignored += d.Ignored
+	dst.PhaseAgree += d.PhaseAgree
 	dst.True += d.True
 	dst.Detected += d.Detected
 	dst.TP += d.TP
@@ -541,17 +662,36 @@ func ReadEventsFile(path string) ([]pipeline.Event, error) {
 	return evs, nil
 }
 
+// FalseAlarmStatus reports whether got asks for a medical opinion
+// (persistent*) where expected says the twitching ceased or there was
+// none: the error that worries people for nothing.
+func FalseAlarmStatus(expected, got string) bool {
+	return pipeline.Status(got).Persistent() && (expected == simulate.StatusNone || expected == simulate.StatusCeased)
+}
+
 // Miss is a bar a report did not clear.
 type Miss struct {
 	Scenario string  `json:"scenario"`
 	Bar      string  `json:"bar"`
 	Got      float64 `json:"got"`
 	Want     string  `json:"want"`
+	// Split and Modality say where a families-suite miss was found.
+	Split    string `json:"split,omitempty"`
+	Modality string `json:"modality,omitempty"`
+	// Detail says more (a status miss names what was expected and got).
+	Detail string `json:"detail,omitempty"`
 }
 
 // String formats the miss for people.
 func (m Miss) String() string {
-	return fmt.Sprintf("%s: %s = %.3g, want %s", m.Scenario, m.Bar, m.Got, m.Want)
+	where := m.Scenario
+	if m.Modality != "" {
+		where += " [" + m.Modality + "]"
+	}
+	if m.Detail != "" {
+		return fmt.Sprintf("%s: %s: %s", where, m.Bar, m.Detail)
+	}
+	return fmt.Sprintf("%s: %s = %.3g, want %s", where, m.Bar, m.Got, m.Want)
 }
 
 // Bars checks r against the issue's bars and returns the misses:

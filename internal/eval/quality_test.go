@@ -3,6 +3,7 @@ package eval
 import (
 	"bytes"
 	"context"
+	"os"
 	"testing"
 )
 
@@ -23,5 +24,31 @@ func TestShortSuiteClearsBars(t *testing.T) {
 		var buf bytes.Buffer
 		WriteTable(&buf, rs, ms)
 		t.Errorf("%d bars missed:\n%s", len(ms), buf.String())
+	}
+}
+
+// TestFamiliesGate is issue 9's gate: it runs the short families suite
+// (every family, two variants each, each replayed with both sensors, EMG
+// only and acc only) and fails when a bar is missed on a held-out family
+// (FamilyBars: EMG F1 >= 0.95, acc F1 >= 0.90 on jerks >= 6x the noise,
+// <= 1 false alarm per hour of rest, the expected status in every case).
+// Tune families' misses are logged, not failed: they are for tuning.
+// It runs only with TWITCHD_FAMILIES_GATE=1 until the detectors of
+// issue 9 are merged; then it becomes part of make test.
+func TestFamiliesGate(t *testing.T) {
+	if os.Getenv("TWITCHD_FAMILIES_GATE") != "1" {
+		t.Skip("set TWITCHD_FAMILIES_GATE=1 to run the held-out families gate (issue 9)")
+	}
+	rs, err := RunSuite(context.Background(), Suite(SuiteFamiliesShort), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := FamilyBars(rs)
+	var buf bytes.Buffer
+	WriteFamilyTable(&buf, rs, ms)
+	if held := HeldOutMisses(ms); len(held) > 0 {
+		t.Errorf("%d bars missed on held-out families:\n%s", len(held), buf.String())
+	} else {
+		t.Logf("held-out families clear every bar (%d misses on tune families):\n%s", len(ms), buf.String())
 	}
 }

@@ -3,13 +3,16 @@ package eval
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
 
 	"github.com/twitchd/twitchd/internal/decode"
 	_ "github.com/twitchd/twitchd/internal/decode/all" // registers the csv decoder
+	"github.com/twitchd/twitchd/internal/detect"
 	"github.com/twitchd/twitchd/internal/rule"
 	"github.com/twitchd/twitchd/internal/session"
 	"github.com/twitchd/twitchd/internal/simulate"
@@ -22,6 +25,13 @@ type Case struct {
 	Name     string
 	Scenario simulate.Scenario
 	Seed     int64
+	// Family and Split name the scenario family the case was drawn from
+	// (empty in the preset suites).
+	Family string
+	Split  simulate.Split
+	// Modalities lists the replays of the case (simulate.Modalities);
+	// empty means both sensors only.
+	Modalities []string
 }
 
 // caseSpec describes a case by preset and the settings it changes.
@@ -51,15 +61,34 @@ var suiteSpecs = []caseSpec{
 	{"bundled-forearm", "bundled-forearm", 2, 1000, 100, 60, 4, 0, 3},
 }
 
-// SuiteNames lists the suites Suite knows.
-func SuiteNames() []string { return []string{"short", "full"} }
+// Suite names.
+const (
+	SuiteShort         = "short"
+	SuiteFull          = "full"
+	SuiteFamilies      = "families"
+	SuiteFamiliesShort = "families-short"
+)
 
-// Suite returns the cases of the named suite: "full" runs every scenario
-// at its defined length (about 95 minutes of recordings); "short" runs
-// the same scenarios shrunk to 3..6 minutes each, for make test. It
-// returns nil for an unknown name.
+// SuiteNames lists the suites Suite knows.
+func SuiteNames() []string {
+	return []string{SuiteShort, SuiteFull, SuiteFamilies, SuiteFamiliesShort}
+}
+
+// Suite returns the cases of the named suite, or nil for an unknown name:
+//
+//   - "full" runs every preset scenario at its defined length (about 95
+//     minutes of recordings); "short" the same shrunk to 3..6 minutes,
+//     replayed with both sensors;
+//   - "families" draws every scenario family (simulate.Families) once per
+//     variant at full length (10-60 min), "families-short" two variants
+//     per family at the short end (3-20 min; Family.ShortSeeds); each case is replayed three times: both
+//     sensors, EMG columns only and accelerometer columns only.
 func Suite(name string) []Case {
-	if name != "short" && name != "full" {
+	switch name {
+	case SuiteFamilies, SuiteFamiliesShort:
+		return FamilyCases(simulate.Families(), name == SuiteFamiliesShort)
+	case SuiteShort, SuiteFull:
+	default:
 		return nil
 	}
 	var out []Case
@@ -77,6 +106,26 @@ func Suite(name string) []Case {
 			sc.MainsUV = s.mainsUV
 		}
 		out = append(out, Case{Name: s.name, Scenario: sc, Seed: s.seed})
+	}
+	return out
+}
+
+// FamilyCases returns the cases of the families suite (short or not) for
+// the given families.
+func FamilyCases(fams []simulate.Family, short bool) []Case {
+	var out []Case
+	for _, f := range fams {
+		seeds := f.Seeds() // one per variant: every status of every family
+		if short {
+			seeds = f.ShortSeeds()
+		}
+		for _, seed := range seeds {
+			sc := f.Draw(seed)
+			if short {
+				sc = f.DrawShort(seed)
+			}
+			out = append(out, Case{Name: sc.Name, Scenario: sc, Seed: seed, Family: f.Name, Split: f.Split, Modalities: simulate.Modalities})
+		}
 	}
 	return out
 }
@@ -102,57 +151,165 @@ func (c *Collector) Write(ev pipeline.Event) error {
 // Flush implements pipeline.Sink; there is nothing to deliver.
 func (c *Collector) Flush(context.Context) error { return nil }
 
-// RunSuite generates each case into dir (NAME.csv and NAME.labels.json),
-// replays the CSV through session.ReplayFile with the detectors and the
-// persistence rule, writes the events to NAME.events.jsonl, and scores
-// them with DefaultOptions. The files stay in dir for the caller to keep
-// or remove.
+// RunOptions set how a suite runs.
+type RunOptions struct {
+	// Dir, when set, keeps every case's recordings, labels and events
+	// there: NAME.csv, NAME.labels.json, NAME.events.jsonl for both
+	// sensors and NAME.emg.* and NAME.acc.* for the one-sensor replays.
+	Dir string
+	// Detect configures the detectors; nil means detect.Default().
+	Detect *detect.Config
+}
+
+// RunSuite runs every case (RunCase) with the default detectors and
+// returns one report per case and modality, in order. dir, when not
+// empty, keeps the files (RunOptions.Dir).
 func RunSuite(ctx context.Context, cases []Case, dir string) ([]Report, error) {
+	return RunSuiteWith(ctx, cases, RunOptions{Dir: dir})
+}
+
+// RunSuiteWith is RunSuite with options.
+func RunSuiteWith(ctx context.Context, cases []Case, opt RunOptions) ([]Report, error) {
 	var out []Report
 	for _, c := range cases {
-		r, err := RunCase(ctx, c, dir)
+		rs, err := RunCase(ctx, c, opt)
 		if err != nil {
 			return out, err
 		}
-		out = append(out, r)
+		out = append(out, rs...)
 	}
 	return out, nil
 }
 
-// RunCase runs one case as RunSuite does.
-func RunCase(ctx context.Context, c Case, dir string) (Report, error) {
-	base := filepath.Join(dir, c.Name)
-	csvPath := base + ".csv"
-	f, err := os.Create(csvPath)
+// fileSuffix names a modality's files.
+var fileSuffix = map[string]string{simulate.ModBoth: "", simulate.ModEMG: ".emg", simulate.ModAcc: ".acc"}
+
+// RunCase generates the case once and replays it for each of its
+// modalities at the same time, each from its own CSV stream (the full
+// one, the EMG columns alone, the accelerometer columns alone) through
+// the csv decoder, the detectors and the persistence rule, as
+// `twitchd replay` would read such a file; then it scores each replay
+// with DefaultOptions and the modality. The streams go through pipes, so
+// an hour at 4 kHz never touches the disk unless opt.Dir keeps it.
+func RunCase(ctx context.Context, c Case, opt RunOptions) ([]Report, error) {
+	mods := c.Modalities
+	if len(mods) == 0 {
+		mods = []string{simulate.ModBoth}
+	}
+	type replay struct {
+		mod string
+		pr  *io.PipeReader
+		pw  *io.PipeWriter
+		f   *os.File
+		col Collector
+		err error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	base := filepath.Join(opt.Dir, c.Name)
+	var out simulate.Outputs
+	reps := make([]*replay, len(mods))
+	for i, m := range mods {
+		r := &replay{mod: m}
+		r.pr, r.pw = io.Pipe()
+		var w io.Writer = r.pw
+		if opt.Dir != "" {
+			f, err := os.Create(base + fileSuffix[m] + ".csv")
+			if err != nil {
+				return nil, fmt.Errorf("eval: %w", err)
+			}
+			r.f, w = f, io.MultiWriter(r.pw, f)
+		}
+		switch m {
+		case simulate.ModBoth:
+			out.Both = w
+		case simulate.ModEMG:
+			out.EMG = w
+		case simulate.ModAcc:
+			out.Acc = w
+		default:
+			return nil, fmt.Errorf("eval: case %s: unknown modality %q", c.Name, m)
+		}
+		reps[i] = r
+	}
+	var wg sync.WaitGroup
+	for _, r := range reps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.err = replayStream(ctx, c, r.pr, r.mod, opt.Detect, &r.col)
+			// A replay that stopped early must not leave the generator
+			// blocked on its pipe.
+			r.pr.CloseWithError(errReplayDone)
+		}()
+	}
+	l, genErr := simulate.GenerateCSV(c.Scenario, c.Seed, out)
+	for _, r := range reps {
+		r.pw.CloseWithError(genErr)
+	}
+	wg.Wait()
+	var errs []error
+	for _, r := range reps {
+		if r.f != nil {
+			if err := r.f.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("eval: %w", err))
+			}
+		}
+		if r.err != nil {
+			errs = append(errs, fmt.Errorf("eval: case %s (%s): replay: %w", c.Name, r.mod, r.err))
+		}
+	}
+	if genErr != nil && !errors.Is(genErr, errReplayDone) {
+		errs = append(errs, fmt.Errorf("eval: case %s: %w", c.Name, genErr))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if opt.Dir != "" {
+		if err := simulate.WriteLabelsFile(base+".labels.json", l); err != nil {
+			return nil, err
+		}
+	}
+	var rs []Report
+	for _, r := range reps {
+		if opt.Dir != "" {
+			if err := writeEvents(base+fileSuffix[r.mod]+".events.jsonl", r.col.Events); err != nil {
+				return nil, err
+			}
+		}
+		so := DefaultOptions()
+		so.Modality = r.mod
+		rep := Score(l, r.col.Events, so)
+		rep.Scenario, rep.Family, rep.Split = c.Name, c.Family, string(c.Split)
+		rs = append(rs, rep)
+	}
+	return rs, nil
+}
+
+// errReplayDone closes a replay's pipe once the replay returned.
+var errReplayDone = errors.New("eval: replay finished before the recording")
+
+// replayStream decodes one CSV stream and runs it through the detectors
+// and the rule into col.
+func replayStream(ctx context.Context, c Case, r io.Reader, mod string, dc *detect.Config, col *Collector) error {
+	f, err := decode.Lookup("csv")
 	if err != nil {
-		return Report{}, fmt.Errorf("eval: %w", err)
+		return err
 	}
-	l, err := simulate.Generate(c.Scenario, c.Seed, f)
-	if cerr := f.Close(); err == nil && cerr != nil {
-		err = cerr
-	}
+	name := c.Name + fileSuffix[mod] + ".csv"
+	src, err := f.Open(r, decode.Options{Name: name})
 	if err != nil {
-		return Report{}, fmt.Errorf("eval: case %s: %w", c.Name, err)
+		return err
 	}
-	if err := simulate.WriteLabelsFile(base+".labels.json", l); err != nil {
-		return Report{}, err
-	}
-	col := &Collector{}
 	cfg := session.Config{
 		Subject: c.Scenario.Subject,
 		Site:    c.Scenario.Site,
+		Detect:  dc,
 		Stages:  []pipeline.EventStage{rule.New(ctx, rule.DefaultConfig(), nil, nil)},
 		Sinks:   []pipeline.Sink{col},
 	}
-	if _, err := session.ReplayFile(ctx, csvPath, "csv", decode.Options{Name: csvPath}, cfg); err != nil {
-		return Report{}, fmt.Errorf("eval: case %s: replay: %w", c.Name, err)
-	}
-	if err := writeEvents(base+".events.jsonl", col.Events); err != nil {
-		return Report{}, err
-	}
-	r := Score(l, col.Events, DefaultOptions())
-	r.Scenario = c.Name
-	return r, nil
+	_, err = session.Run(ctx, src, cfg)
+	return err
 }
 
 func writeEvents(path string, evs []pipeline.Event) error {

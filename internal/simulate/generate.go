@@ -11,8 +11,21 @@ import (
 	"github.com/twitchd/twitchd/internal/dsp"
 )
 
-// CSVHeader is the column header Generate writes.
-const CSVHeader = "time,emg,acc_x,acc_y,acc_z"
+// CSV column headers: the full recording, and its EMG and accelerometer
+// columns alone (GenerateCSV).
+const (
+	CSVHeader    = "time,emg,acc_x,acc_y,acc_z"
+	CSVHeaderEMG = "time,emg"
+	CSVHeaderAcc = "time,acc_x,acc_y,acc_z"
+)
+
+// Outputs are where GenerateCSV streams one recording: the full CSV
+// (Both), the same rows with the EMG column alone (EMG), and the
+// accelerometer samples alone, one row each (Acc). A nil writer is
+// skipped. The three share the time column, so the labels fit each.
+type Outputs struct {
+	Both, EMG, Acc io.Writer
+}
 
 // Generate plans the scenario from seed and streams the recording to w as
 // CSV: a comment line, the header CSVHeader, then one row per EMG sample
@@ -24,24 +37,45 @@ const CSVHeader = "time,emg,acc_x,acc_y,acc_z"
 // length; the same scenario and seed give the same bytes on a given
 // architecture (see README.md for why not across architectures).
 func Generate(sc Scenario, seed int64, w io.Writer) (*Labels, error) {
+	return GenerateCSV(sc, seed, Outputs{Both: w})
+}
+
+// GenerateCSV is Generate writing to every writer of out in one pass:
+// the full CSV, the EMG-only CSV (header CSVHeaderEMG, every row) and the
+// accelerometer-only CSV (header CSVHeaderAcc, only the rows that carry
+// an accelerometer sample). This is how a recording is replayed as if
+// from a device with one sensor. Memory stays constant.
+func GenerateCSV(sc Scenario, seed int64, out Outputs) (*Labels, error) {
 	if err := sc.Validate(); err != nil {
 		return nil, err
 	}
 	p := newPlan(sc, seed)
 	p.labels.Seed = seed
 	g := newGenerator(sc, seed, p)
-	bw := bufio.NewWriterSize(w, 64<<10)
-	fmt.Fprintf(bw, "# twitchd simulate scenario=%s seed=%d emg_rate_hz=%g acc_rate_hz=%g mains_hz=%g noise_uv=%g\n",
-		sc.Name, seed, sc.EMGRate, sc.AccRate, sc.MainsHz, sc.NoiseUV)
-	bw.WriteString(CSVHeader + "\n")
+	ws := [3]*bufio.Writer{}
+	for k, w := range []io.Writer{out.Both, out.EMG, out.Acc} {
+		if w == nil {
+			continue
+		}
+		bw := bufio.NewWriterSize(w, 64<<10)
+		fmt.Fprintf(bw, "# twitchd simulate scenario=%s seed=%d emg_rate_hz=%g acc_rate_hz=%g mains_hz=%g noise_uv=%g%s\n",
+			sc.Name, seed, sc.EMGRate, sc.AccRate, sc.MainsHz, sc.NoiseUV, []string{"", " columns=emg", " columns=acc"}[k])
+		bw.WriteString([]string{CSVHeader, CSVHeaderEMG, CSVHeaderAcc}[k] + "\n")
+		ws[k] = bw
+	}
 	n := int64(math.Round(sc.Seconds() * sc.EMGRate))
 	for i := int64(0); i < n; i++ {
-		if _, err := bw.Write(g.row(i)); err != nil {
+		if err := g.writeRow(i, ws); err != nil {
 			return nil, fmt.Errorf("simulate: write: %w", err)
 		}
 	}
-	if err := bw.Flush(); err != nil {
-		return nil, fmt.Errorf("simulate: write: %w", err)
+	for _, bw := range ws {
+		if bw == nil {
+			continue
+		}
+		if err := bw.Flush(); err != nil {
+			return nil, fmt.Errorf("simulate: write: %w", err)
+		}
 	}
 	return p.labels, nil
 }
@@ -91,6 +125,7 @@ type generator struct {
 	mains     []phasor
 	mainsAmp  []float64
 	mainsMod  phasor
+	drift     mainsDrift
 	wander    [2]phasor
 	wanderAmp float64
 
@@ -104,6 +139,8 @@ type generator struct {
 	cycCount int64
 
 	lp      [3]*dsp.SOS
+	mount   *[3][3]float64 // sensor mounting rotation, nil when aligned
+	emgLSB  float64        // EMG quantisation step (mV), 0 for none
 	gCur    [3]float64
 	accLSB  float64
 	accNoG  float64
@@ -144,6 +181,20 @@ func newGenerator(sc Scenario, seed int64, p *plan) *generator {
 			g.mainsAmp = append(g.mainsAmp, r*sc.MainsUV*1e-3)
 		}
 		g.mainsMod = newPhasor(0.07, fs, g.rng.Float64()*2*math.Pi)
+		if sc.MainsDriftHz > 0 || sc.MainsDriftFrac > 0 {
+			g.drift = mainsDrift{
+				f0: sc.MainsHz, hz: sc.MainsDriftHz, frac: sc.MainsDriftFrac,
+				fPeriod: 60 + 240*g.rng.Float64(), fPhase: g.rng.Float64() * 2 * math.Pi,
+				aPeriod: 30 + 170*g.rng.Float64(), aPhase: g.rng.Float64() * 2 * math.Pi,
+			}
+		}
+	}
+	if sc.EMGBits > 0 {
+		g.emgLSB = 2 * sc.EMGRangeMV / math.Exp2(float64(sc.EMGBits))
+	}
+	if sc.MountDeg != [3]float64{} {
+		m := mountMatrix(sc.MountDeg)
+		g.mount = &m
 	}
 	g.wander[0] = newPhasor(0.13, fs, g.rng.Float64()*2*math.Pi)
 	g.wander[1] = newPhasor(0.41, fs, g.rng.Float64()*2*math.Pi)
@@ -157,13 +208,67 @@ func newGenerator(sc Scenario, seed int64, p *plan) *generator {
 			panic("simulate: accelerometer low-pass: " + err.Error())
 		}
 		g.lp[a] = f
-		// Start the filter settled on gravity so the file does not open
-		// with a step response.
+	}
+	// Start the filters settled on gravity so the file does not open
+	// with a step response.
+	g0 := g.rotated(g.gCur)
+	for a, f := range g.lp {
 		for k := 0; k < int(2*fs/fc)+50; k++ {
-			f.Step(g.gCur[a])
+			f.Step(g0[a])
 		}
 	}
 	return g
+}
+
+// mountMatrix returns the rotation Rz(yaw)·Ry(pitch)·Rx(roll) for angles
+// in degrees.
+func mountMatrix(deg [3]float64) [3][3]float64 {
+	sr, cr := math.Sincos(deg[0] * math.Pi / 180)
+	sp, cp := math.Sincos(deg[1] * math.Pi / 180)
+	sy, cy := math.Sincos(deg[2] * math.Pi / 180)
+	return [3][3]float64{
+		{cy * cp, cy*sp*sr - sy*cr, cy*sp*cr + sy*sr},
+		{sy * cp, sy*sp*sr + cy*cr, sy*sp*cr - cy*sr},
+		{-sp, cp * sr, cp * cr},
+	}
+}
+
+// rotated returns v in the sensor's frame: v itself when the sensor is
+// aligned with the limb.
+func (g *generator) rotated(v [3]float64) [3]float64 {
+	if g.mount == nil {
+		return v
+	}
+	m := g.mount
+	return [3]float64{
+		m[0][0]*v[0] + m[0][1]*v[1] + m[0][2]*v[2],
+		m[1][0]*v[0] + m[1][1]*v[1] + m[1][2]*v[2],
+		m[2][0]*v[0] + m[2][1]*v[1] + m[2][2]*v[2],
+	}
+}
+
+// mainsDrift makes the mains frequency and amplitude wander slowly: the
+// frequency by ±hz around f0 over fPeriod seconds, the amplitude by ±frac
+// over aPeriod seconds. The phasors' steps are updated every
+// mainsDriftBlock samples, which keeps their phase continuous.
+type mainsDrift struct {
+	f0, hz, frac    float64
+	fPeriod, fPhase float64
+	aPeriod, aPhase float64
+	gain            float64 // current amplitude factor
+}
+
+const mainsDriftBlock = 256
+
+func (d *mainsDrift) on() bool { return d.hz > 0 || d.frac > 0 }
+
+// update sets the mains phasors' steps and the amplitude factor for time t.
+func (d *mainsDrift) update(t, fs float64, mains []phasor) {
+	f := d.f0 + d.hz*math.Sin(2*math.Pi*t/d.fPeriod+d.fPhase)
+	for k := range mains {
+		mains[k].sw, mains[k].cw = math.Sincos(2 * math.Pi * f * float64(k+1) / fs)
+	}
+	d.gain = 1 + d.frac*math.Sin(2*math.Pi*t/d.aPeriod+d.aPhase)
 }
 
 // voluntaryFilter shapes white noise like surface EMG: 2nd-order
@@ -254,14 +359,14 @@ func (g *generator) activity(ph *phaseRT, t float64, dyn *[3]float64) (vol, thet
 	var env float64
 	rotAxis = [3]float64{0, 0, 1}
 	switch ph.Activity {
-	case ActivityRunning:
-		env = burst(u, 0.05, 0.4)
+	case ActivityRunning, ActivityWalking:
+		env = burst(u, 0.05, a.burstW)
 		d := u
 		if d >= 0.5 {
 			d--
 		}
 		tr, tr2 := d/f, (u-0.5)/f
-		imp := a.impact * math.Exp(-0.5*(tr/0.012)*(tr/0.012))
+		imp := a.impact * math.Exp(-0.5*(tr/a.impactW)*(tr/a.impactW))
 		imp += 0.25 * a.impact * math.Exp(-0.5*(tr2/0.015)*(tr2/0.015))
 		s, s2 := math.Sin(2*math.Pi*u), math.Sin(4*math.Pi*u+1)
 		dyn[0] += k * imp
@@ -269,7 +374,7 @@ func (g *generator) activity(ph *phaseRT, t float64, dyn *[3]float64) (vol, thet
 		dyn[2] += k * 0.3 * a.swing * s2
 		theta = ramp * a.theta * s
 	case ActivityCycling:
-		env = burst(u, 0.3, 0.45)
+		env = burst(u, 0.3, a.burstW)
 		s, c := math.Sincos(2 * math.Pi * u)
 		dyn[1] += k * a.swing * s
 		dyn[0] += k * 0.5 * a.swing * c
@@ -336,7 +441,12 @@ func (g *generator) components(t float64, dyn *[3]float64) (emg, vol float64, gr
 		s := x / (c.end - c.start)
 		switch c.kind {
 		case cPotential:
-			emg += c.amp * potentialShape((t-c.center)/c.sigma, c.tri)
+			emg += c.amp * potentialShape((t-c.center)/c.sigma, c.order)
+		case cTremor:
+			h := hann(s)
+			u := c.freq*x + c.phase
+			vol += c.emg * h * burst(u-math.Floor(u), 0.5, c.width)
+			addScaled(dyn, c.amp*h*math.Sin(2*math.Pi*u), c.dir)
 		case cTwitchAcc:
 			addScaled(dyn, c.amp*math.Exp(-x/c.sigma)*math.Sin(2*math.Pi*c.freq*x), c.dir)
 		case cCramp:
@@ -437,6 +547,12 @@ func (g *generator) sample(i int64) (emg float64, acc [3]float64, ok bool) {
 	}
 	if len(g.mains) > 0 {
 		mod := 1 + 0.2*g.mainsMod.next()
+		if g.drift.on() {
+			if i%mainsDriftBlock == 0 {
+				g.drift.update(t, g.fs, g.mains)
+			}
+			mod *= g.drift.gain
+		}
 		for k := range g.mains {
 			emg += mod * g.mainsAmp[k] * g.mains[k].next()
 		}
@@ -446,6 +562,10 @@ func (g *generator) sample(i int64) (emg float64, acc [3]float64, ok bool) {
 		emg += vol * g.volScale * g.vol.Step(g.rng.NormFloat64())
 	}
 	emg += art
+	if g.emgLSB > 0 {
+		r := g.sc.EMGRangeMV
+		emg = math.Round(math.Max(-r, math.Min(r-g.emgLSB, emg))/g.emgLSB) * g.emgLSB
+	}
 	if i&8191 == 0 {
 		for k := range g.mains {
 			g.mains[k].renorm()
@@ -456,8 +576,9 @@ func (g *generator) sample(i int64) (emg float64, acc [3]float64, ok bool) {
 	}
 
 	var filt [3]float64
+	v := g.rotated([3]float64{grav[0] + dyn[0], grav[1] + dyn[1], grav[2] + dyn[2]})
 	for a := 0; a < 3; a++ {
-		filt[a] = g.lp[a].Step(grav[a] + dyn[a])
+		filt[a] = g.lp[a].Step(v[a])
 	}
 	if i != g.nextAcc {
 		return emg, acc, false
@@ -477,12 +598,16 @@ func (g *generator) timeNs(i int64) int64 {
 	return g.startNs + int64(math.Round(float64(i)*1e9/g.fs))
 }
 
-// row computes sample i and returns its CSV line (valid until the next call).
-func (g *generator) row(i int64) []byte {
+// writeRow computes sample i and writes its line to each non-nil writer:
+// ws[0] the full row, ws[1] time and EMG, ws[2] time and the three axes
+// when an accelerometer sample falls on this row.
+func (g *generator) writeRow(i int64, ws [3]*bufio.Writer) error {
 	emg, acc, ok := g.sample(i)
 	b := g.appendTime(g.buf[:0], i)
+	tEnd := len(b)
 	b = append(b, ',')
 	b = appendFixed5(b, emg)
+	eEnd := len(b)
 	if ok {
 		for a := 0; a < 3; a++ {
 			b = append(b, ',')
@@ -493,7 +618,21 @@ func (g *generator) row(i int64) []byte {
 	}
 	b = append(b, '\n')
 	g.buf = b
-	return b
+	var err error
+	if ws[0] != nil {
+		_, err = ws[0].Write(b)
+	}
+	if ws[1] != nil && err == nil {
+		if _, err = ws[1].Write(b[:eEnd]); err == nil {
+			err = ws[1].WriteByte('\n')
+		}
+	}
+	if ws[2] != nil && ok && err == nil {
+		if _, err = ws[2].Write(b[:tEnd]); err == nil {
+			_, err = ws[2].Write(b[eEnd:])
+		}
+	}
+	return err
 }
 
 // appendFixed5 appends v with exactly 5 decimals, rounded half away from

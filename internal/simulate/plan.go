@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/twitchd/twitchd/internal/dsp"
-	"github.com/twitchd/twitchd/internal/rule"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
@@ -22,6 +21,7 @@ const (
 	cMotion                    // cable/skin motion: slow large swing (EMG), small movement (acc)
 	cFidget                    // small voluntary movement (acc and a little EMG)
 	cPosture                   // posture shift: gravity rotates (acc and a little EMG)
+	cTremor                    // tremor-like burst: rhythmic EMG bursts and limb oscillation
 )
 
 // comp is one planned event. Times are seconds from the recording start.
@@ -33,7 +33,8 @@ type comp struct {
 	sigma      float64 // potentials: width (s); pops and twitch oscillations: decay time constant (s)
 	freq       float64 // Hz
 	phase      float64 // rad
-	tri        bool    // potentials: triphasic rather than biphasic
+	order      int     // potentials: Gaussian derivative order, phases - 1 (potential.go)
+	width      float64 // tremor: EMG burst width (cycles)
 	dir        [3]float64
 	axis       [3]float64 // tilt axis
 	angle      float64    // tilt angle (rad)
@@ -67,9 +68,11 @@ type phaseRT struct {
 type actParams struct {
 	freq    float64 // cycle frequency: stride, pedal revolution or repetition (Hz)
 	emgPeak float64 // voluntary EMG RMS at the peak of a cycle's burst (mV)
-	impact  float64 // running: peak axial foot-strike acceleration (g)
+	impact  float64 // running, walking: peak axial foot-strike acceleration (g)
+	impactW float64 // running, walking: width (s) of the foot-strike pulse
 	swing   float64 // peak dynamic acceleration of the limb's swing or lift (g)
 	theta   float64 // peak rotation of the limb over a cycle (rad)
+	burstW  float64 // running, walking, cycling: EMG burst width (cycles)
 }
 
 var intensityIndex = map[string]int{"light": 0, "moderate": 1, "vigorous": 2}
@@ -86,8 +89,22 @@ func activityParams(activity, intensity, site string) actParams {
 			freq:    []float64{1.30, 1.40, 1.50}[i],
 			emgPeak: []float64{0.35, 0.7, 1.3}[i],
 			impact:  []float64{0.55, 2.0, 3.6}[i],
+			impactW: 0.012,
 			swing:   []float64{0.2, 0.5, 0.9}[i],
 			theta:   []float64{0.3, 0.45, 0.6}[i],
+			burstW:  0.4,
+		}
+	case ActivityWalking:
+		// Heel strike is softer and longer than a running foot strike;
+		// the calf's push-off burst takes about a third of the stride.
+		p = actParams{
+			freq:    []float64{0.85, 0.95, 1.05}[i],
+			emgPeak: []float64{0.12, 0.2, 0.3}[i],
+			impact:  []float64{0.35, 0.55, 0.8}[i],
+			impactW: 0.02,
+			swing:   []float64{0.12, 0.18, 0.25}[i],
+			theta:   []float64{0.25, 0.3, 0.35}[i],
+			burstW:  0.35,
 		}
 	case ActivityCycling:
 		p = actParams{
@@ -95,6 +112,7 @@ func activityParams(activity, intensity, site string) actParams {
 			emgPeak: []float64{0.25, 0.5, 0.9}[i],
 			swing:   []float64{0.3, 0.75, 1.6}[i],
 			theta:   []float64{0.3, 0.4, 0.5}[i],
+			burstW:  0.45,
 		}
 	case ActivityLifting:
 		p = actParams{
@@ -109,6 +127,25 @@ func activityParams(activity, intensity, site string) actParams {
 	if strings.Contains(site, "forearm") && activity != ActivityLifting {
 		p.emgPeak *= 0.3
 		p.impact *= 0.4
+	}
+	return p
+}
+
+// phaseParams applies a phase's overrides (cadence, amplitude, burst
+// length) to its activity's defaults.
+func phaseParams(ps PhaseSpec, site string) actParams {
+	p := activityParams(ps.Activity, ps.Intensity, site)
+	if ps.CadenceHz > 0 {
+		p.freq = ps.CadenceHz
+	}
+	if a := ps.Amplitude; a > 0 {
+		p.emgPeak *= a
+		p.impact *= a
+		p.swing *= a
+		p.theta *= a
+	}
+	if ps.BurstMs > 0 && ps.Activity != ActivityLifting {
+		p.burstW = math.Min(0.9, ps.BurstMs/1000*p.freq)
 	}
 	return p
 }
@@ -130,6 +167,7 @@ type planner struct {
 	gRest [3]float64
 	gAct  [3]float64
 	minUV float64 // smallest recorded twitch peak allowed (µV)
+	bouts []interval
 }
 
 type interval struct{ a, b float64 }
@@ -173,20 +211,6 @@ func (pl *planner) free(a, b, margin float64) bool {
 // front end's anti-aliasing low-pass, -3 dB near 0.4·fs.
 func antiAliasSigma(fs float64) float64 { return 0.33 / fs }
 
-// recordedGain is the peak attenuation of a potential of width sigma once
-// smeared by the front end: a Gaussian derivative of order n convolved
-// with a Gaussian keeps its shape with sigma' = sqrt(sigma² + sa²) and its
-// peak scales by (sigma/sigma')^(n+1).
-func recordedGain(sigma, fs float64, tri bool) (gain, sigmaEff float64) {
-	sa := antiAliasSigma(fs)
-	se := math.Sqrt(sigma*sigma + sa*sa)
-	n := 2.0
-	if tri {
-		n = 3
-	}
-	return math.Pow(sigma/se, n), se
-}
-
 func newPlan(sc Scenario, seed int64) *plan {
 	pl := &planner{
 		sc:  sc,
@@ -194,8 +218,12 @@ func newPlan(sc Scenario, seed int64) *plan {
 		p:   &plan{},
 	}
 	pl.minUV = math.Max(50, 10*sc.NoiseUV)
+	if sh := sc.Twitch.Shape; sh != nil {
+		pl.minUV = sh.MinSNR * EMGNoiseUV(sc)
+	}
 	pl.orientations()
 	pl.phases()
+	pl.bouts = boutSpans(pl.p.phases)
 	pl.cramps()
 	pl.restArtifacts()
 	pl.anywhereArtifacts()
@@ -251,16 +279,21 @@ func (pl *planner) phases() {
 	for i, ps := range sc.Phases {
 		r := phaseRT{PhaseSpec: ps, start: t, end: t + ps.Seconds}
 		if ps.Active() {
-			r.act = activityParams(ps.Activity, ps.Intensity, sc.Site)
+			r.act = phaseParams(ps, sc.Site)
 			r.rampIn = i == 0 || !sc.Phases[i-1].Active()
 			r.rampOut = i == len(sc.Phases)-1 || !sc.Phases[i+1].Active()
 		}
 		pl.p.phases = append(pl.p.phases, r)
-		act := ps.Activity
-		if !ps.Active() {
-			act = ActivityNone
+		lbl := PhaseLabel{Name: ps.Name, Activity: ActivityNone, Start: pl.ts(r.start), End: pl.ts(r.end)}
+		if ps.Active() {
+			lbl.Activity, lbl.Intensity = ps.Activity, ps.Intensity
+			lbl.CadenceHz = round3(r.act.freq)
+			if ps.Activity != ActivityLifting {
+				lbl.BurstMs = math.Round(r.act.burstW / r.act.freq * 1000)
+			}
+			lbl.Amplitude = ps.Amplitude
 		}
-		l.Phases = append(l.Phases, PhaseLabel{Name: ps.Name, Activity: act, Intensity: ps.Intensity, Start: pl.ts(r.start), End: pl.ts(r.end)})
+		l.Phases = append(l.Phases, lbl)
 		t = r.end
 	}
 	l.Start, l.End = pl.ts(0), pl.ts(t)
@@ -286,6 +319,36 @@ func (pl *planner) phases() {
 	}
 }
 
+func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
+
+// boutSpans returns the exercise bouts a scenario constructs: maximal
+// runs of phases other than rest, pauses between sets included, except
+// runs made only of strolls (seconds of walking are not a bout).
+func boutSpans(phases []phaseRT) []interval {
+	var out []interval
+	for i := 0; i < len(phases); {
+		if phases[i].Name == PhaseRest {
+			i++
+			continue
+		}
+		j, bout := i, false
+		for j < len(phases) && phases[j].Name != PhaseRest {
+			bout = bout || (phases[j].Active() && phases[j].Name != PhaseStroll)
+			j++
+		}
+		if bout {
+			out = append(out, interval{phases[i].start, phases[j-1].end})
+		}
+		i = j
+	}
+	return out
+}
+
+// uniformDir returns a direction uniform on the sphere.
+func (pl *planner) uniformDir() [3]float64 {
+	return normalize([3]float64{pl.rng.NormFloat64(), pl.rng.NormFloat64(), pl.rng.NormFloat64()})
+}
+
 func (pl *planner) randomDir() [3]float64 {
 	return normalize([3]float64{pl.rng.NormFloat64(), pl.rng.NormFloat64(), pl.rng.NormFloat64() + 0.5})
 }
@@ -309,16 +372,17 @@ func (pl *planner) addArtifact(c comp, kind string) {
 }
 
 // restWindows returns the rest phases, trimmed of the posture changes at
-// their edges; afterExercise keeps only rests with exercise before them.
-func (pl *planner) restWindows(afterExercise bool) []interval {
+// their edges; afterExercise keeps only rests with exercise (not a
+// stroll) before them; setRests adds the pauses between sets.
+func (pl *planner) restWindows(afterExercise, setRests bool) []interval {
 	var out []interval
 	exercised := false
 	for _, r := range pl.p.phases {
 		if r.Active() {
-			exercised = true
+			exercised = exercised || r.Name != PhaseStroll
 			continue
 		}
-		if afterExercise && !exercised {
+		if (afterExercise && !exercised) || (r.Name == PhaseSetRest && !setRests) {
 			continue
 		}
 		a, b := r.start+3, r.end-2.5
@@ -337,7 +401,7 @@ func (pl *planner) cramps() {
 	if sc.Cramps == 0 {
 		return
 	}
-	wins := pl.restWindows(true)
+	wins := pl.restWindows(true, false)
 	for n := 0; n < sc.Cramps && len(wins) > 0; n++ {
 		w := wins[n%len(wins)]
 		maxD := math.Min(sc.CrampMaxS, 0.4*(w.b-w.a))
@@ -361,7 +425,7 @@ func (pl *planner) addCramp(s, d float64) {
 	cu := &crampUnits{rise: pl.uniform(0.8, 2), fall: pl.uniform(1, 3)}
 	var sum float64
 	for k := 0; k < n; k++ {
-		gain, sigma := recordedGain(pl.uniform(8e-3, 14e-3)/7, pl.sc.EMGRate, true)
+		gain, sigma := recordedGain(pl.uniform(8e-3, 14e-3)/7, pl.sc.EMGRate, 2)
 		rate := math.Max(8, math.Min(22, 14.5+3*pl.rng.NormFloat64()))
 		sum += rate
 		cu.units = append(cu.units, motorUnit{
@@ -380,9 +444,10 @@ func (pl *planner) addCramp(s, d float64) {
 	pl.p.labels.Cramps = append(pl.p.labels.Cramps, CrampLabel{Start: pl.ts(s), End: pl.ts(s + d), Units: n, MeanHz: sum / float64(n)})
 }
 
-// restArtifacts places fidgets and posture shifts in every rest phase.
+// restArtifacts places fidgets and posture shifts in every rest phase and
+// pause between sets, and tremor-like bursts in rest phases.
 func (pl *planner) restArtifacts() {
-	for _, w := range pl.restWindows(false) {
+	for _, w := range pl.restWindows(false, true) {
 		for _, t := range pl.poisson(pl.sc.FidgetsPerMin, w.a, w.b) {
 			d := pl.uniform(0.5, 3)
 			if t+d > w.b || !pl.free(t, t+d, 1) {
@@ -407,6 +472,31 @@ func (pl *planner) restArtifacts() {
 			}, ArtifactPosture)
 		}
 	}
+	if pl.sc.TremorPerMin > 0 {
+		for _, w := range pl.restWindows(false, false) {
+			pl.tremors(w)
+		}
+	}
+}
+
+// tremors places tremor-like bursts in w: 1-6 s of rhythmic EMG bursts
+// (20-40 % of each cycle, 30-200 µV RMS) with a limb oscillation of
+// 5-50 mg at the same 4-8 Hz, faded in and out. A physiological or
+// essential tremor is not a fasciculation: each cycle is a burst of many
+// motor units, and its rhythm gives it away.
+func (pl *planner) tremors(w interval) {
+	for _, t := range pl.poisson(pl.sc.TremorPerMin, w.a, w.b) {
+		d := pl.uniform(1, 6)
+		if t+d > w.b || !pl.free(t, t+d, 1) {
+			continue
+		}
+		pl.addArtifact(comp{
+			kind: cTremor, start: t, end: t + d,
+			freq: pl.uniform(pl.sc.TremorHz.Min, pl.sc.TremorHz.Max), phase: pl.uniform(0, 1),
+			amp: pl.logUniform(0.005, 0.05), dir: pl.uniformDir(),
+			emg: pl.logUniform(0.03, 0.2), width: pl.uniform(0.2, 0.4),
+		}, ArtifactTremor)
+	}
 }
 
 // anywhereArtifacts places electrode pops and motion artifacts over the
@@ -430,6 +520,19 @@ func (pl *planner) anywhereArtifacts() {
 			phase: pl.uniform(0, 2*math.Pi), dir: pl.randomDir(), emg: pl.uniform(0.02, 0.08),
 		}, ArtifactMotion)
 	}
+	// Cable sway: the lead swings slowly for seconds, pulling on the
+	// electrode; a large low-frequency EMG artefact, barely any limb
+	// movement.
+	for _, t := range pl.poisson(pl.sc.SwayPerMin, 1, total-9) {
+		d := pl.uniform(2, 8)
+		if !pl.free(t, t+d, 0.5) {
+			continue
+		}
+		pl.addArtifact(comp{
+			kind: cMotion, start: t, end: t + d, amp: pl.uniform(0.1, 1), freq: pl.uniform(0.5, 2),
+			phase: pl.uniform(0, 2*math.Pi), dir: pl.uniformDir(), emg: pl.uniform(0.005, 0.02),
+		}, ArtifactSway)
+	}
 }
 
 // twitchWindows returns where twitches go for the pattern, with the
@@ -437,15 +540,19 @@ func (pl *planner) anywhereArtifacts() {
 func (pl *planner) twitchWindows() []interval {
 	var out []interval
 	exercised, resumed := false, false
+	before := pl.sc.Twitch.BeforeExercise
 	for _, r := range pl.p.phases {
+		if r.Name == PhaseStroll || r.Name == PhaseSetRest {
+			continue
+		}
 		if r.Active() {
-			if exercised && r.Name == PhaseResumed {
+			if (exercised || before) && r.Name == PhaseResumed {
 				resumed = true
 			}
 			exercised = true
 			continue
 		}
-		if !exercised {
+		if !exercised && !before {
 			continue
 		}
 		if resumed && pl.sc.Twitch.Pattern != PatternPersists {
@@ -472,7 +579,11 @@ func (pl *planner) twitches() {
 			if t-last < 1.2 || t+0.4 > w.b || !pl.free(t-0.2, t+0.5, 1) {
 				continue
 			}
-			pl.addTwitch(t, lp)
+			if tw.Shape != nil {
+				pl.addTwitchWide(t, lp)
+			} else {
+				pl.addTwitch(t, lp)
+			}
 			last = t
 		}
 	}
@@ -512,24 +623,28 @@ func (pl *planner) addTwitch(t float64, lp func() *dsp.SOS) {
 			half = 3.5
 		}
 		sigma := dur / (2 * half)
-		g, se := recordedGain(sigma, fs, tri)
+		order := 1
+		if tri {
+			order = 2
+		}
+		g, se := recordedGain(sigma, fs, order)
 		amp := baseAmp * pl.uniform(0.85, 1.15)
 		// What the file holds is the smeared waveform at the sample
 		// instants; a potential too small there to tell from the floor is
 		// raised (up to 1 mV at the skin), and failing that moved by a
 		// fraction of a sample onto its best phase: nobody could label a
 		// potential the recording does not show.
-		s := sampledShapePeak(center, se, fs, tri)
+		s := sampledShapePeak(center, se, fs, order)
 		if amp*g*s*1000 < pl.minUV {
 			amp = math.Min(1, pl.minUV/1000/(g*s)*pl.uniform(1, 1.3))
 		}
 		if amp*g*s*1000 < pl.minUV {
-			center = alignToSample(center, se, fs, tri)
-			s = sampledShapePeak(center, se, fs, tri)
+			center = alignToSample(center, se, fs, order)
+			s = sampledShapePeak(center, se, fs, order)
 			amp = math.Max(amp, pl.minUV/1000/(g*s))
 		}
 		rec := amp * g * s
-		c := comp{kind: cPotential, center: center, start: center - half*se, end: center + half*se, amp: sign * amp * g, sigma: se, tri: tri}
+		c := comp{kind: cPotential, center: center, start: center - half*se, end: center + half*se, amp: sign * amp * g, sigma: se, order: order}
 		if k == 0 {
 			first = c.start
 		}
@@ -537,7 +652,10 @@ func (pl *planner) addTwitch(t float64, lp func() *dsp.SOS) {
 		peak = math.Max(peak, rec)
 		pl.p.comps = append(pl.p.comps, c)
 	}
-	lbl := TwitchLabel{Start: pl.ts(first), End: pl.ts(lastEnd), PeakUV: math.Round(peak*1e4) / 10, Potentials: n, Phase: PhaseRest}
+	lbl := TwitchLabel{Start: pl.ts(first), End: pl.ts(lastEnd), PeakUV: math.Round(peak*1e4) / 10, Potentials: n, PotentialPhases: 2, Phase: PhaseRest, AccNoiseMg: round3(AccNoiseMg(sc))}
+	if tri {
+		lbl.PotentialPhases = 3
+	}
 	if pl.rng.Float64() < sc.Twitch.AccFraction {
 		if c, peakG, ok := pl.visibleTwitch(first, lp); ok {
 			pl.p.comps = append(pl.p.comps, c)
@@ -549,35 +667,74 @@ func (pl *planner) addTwitch(t float64, lp func() *dsp.SOS) {
 	pl.p.labels.Twitches = append(pl.p.labels.Twitches, lbl)
 }
 
-// potentialShape is a potential's waveform at q standard deviations from
-// its centre, with peak magnitude 1.
-func potentialShape(q float64, tri bool) float64 {
-	e := math.Exp(-0.5 * q * q)
-	if tri {
-		return (1 - q*q) * e
-	}
-	return q * e * math.Sqrt(math.E)
-}
+// maxSkinMV bounds a potential raised to be visible: no fasciculation
+// potential at the skin is larger.
+const maxSkinMV = 2.0
 
-// sampledShapePeak is the largest |shape| on the sample instants i/fs of
-// a potential centred at center with width sigma (s): 1 when a sample
-// falls on the peak, less between.
-func sampledShapePeak(center, sigma, fs float64, tri bool) float64 {
-	var peak float64
-	for i := math.Ceil((center - 4*sigma) * fs); i/fs <= center+4*sigma; i++ {
-		peak = math.Max(peak, math.Abs(potentialShape((i/fs-center)/sigma, tri)))
+// addTwitchWide plans a twitch with the wide model (TwitchShape): one
+// potential (60 %) or a burst of 2-6 with the same shape and polarity,
+// spaced so that neighbours do not cancel, and with AccFraction a limb
+// jerk however small, labelled with its recorded peak and the sensor's
+// noise (the scorer decides what is plainly visible).
+func (pl *planner) addTwitchWide(t float64, lp func() *dsp.SOS) {
+	sc := pl.sc
+	sh := sc.Twitch.Shape
+	fs := sc.EMGRate
+	n := 1
+	if pl.rng.Float64() < 0.4 {
+		n = 2 + pl.rng.IntN(5)
 	}
-	return peak
-}
-
-// alignToSample moves center so that a sample falls on the waveform's
-// peak (the centre of a triphasic one, one sigma after the centre of a
-// biphasic one).
-func alignToSample(center, sigma, fs float64, tri bool) float64 {
-	if tri {
-		return math.Round(center*fs) / fs
+	phases := int(math.Round(pl.uniform(sh.Phases.Min-0.49, sh.Phases.Max+0.49)))
+	order := max(0, min(maxOrder, phases-1))
+	baseAmp := pl.logUniform(sh.UV.Min, sh.UV.Max) / 1000 // mV at the skin
+	sign := pl.sign()
+	dur := pl.uniform(sh.Ms.Min, sh.Ms.Max) / 1000
+	half := halfWidth(order)
+	sigma := dur / (2 * half)
+	g, se := recordedGain(sigma, fs, order)
+	var first, lastEnd, peak float64
+	center := t
+	for k := 0; k < n; k++ {
+		if k > 0 {
+			center += pl.uniform(math.Max(5e-3, 0.6*dur), math.Max(30e-3, 1.2*dur))
+		}
+		amp := baseAmp * pl.uniform(0.85, 1.15)
+		s := sampledShapePeak(center, se, fs, order)
+		if amp*g*s*1000 < pl.minUV {
+			amp = math.Min(maxSkinMV, pl.minUV/1000/(g*s)*pl.uniform(1, 2))
+		}
+		if amp*g*s*1000 < pl.minUV {
+			center = alignToSample(center, se, fs, order)
+			s = sampledShapePeak(center, se, fs, order)
+			amp = math.Max(amp, pl.minUV/1000/(g*s))
+		}
+		c := comp{kind: cPotential, center: center, start: center - half*se, end: center + half*se, amp: sign * amp * g, sigma: se, order: order}
+		if k == 0 {
+			first = c.start
+		}
+		lastEnd = math.Max(lastEnd, c.end)
+		peak = math.Max(peak, amp*g*s)
+		pl.p.comps = append(pl.p.comps, c)
 	}
-	return math.Round((center+sigma)*fs)/fs - sigma
+	lbl := TwitchLabel{Start: pl.ts(first), End: pl.ts(lastEnd), PeakUV: math.Round(peak*1e4) / 10, Potentials: n,
+		PotentialPhases: order + 1, Phase: PhaseRest, AccNoiseMg: round3(AccNoiseMg(sc))}
+	if pl.rng.Float64() < sc.Twitch.AccFraction {
+		c := comp{
+			kind:  cTwitchAcc,
+			amp:   pl.logUniform(sh.JerkMg.Min, sh.JerkMg.Max) / 1000,
+			freq:  pl.uniform(sh.JerkHz.Min, sh.JerkHz.Max),
+			sigma: pl.uniform(sh.JerkTauMs.Min, sh.JerkTauMs.Max) / 1000,
+			dir:   pl.uniformDir(),
+		}
+		c.start = first + pl.uniform(0.005, 0.015)
+		c.end = c.start + 4*c.sigma
+		peakG := twitchRecordedPeak(c, lp(), sc.EMGRate, sc.AccRate)
+		pl.p.comps = append(pl.p.comps, c)
+		lbl.InAcc = true
+		lbl.AccStart, lbl.AccEnd = pl.ts(c.start), pl.ts(c.end)
+		lbl.AccPeakMg = math.Round(peakG*1e4) / 10
+	}
+	pl.p.labels.Twitches = append(pl.p.labels.Twitches, lbl)
 }
 
 // visibleTwitch plans the damped oscillation of a visible twitch starting
@@ -655,113 +812,40 @@ func (pl *planner) chainPostures() {
 
 func (pl *planner) labelBoutsAndStatus() {
 	l := pl.p.labels
-	ph := pl.p.phases
-	for i := 0; i < len(ph); {
-		if !ph[i].Active() {
-			i++
-			continue
-		}
-		j, main := i, i
-		for j < len(ph) && ph[j].Active() {
-			if intensityIndex[ph[j].Intensity] > intensityIndex[ph[main].Intensity] {
-				main = j
+	for _, b := range pl.bouts {
+		var main *phaseRT
+		lbl := BoutLabel{Start: pl.ts(b.a), End: pl.ts(b.b), Sets: 1}
+		for i := range pl.p.phases {
+			r := &pl.p.phases[i]
+			if r.start < b.a || r.end > b.b {
+				continue
 			}
-			j++
+			if r.Name == PhaseSetRest {
+				lbl.Sets++
+				continue
+			}
+			lbl.ActiveS += r.end - r.start
+			if main == nil || intensityIndex[r.Intensity] > intensityIndex[main.Intensity] {
+				main = r
+			}
 		}
-		l.Bouts = append(l.Bouts, BoutLabel{Start: pl.ts(ph[i].start), End: pl.ts(ph[j-1].end), Activity: ph[main].Activity, Intensity: ph[main].Intensity})
-		i = j
+		lbl.ActiveS = math.Round(lbl.ActiveS*1000) / 1000
+		lbl.Activity, lbl.Intensity = main.Activity, main.Intensity
+		l.Bouts = append(l.Bouts, lbl)
 	}
 	sort.Slice(l.Twitches, func(a, b int) bool { return l.Twitches[a].Start < l.Twitches[b].Start })
 	sort.Slice(l.Artifacts, func(a, b int) bool { return l.Artifacts[a].Start < l.Artifacts[b].Start })
-	l.ExpectedStatus = pl.status()
-}
-
-// status derives the persistence status the rule (internal/rule, with
-// its default thresholds) should reach from what was planned:
-//
-//   - none: no episode, i.e. never EpisodeTwitches twitches within
-//     EpisodeWindow;
-//   - post_exercise: an episode, and no resumed phase of at least
-//     MinResume after it followed by at least MinRestAfter of rest;
-//   - ceased: the twitch rate in the rest after resuming (over up to
-//     RateWindow) is at most CeasedFraction of the rate in the rest before
-//     it (over up to RateWindow);
-//   - persistent otherwise, persistent_with_symptoms with cramps.
-func (pl *planner) status() string {
-	cfg := rule.DefaultConfig()
-	l := pl.p.labels
-	var tw []float64
-	for _, t := range l.Twitches {
-		tw = append(tw, pl.sec(t.Start))
-	}
-	episode := -1.0
-	win := cfg.EpisodeWindow.Seconds()
-	for i := range tw {
-		j := i + cfg.EpisodeTwitches - 1
-		if j < len(tw) && tw[j]-tw[i] <= win {
-			episode = tw[j]
-			break
-		}
-	}
-	if episode < 0 {
-		return StatusNone
-	}
-	phases := pl.p.phases
-	for k, r := range phases {
-		if r.Name != PhaseResumed || r.start < episode || r.end-r.start < cfg.MinResume.Seconds() {
-			continue
-		}
-		rw := cfg.RateWindow.Seconds()
-		before := pl.restRate(tw, r.start-rw, r.start, phases[:k])
-		restAfter := 0.0
-		for _, q := range phases[k+1:] {
-			if !q.Active() {
-				restAfter += q.end - q.start
-			}
-		}
-		if restAfter < cfg.MinRestAfter.Seconds() {
-			return StatusPostExercise
-		}
-		after := pl.restRate(tw, r.end, r.end+rw, phases[k+1:])
-		switch {
-		case after <= cfg.CeasedFraction*before:
-			return StatusCeased
-		case len(l.Cramps) > 0:
-			return StatusPersistentWithSymptoms
-		}
-		return StatusPersistent
-	}
-	return StatusPostExercise
-}
-
-func (pl *planner) sec(t pipeline.Timestamp) float64 {
-	return float64(int64(t)-pl.sc.Start.UnixNano()) / 1e9
-}
-
-// restRate is the number of twitches per minute of rest within [a, b)
-// over the given phases.
-func (pl *planner) restRate(tw []float64, a, b float64, phases []phaseRT) float64 {
-	var restS float64
-	n := 0
-	for _, r := range phases {
-		if r.Active() {
-			continue
-		}
-		lo, hi := math.Max(a, r.start), math.Min(b, r.end)
-		if hi <= lo {
-			continue
-		}
-		restS += hi - lo
-		for _, t := range tw {
-			if t >= lo && t < hi {
-				n++
+	for i := range l.Twitches {
+		l.Twitches[i].Context = pipeline.PhaseRest
+		for _, b := range l.Bouts {
+			if b.End <= l.Twitches[i].Start {
+				l.Twitches[i].Context = pipeline.PhasePostExercise
 			}
 		}
 	}
-	if restS == 0 {
-		return 0
-	}
-	return float64(n) / restS * 60
+	e := Expect(l)
+	l.Expected = &e
+	l.ExpectedStatus = e.Both.Status
 }
 
 // rotate turns v about the unit axis k by angle (Rodrigues' formula).
