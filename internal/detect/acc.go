@@ -100,7 +100,9 @@ func newAcc(cfg *Config, name string, ix [3]int, fs float64, tl *timeline, sink 
 			return nil, fmt.Errorf("detect: accelerometer %s: %w", name, err)
 		}
 	}
-	g.cf = newCFAR(cfg, fs, impulse(g.tw[0], fs, 2))
+	// The noise estimates learn only once the rhythm around a sample is
+	// known (half a repetition window later).
+	g.cf = newCFAR(cfg, fs, impulse(g.tw[0], fs, 2), cfg.RepWindow/2+1.5, tl.movingOrRhythmic)
 	return g, nil
 }
 
@@ -208,7 +210,7 @@ func (g *accGroup) closeBurst() {
 		}
 	})
 	end += g.dt
-	if d := end - start; d > ns(g.cfg.TwitchMax) {
+	if d := end - start; d > ns(g.cfg.AccTwitchMax) {
 		g.cfg.debugf(start, "acc reject duration %.3f peak %.3f", float64(d)/1e9, g.peak)
 		return
 	}

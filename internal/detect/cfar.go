@@ -9,15 +9,18 @@ import (
 )
 
 // cfar is a constant-false-alarm-rate test for the damped oscillation of a
-// visible twitch in a three-axis accelerometer. Each band-passed axis is
-// divided by its own noise sigma (the median of its absolute value over
-// the last CFARNoiseWindow seconds of quiet, over 0.6745, but never below
-// QuantFloor ADC steps: a sensor whose noise is smaller than its step
-// toggles between steps, and those toggles are not movement), and the
-// statistics are the energies of the three whitened axes over the last
-// AccWindow and AccWindowLong seconds: a damped oscillation in any
-// direction puts most of its energy in the first if it dies within tens
-// of milliseconds, in the second if it rings for a hundred or more.
+// visible twitch in a three-axis accelerometer.
+//
+// Each band-passed axis is divided by its own noise sigma: the median of
+// its absolute value over the last CFARNoiseWindow seconds of quiet, over
+// 0.6745 (or over the last CFARNoiseShort seconds when that is below 0.7
+// of it: movement has just stopped), but never below QuantFloor ADC
+// steps (a sensor whose noise is smaller than its step toggles between
+// steps, and those toggles are not movement). The statistics are the
+// energies of the three whitened axes over the last AccWindow and
+// AccWindowLong seconds: a damped oscillation in any direction puts most
+// of its energy in the first if it dies within tens of milliseconds, in
+// the second if it rings for a hundred or more.
 //
 // For Gaussian noise through the band-pass, whose samples are correlated,
 // each energy is a weighted sum of chi-squares, which Satterthwaite's
@@ -25,31 +28,50 @@ import (
 // is its 1-p/2 quantile, p being AccFalseAlarms per hour over the samples
 // of an hour. The statistic's own distribution over the last
 // CFARTailWindow seconds of quiet then raises a threshold when its tail is
-// heavier than the model says: by the ratio of its empirical 0.95 quantile
-// to the model's (a quantile twitches at tens per minute hardly move; the
-// 0.99 and 0.999 quantiles would follow the twitches and let the
-// threshold climb away from them). Statistics within CFARGuard seconds of
-// a detection wait in a delay line and are dropped.
+// heavier than the model says: by the ratio of its empirical 0.95
+// quantile to the model's (a quantile twitches at tens per minute hardly
+// move; the 0.99 and 0.999 quantiles would follow the twitches and let
+// the threshold climb away from them).
+//
+// What the noise estimates learn from waits in a delay line until the
+// context of its time is known (the rhythm verdicts come seconds late):
+// samples of rhythmic activity or movement, and those within CFARGuard
+// seconds of a detection, are dropped, so neither a walk nor the twitches
+// raise the threshold the rest is judged by.
 type cfar struct {
 	axis     [3]*dsp.SlidingQuantiles // |band-passed axis|, median
+	recent   [3]*dsp.SlidingQuantiles // the same over the last CFARNoiseShort seconds
 	steps    [3]*dsp.SlidingQuantiles // non-zero |change| of each raw axis, q0.1
 	sigma    [3]float64
 	step     [3]float64 // ADC step per axis (0: none seen yet)
 	prev     [3]float64
 	seen     bool
-	odd      bool
 	quant    float64 // sigma floor in ADC steps
 	minSigma float64
 
 	wins []energyWindow
 
-	delay      []float64 // statistics waiting to enter the tails, len(wins) per sample
-	dpos, dn   int       // oldest entry and entries held, in samples
-	guardUntil int64
-	guard      int64
-	nextT      int64
+	line     []learnt // samples waiting for their context, oldest at head
+	head, n  int
+	every    int // one sample in every learns the per-axis noise
+	count    int
+	dets     [64]int64 // recent detection times, a ring
+	dHead    int
+	dN       int
+	guard    int64
+	inRecent func(t int64) bool // reports rhythm or movement at t
+	nextT    int64
 
 	lastEnergy float64 // whitened energy of the last sample
+}
+
+// learnt is one sample waiting in the delay line.
+type learnt struct {
+	t      int64
+	abs    [3]float32 // |band-passed axes|
+	e      [2]float32 // the windows' energies
+	useAbs bool
+	quiet  bool
 }
 
 // energyWindow is the whitened energy over the last w samples and its
@@ -68,12 +90,16 @@ type energyWindow struct {
 }
 
 // newCFAR returns the test for an accelerometer at fs Hz whose twitch
-// band-pass has impulse response h (long enough to have decayed).
-func newCFAR(cfg *Config, fs float64, h []float64) *cfar {
+// band-pass has impulse response h (long enough to have decayed); busy
+// reports whether rhythmic activity or movement was seen at a time, and
+// is asked about times delay seconds old.
+func newCFAR(cfg *Config, fs float64, h []float64, delay float64, busy func(int64) bool) *cfar {
 	c := &cfar{
 		quant:    cfg.QuantFloor,
 		minSigma: 1e-6,
 		guard:    ns(cfg.CFARGuard),
+		inRecent: busy,
+		every:    max(1, int(fs/50)),
 	}
 	p := cfg.AccFalseAlarms / (3600 * fs) / 2
 	tailN := int(math.Min(cfg.CFARTailWindow*fs, 60000))
@@ -92,11 +118,12 @@ func newCFAR(cfg *Config, fs float64, h []float64) *cfar {
 		e.threshold = e.tGauss
 		c.wins = append(c.wins, e)
 	}
-	c.delay = make([]float64, max(2, int(math.Ceil(cfg.CFARGuard*fs)))*len(c.wins))
-	n := max(16, int(cfg.CFARNoiseWindow*fs/2))
+	c.line = make([]learnt, int(math.Ceil(delay*fs))+1)
+	perSec := fs / float64(c.every)
 	for k := range c.axis {
-		c.axis[k] = dsp.NewSlidingQuantiles(n, 1e-7, 100, 0.01, 0.5)
-		c.steps[k] = dsp.NewSlidingQuantiles(n, 1e-7, 100, 0.01, 0.1)
+		c.axis[k] = dsp.NewSlidingQuantiles(max(16, int(cfg.CFARNoiseWindow*perSec)), 1e-7, 100, 0.01, 0.5)
+		c.recent[k] = dsp.NewSlidingQuantiles(max(16, int(cfg.CFARNoiseShort*perSec)), 1e-7, 100, 0.01, 0.5)
+		c.steps[k] = dsp.NewSlidingQuantiles(max(16, int(cfg.CFARNoiseWindow*perSec)), 1e-7, 100, 0.01, 0.1)
 	}
 	return c
 }
@@ -125,21 +152,16 @@ func satterthwaite(h []float64, w int) (scale, dof float64) {
 }
 
 // observe takes one sample: the raw axes (g), the band-passed axes and
-// whether the limb is quiet enough for the noise statistics. It returns
-// the test's level: the largest ratio of a window's energy to its
-// threshold (a detection above 1).
-func (c *cfar) observe(t int64, raw, bp [3]float64, quiet bool) float64 {
-	if c.odd = !c.odd; c.odd {
+// whether the limb is still at this instant. It returns the test's level:
+// the largest ratio of a window's energy to its threshold (a detection
+// above 1).
+func (c *cfar) observe(t int64, raw, bp [3]float64, still bool) float64 {
+	c.count++
+	sampled := c.count%c.every == 0
+	if sampled {
 		c.trackSteps(raw)
-	} else {
-		c.prev, c.seen = raw, true
 	}
-	if c.odd && quiet {
-		for k := 0; k < 3; k++ {
-			c.axis[k].Push(math.Abs(bp[k]))
-			c.sigma[k] = max(c.axis[k].Quantile(0)/0.6745, c.step[k]*c.quant, c.minSigma)
-		}
-	}
+	c.prev, c.seen = raw, true
 	var e float64
 	for k := 0; k < 3; k++ {
 		if c.sigma[k] > 0 {
@@ -152,7 +174,20 @@ func (c *cfar) observe(t int64, raw, bp [3]float64, quiet bool) float64 {
 	for i := range c.wins {
 		level = max(level, c.wins[i].add(e)/c.wins[i].threshold)
 	}
-	c.learn(t, level, quiet)
+	if level > 1 {
+		c.detected(t)
+	}
+	c.enqueue(learnt{
+		t:   t,
+		abs: [3]float32{float32(math.Abs(bp[0])), float32(math.Abs(bp[1])), float32(math.Abs(bp[2]))},
+		e:   [2]float32{float32(c.wins[0].sum), float32(c.wins[1].sum)}, useAbs: sampled, quiet: still,
+	})
+	if t >= c.nextT {
+		c.nextT = t + ns(0.5)
+		for i := range c.wins {
+			c.wins[i].update()
+		}
+	}
 	return level
 }
 
@@ -173,6 +208,77 @@ func (w *energyWindow) add(e float64) float64 {
 	return max(w.sum, 0)
 }
 
+// detected remembers a detection at t, so what surrounds it is not
+// learnt as noise.
+func (c *cfar) detected(t int64) {
+	n := len(c.dets)
+	if c.dN > 0 {
+		if last := &c.dets[(c.dHead+c.dN-1)%n]; t-*last < c.guard/4 {
+			*last = t // the same detection goes on
+			return
+		}
+	}
+	if c.dN == n { // forget the oldest
+		c.dHead = (c.dHead + 1) % n
+		c.dN--
+	}
+	c.dets[(c.dHead+c.dN)%n] = t
+	c.dN++
+}
+
+// nearDetection reports whether a detection lies within the guard of t,
+// forgetting those too old to matter for t or anything after it.
+func (c *cfar) nearDetection(t int64) bool {
+	for c.dN > 0 && c.dets[c.dHead] < t-c.guard {
+		c.dHead = (c.dHead + 1) % len(c.dets)
+		c.dN--
+	}
+	return c.dN > 0 && c.dets[c.dHead] <= t+c.guard
+}
+
+// enqueue adds a sample to the delay line and learns from the one that
+// leaves it, if its context allows.
+func (c *cfar) enqueue(s learnt) {
+	if c.n == len(c.line) {
+		c.learn(c.line[c.head])
+		if c.head++; c.head == len(c.line) {
+			c.head = 0
+		}
+		c.n--
+	}
+	i := c.head + c.n
+	if i >= len(c.line) {
+		i -= len(c.line)
+	}
+	c.line[i] = s
+	c.n++
+}
+
+// learn updates the noise estimates with a sample whose context is known.
+func (c *cfar) learn(s learnt) {
+	if !s.quiet || c.nearDetection(s.t) || c.inRecent(s.t) {
+		return
+	}
+	for i := range c.wins {
+		c.wins[i].tail.Push(float64(s.e[i]))
+	}
+	if !s.useAbs {
+		return
+	}
+	for k := 0; k < 3; k++ {
+		a := float64(s.abs[k])
+		c.axis[k].Push(a)
+		c.recent[k].Push(a)
+		m := c.axis[k].Quantile(0)
+		if r := c.recent[k]; r.Len() == r.Cap() && r.Quantile(0) < 0.7*m {
+			// Movement that just stopped still fills the long window:
+			// the short one lets the noise fall within seconds.
+			m = r.Quantile(0)
+		}
+		c.sigma[k] = max(m/0.6745, c.step[k]*c.quant, c.minSigma)
+	}
+}
+
 // trackSteps estimates each axis's ADC step: a low quantile (0.1) of the
 // non-zero changes between consecutive samples. On a quantised sensor
 // that is one step; on one whose noise spans many steps it is a fraction
@@ -186,42 +292,6 @@ func (c *cfar) trackSteps(raw [3]float64) {
 		if d := math.Abs(raw[k] - c.prev[k]); d > 1e-9 {
 			c.steps[k].Push(d)
 			c.step[k] = c.steps[k].Quantile(0)
-		}
-	}
-}
-
-// learn passes the windows' energies through the delay line into their
-// tail histograms, unless a detection is near, and updates the thresholds.
-func (c *cfar) learn(t int64, level float64, quiet bool) {
-	if level > 1 || !quiet {
-		c.guardUntil = t + c.guard
-		c.dn = 0 // drop what waited: it led up to this
-	}
-	if t > c.guardUntil {
-		nw := len(c.wins)
-		n := len(c.delay) / nw
-		if c.dn == n {
-			for i := range c.wins {
-				c.wins[i].tail.Push(c.delay[c.dpos*nw+i])
-			}
-			c.dn--
-			if c.dpos++; c.dpos == n {
-				c.dpos = 0
-			}
-		}
-		j := c.dpos + c.dn
-		if j >= n {
-			j -= n
-		}
-		for i := range c.wins {
-			c.delay[j*nw+i] = max(c.wins[i].sum, 0)
-		}
-		c.dn++
-	}
-	if t >= c.nextT {
-		c.nextT = t + ns(0.5)
-		for i := range c.wins {
-			c.wins[i].update()
 		}
 	}
 }

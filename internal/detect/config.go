@@ -72,9 +72,15 @@ type Config struct {
 	// midpoint. Bursts separated by less than MergeGap are one burst (the
 	// potentials of one fasciculation burst come 5-30 ms apart).
 	OnSigma, OnRatio, MergeGap float64
-	// TwitchMin and TwitchMax bound a twitch's duration; longer bursts are
-	// voluntary activity, fidgets or cramps.
-	TwitchMin, TwitchMax float64
+	// TwitchMin and TwitchMax bound an EMG twitch's duration: the
+	// potentials of one fasciculation burst (up to a handful, 2-25 ms
+	// each, 5-30 ms apart) span at most a couple of hundred milliseconds;
+	// longer bursts are voluntary activity (a fidget's contraction),
+	// tremor or cramps. AccTwitchMax bounds the part of an accelerometer
+	// twitch that stays above half its peak: a jerk damped within 150 ms
+	// spends about 0.2 s there, a movement or a cable swinging the sensor
+	// longer.
+	TwitchMin, TwitchMax, AccTwitchMax float64
 	// TwitchMaxPeakMV rejects EMG bursts with a band-passed peak above
 	// this: fasciculation potentials reach hundreds of µV at the skin,
 	// electrode pops reach millivolts.
@@ -149,12 +155,13 @@ type Config struct {
 	// set for AccFalseAlarms false detections per hour of Gaussian noise,
 	// raised when a statistic's own tail over the last CFARTailWindow
 	// seconds of quiet is heavier.
-	// The per-axis noise is the median over CFARNoiseWindow seconds, never
+	// The per-axis noise is the median over CFARNoiseWindow seconds (over
+	// CFARNoiseShort when that is well below: movement just stopped), never
 	// below QuantFloor ADC steps; statistics within CFARGuard seconds of a
 	// detection stay out of the estimates.
 	AccWindow, AccWindowLong, AccFalseAlarms   float64
 	CFARTailWindow, CFARNoiseWindow, CFARGuard float64
-	QuantFloor                                 float64
+	CFARNoiseShort, QuantFloor                 float64
 	// PostureDeg rejects acc bursts across which the gravity direction
 	// turns by more than this: a posture shift, not a twitch.
 	PostureDeg float64
@@ -195,7 +202,7 @@ func Default() Config {
 		FloorStep: 0.02, FloorWindow: 20, FloorQuantile: 0.25, FloorShort: 2,
 		Warmup:  3,
 		OnSigma: 7, OnRatio: 3.5, MergeGap: 0.06,
-		TwitchMin: 0.004, TwitchMax: 0.5, TwitchMaxPeakMV: 3,
+		TwitchMin: 0.004, TwitchMax: 0.3, AccTwitchMax: 0.25, TwitchMaxPeakMV: 3,
 		LFRatio: 1,
 		Context: 1.0, ActiveMin: 0.6, PauseContext: 10,
 		RhythmWindow: 2, RhythmBursts: 5,
@@ -210,7 +217,7 @@ func Default() Config {
 
 		GravityHz: 1.5, AccLow: 3, AccHigh: 25,
 		AccWindow: 0.05, AccWindowLong: 0.1, AccFalseAlarms: 0.05,
-		CFARTailWindow: 600, CFARNoiseWindow: 30, CFARGuard: 0.3, QuantFloor: 1,
+		CFARTailWindow: 600, CFARNoiseWindow: 30, CFARGuard: 0.3, CFARNoiseShort: 3, QuantFloor: 1,
 		PostureDeg: 4,
 		FuseWindow: 0.1, GuideWindow: 0.15, GuideP: 1e-3,
 

@@ -505,9 +505,9 @@ func (d *Detector) decideCramp(c crampCandidate) {
 // releasePhases emits twitches and cramps whose phase is settled.
 func (d *Detector) releasePhases(final bool) {
 	fw := ns(d.cfg.FuseWindow)
-	// An accelerometer burst may end up to TwitchMax after its EMG twin
-	// and is decided FuseWindow later than EMG candidates: wait for it.
-	horizon := d.last - d.hold - 2*fw - ns(d.cfg.TwitchMax)
+	// An accelerometer burst may end up to AccTwitchMax after its EMG
+	// twin and is decided FuseWindow later than EMG candidates: wait for it.
+	horizon := d.last - d.hold - 2*fw - ns(max(d.cfg.TwitchMax, d.cfg.AccTwitchMax))
 	post := ns(d.cfg.PostExercise)
 	n := 0
 	for _, w := range d.waiting {

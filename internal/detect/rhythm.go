@@ -213,7 +213,9 @@ func (w *window) push(pt rhythmPoint, r *rhythm) {
 	if !w.p.full() {
 		return
 	}
-	if w.since++; w.since < w.every {
+	// The first full window is evaluated at once: points older than it
+	// are judged by it.
+	if w.since++; w.since < w.every && w.judged >= w.first {
 		return
 	}
 	w.since = 0
@@ -340,7 +342,7 @@ func (w *window) judge(i int64, r *rhythm) {
 	if w.lag == 0 {
 		return
 	}
-	j := int(i - w.first)
+	j := min(max(0, int(i-w.first)), w.p.count-1)
 	reach := int(math.Ceil(1.5 * float64(w.lag)))
 	left, right := false, false
 	for k := max(0, j-reach); k <= j; k++ {

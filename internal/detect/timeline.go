@@ -88,6 +88,13 @@ func (tl *timeline) busy(a, b int64) bool {
 	return false
 }
 
+// movingOrRhythmic reports whether the slot of t shows sustained limb
+// movement or rhythm (false when the ring no longer holds it).
+func (tl *timeline) movingOrRhythmic(t int64) bool {
+	s, ok := tl.peek(t)
+	return ok && (s.accMoving || s.rhythm)
+}
+
 // addBurst counts a burst starting at t.
 func (tl *timeline) addBurst(t int64) {
 	if s := tl.at(t); s.bursts < 255 {
