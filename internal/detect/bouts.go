@@ -72,6 +72,9 @@ type bouts struct {
 	done    []span   // recent finished bouts, oldest first
 	spare   []*boutAcc
 	through int64 // end of the last epoch seen
+	// veto, when set, says that a run is not exercise after all (a cramp
+	// that made EMG-active epochs).
+	veto func(start, end int64) bool
 }
 
 func (bt *bouts) newAcc(start int64) *boutAcc {
@@ -141,7 +144,7 @@ func (bt *bouts) closeRun(out func(*boutAcc)) {
 func (bt *bouts) finish(out func(*boutAcc)) {
 	p := bt.pending
 	bt.pending = nil
-	if p.long(bt.cfg) {
+	if p.long(bt.cfg) && (bt.veto == nil || !bt.veto(p.start, p.end)) {
 		bt.done = append(bt.done, span{p.start, p.end})
 		if len(bt.done) > 16 {
 			bt.done = append(bt.done[:0], bt.done[len(bt.done)-8:]...)
@@ -179,10 +182,10 @@ func (bt *bouts) phase(t int64, postExercise int64) (string, bool) {
 		return "", false // its epoch is not known yet
 	}
 	if bt.pending != nil && t >= bt.pending.start {
-		if t <= bt.pending.end && bt.pending.long(bt.cfg) {
+		if t <= bt.pending.end && bt.pending.long(bt.cfg) && bt.veto == nil {
 			return pipeline.PhaseActivity, true
 		}
-		return "", false
+		return "", false // merging, or a veto, may still change it
 	}
 	if bt.run != nil && t >= bt.run.start {
 		return "", false

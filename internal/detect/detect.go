@@ -65,11 +65,12 @@ type Detector struct {
 	emg  []*emgChan
 	acc  []*accGroup
 
-	cands   []candidate
-	cramps  []crampCandidate
-	waiting []decided // accepted twitches and cramps waiting for their phase
-	crampQ  []*pipeline.Cramp
-	bt      bouts
+	cands     []candidate
+	cramps    []crampCandidate
+	sustained []span    // recent sustained EMG activity (cramp candidates), for bouts
+	waiting   []decided // accepted twitches and cramps waiting for their phase
+	crampQ    []*pipeline.Cramp
+	bt        bouts
 
 	epochs   [128]epochFlag  // recent epochs: was each active?
 	pendingE []epochFeatures // closed epochs waiting for the rhythm verdicts over them
@@ -97,6 +98,7 @@ func (d *Detector) Begin(meta pipeline.Meta, emit pipeline.Emit) error {
 	d.emit = emit
 	d.tags = pipeline.Tags{Subject: meta.Subject, Site: meta.Site, Session: meta.Session}
 	d.tl = newTimeline(240)
+	d.sustained = make([]span, 0, 16)
 	d.bt = bouts{cfg: &d.cfg}
 	d.hold = ns(d.cfg.Context+d.cfg.ActiveMin+d.cfg.FuseWindow) + 3*slotNS
 	groups := map[string]*[3]int{}
@@ -151,6 +153,9 @@ func (d *Detector) Begin(meta pipeline.Meta, emit pipeline.Emit) error {
 		}
 		d.acc = append(d.acc, a)
 		d.rhythms = append(d.rhythms, a.rh)
+	}
+	if len(d.acc) == 0 {
+		d.bt.veto = d.crampNotBout
 	}
 	if len(d.emg) == 0 && len(d.acc) == 0 {
 		var names []string
@@ -277,8 +282,37 @@ func (d *Detector) Watermark() (int64, bool) {
 	return w, ok
 }
 
-func (d *Detector) twitchCandidate(c candidate)     { d.cands = append(d.cands, c) }
-func (d *Detector) crampCandidate(c crampCandidate) { d.cramps = append(d.cramps, c) }
+func (d *Detector) twitchCandidate(c candidate) { d.cands = append(d.cands, c) }
+func (d *Detector) crampCandidate(c crampCandidate) {
+	d.cramps = append(d.cramps, c)
+	if len(d.sustained) == cap(d.sustained) {
+		d.sustained = append(d.sustained[:0], d.sustained[1:]...)
+	}
+	d.sustained = append(d.sustained, span{c.start, c.end})
+}
+
+// crampNotBout reports whether a run of active epochs is a cramp rather
+// than exercise: without an accelerometer, a sustained contraction of
+// tens of seconds at rest makes EMG-active epochs as a bout would; when
+// one sustained, steady (neither rhythmic nor tremulous) contraction
+// covers most of the run, it is a cramp candidate, not a bout.
+func (d *Detector) crampNotBout(start, end int64) bool {
+	if end <= start {
+		return false
+	}
+	var covered int64
+	for _, s := range d.sustained {
+		a, b := max(s.start, start), min(s.end, end)
+		if b <= a {
+			continue
+		}
+		if sh := d.tl.fractions(a, b); sh.rhythm > 0.3 || sh.tremor > 0.3 {
+			continue
+		}
+		covered += b - a
+	}
+	return float64(covered) >= 0.6*float64(end-start)
+}
 
 // rhythmDecided returns the time up to which every sensor's rhythm
 // verdict is final.
@@ -487,8 +521,8 @@ func (d *Detector) stillPosture(start, end int64) bool {
 func (d *Detector) decideCramp(c crampCandidate) {
 	sh := d.tl.fractions(c.start, c.end)
 	switch {
-	case sh.rhythm > 0.3:
-		d.cfg.debugf(c.start, "cramp reject rhythmic %.2f until %s", sh.rhythm, pipeline.Timestamp(c.end))
+	case sh.rhythm > 0.3 || sh.tremor > 0.3:
+		d.cfg.debugf(c.start, "cramp reject rhythmic %.2f tremor %.2f until %s", sh.rhythm, sh.tremor, pipeline.Timestamp(c.end))
 		return
 	case len(d.acc) > 0 && sh.moving > d.cfg.CrampMotionFrac:
 		d.cfg.debugf(c.start, "cramp reject moving %.2f until %s", sh.moving, pipeline.Timestamp(c.end))

@@ -173,6 +173,21 @@ func (p *periodicity) peak(prominence float64) (lag int, r float64) {
 	return lag, r
 }
 
+// bestBelow returns the highest qualifying peak (as for peak) at a lag
+// of at most kmax, or 0, 0.
+func (p *periodicity) bestBelow(kmax int, prominence float64) (lag int, r float64) {
+	p.eachPeak(prominence, func(k int) bool {
+		if k > kmax {
+			return false
+		}
+		if lag == 0 || p.r[k] > r {
+			lag, r = k, p.r[k]
+		}
+		return true
+	})
+	return lag, r
+}
+
 // eachPeak calls f with every qualifying peak lag, shortest first, until f
 // returns false.
 func (p *periodicity) eachPeak(prominence float64, f func(k int) bool) {

@@ -62,13 +62,15 @@ type window struct {
 	inRun     []bool    // scratch, in time order: point inside a burst
 	onsets    []int     // scratch: first point of each burst
 	kmin      int
+	tremorMax int // longest lag of a tremor's period
 	minBursts int
 	pointNS   int64
 	first     int64 // index (in window points) of the oldest point held
 	judged    int64 // index of the next point to judge
 	isRep     bool
-	lag       int // last periodic lag, 0 when not periodic
-	every     int // points between evaluations
+	lag       int  // last periodic lag, 0 when not periodic
+	tremor    bool // the period was shorter than the window looks for: tremor
+	every     int  // points between evaluations
 	since     int
 }
 
@@ -91,14 +93,16 @@ func newWindow(seconds, minLag, maxLag, point float64, dims int, rep bool) windo
 	n := int(math.Round(seconds / point))
 	kmax := int(math.Ceil(maxLag/point)) + 1
 	return window{
-		p:       newPeriodicity(n, kmax, dims),
-		env:     make([]float64, n),
-		act:     make([]bool, n),
-		inRun:   make([]bool, n),
-		onsets:  make([]int, 0, n/2+1),
-		kmin:    max(2, int(math.Floor(minLag/point))),
-		pointNS: ns(point),
-		isRep:   rep,
+		p:      newPeriodicity(n, kmax, dims),
+		env:    make([]float64, n),
+		act:    make([]bool, n),
+		inRun:  make([]bool, n),
+		onsets: make([]int, 0, n/2+1),
+		kmin:   max(2, int(math.Floor(minLag/point))),
+		// 4 Hz, the slowest tremor, repeats every 0.25 s.
+		tremorMax: int(math.Round(0.25 / point)),
+		pointNS:   ns(point),
+		isRep:     rep,
 	}
 }
 
@@ -244,13 +248,22 @@ func (w *window) finish(r *rhythm) {
 // evaluate sets lag to the window's period in points, or 0 when the
 // window is not periodic.
 func (w *window) evaluate(cfg *Config) {
-	w.lag = 0
+	w.lag, w.tremor = 0, false
 	if !w.findBursts() || len(w.onsets) < w.minBursts {
 		return
 	}
 	w.p.acf()
+	// A tremor (4-8 Hz) repeats within a quarter of a second, which no
+	// stride or step does; it is neither exercise nor twitching, and its
+	// multiples must not pass for a cadence.
+	if !w.isRep {
+		if k, rk := w.p.bestBelow(w.tremorMax, cfg.PeriodicProminence); k > 0 && rk >= cfg.PeriodicR && w.paired(k) >= w.minBursts-1 {
+			w.lag, w.tremor = k, true
+			return
+		}
+	}
 	// A shorter period than the window looks for is another rhythm (a
-	// stride seen by the repetition window, a tremor by the cadence one).
+	// stride seen by the repetition window).
 	k, rk := w.p.peak(cfg.PeriodicProminence)
 	if k < w.kmin || rk < cfg.PeriodicR {
 		return
@@ -355,5 +368,9 @@ func (w *window) judge(i int64, r *rhythm) {
 		return
 	}
 	a := i * w.pointNS
+	if w.tremor {
+		r.tl.markTremor(a, a+w.pointNS-1)
+		return
+	}
 	r.tl.markRhythm(a, a+w.pointNS-1, w.isRep)
 }

@@ -13,6 +13,7 @@ type slot struct {
 	emgFast   bool  // fast EMG envelope above the burst threshold (cramp continuity)
 	rhythm    bool  // inside rhythmic activity (strides, strokes, repetitions)
 	rep       bool  // inside lifting repetitions
+	tremor    bool  // inside a tremor (bursts at 4-8 Hz)
 	bursts    uint8 // bursts (of any length, on any sensor) that started in this slot
 	hasGrav   bool
 	grav      [3]float64 // gravity estimate (g) at the end of the slot
@@ -77,11 +78,18 @@ func (tl *timeline) markRhythm(a, b int64, rep bool) {
 	}
 }
 
-// busy reports whether any slot in [a, b] shows activity, movement or
-// rhythm.
+// markTremor marks slots from a to b as tremor.
+func (tl *timeline) markTremor(a, b int64) {
+	for t := a; slotOf(t) <= slotOf(b); t += slotNS {
+		tl.at(t).tremor = true
+	}
+}
+
+// busy reports whether any slot in [a, b] shows activity, movement,
+// rhythm or tremor.
 func (tl *timeline) busy(a, b int64) bool {
 	for t := a; slotOf(t) <= slotOf(b); t += slotNS {
-		if s, ok := tl.peek(t); ok && (s.emgActive || s.accMoving || s.rhythm) {
+		if s, ok := tl.peek(t); ok && (s.emgActive || s.accMoving || s.rhythm || s.tremor) {
 			return true
 		}
 	}
@@ -114,17 +122,17 @@ func (tl *timeline) burstCount(a, b int64) int {
 }
 
 // shares says what share of the slots in an interval had each flag.
-type shares struct{ moving, fast, rhythm, rep float64 }
+type shares struct{ moving, fast, rhythm, rep, tremor float64 }
 
 // fractions returns the shares of slots in [a, b] that were moving, had
-// the fast EMG envelope up, were rhythmic and were repetitions.
+// the fast EMG envelope up, were rhythmic, repetitions and tremor.
 func (tl *timeline) fractions(a, b int64) shares {
 	n := 0
-	var c [4]int
+	var c [5]int
 	for t := a; slotOf(t) <= slotOf(b); t += slotNS {
 		n++
 		if s, ok := tl.peek(t); ok {
-			for i, f := range [4]bool{s.accMoving, s.emgFast, s.rhythm, s.rep} {
+			for i, f := range [5]bool{s.accMoving, s.emgFast, s.rhythm, s.rep, s.tremor} {
 				if f {
 					c[i]++
 				}
@@ -135,7 +143,7 @@ func (tl *timeline) fractions(a, b int64) shares {
 		return shares{}
 	}
 	f := func(i int) float64 { return float64(c[i]) / float64(n) }
-	return shares{moving: f(0), fast: f(1), rhythm: f(2), rep: f(3)}
+	return shares{moving: f(0), fast: f(1), rhythm: f(2), rep: f(3), tremor: f(4)}
 }
 
 // gravity returns the gravity estimate recorded nearest before t.
