@@ -283,33 +283,22 @@ func (d *Detector) Watermark() (int64, bool) {
 }
 
 func (d *Detector) twitchCandidate(c candidate) { d.cands = append(d.cands, c) }
-func (d *Detector) crampCandidate(c crampCandidate) {
-	d.cramps = append(d.cramps, c)
-	if len(d.sustained) == cap(d.sustained) {
-		d.sustained = append(d.sustained[:0], d.sustained[1:]...)
-	}
-	d.sustained = append(d.sustained, span{c.start, c.end})
-}
+func (d *Detector) crampCandidate(c crampCandidate) { d.cramps = append(d.cramps, c) }
 
 // crampNotBout reports whether a run of active epochs is a cramp rather
 // than exercise: without an accelerometer, a sustained contraction of
 // tens of seconds at rest makes EMG-active epochs as a bout would; when
-// one sustained, steady (neither rhythmic nor tremulous) contraction
-// covers most of the run, it is a cramp candidate, not a bout.
+// steady contractions that passed as cramp candidates (neither rhythmic
+// nor tremulous) cover most of the run, it is not a bout.
 func (d *Detector) crampNotBout(start, end int64) bool {
 	if end <= start {
 		return false
 	}
 	var covered int64
 	for _, s := range d.sustained {
-		a, b := max(s.start, start), min(s.end, end)
-		if b <= a {
-			continue
+		if a, b := max(s.start, start), min(s.end, end); b > a {
+			covered += b - a
 		}
-		if sh := d.tl.fractions(a, b); sh.rhythm > 0.3 || sh.tremor > 0.3 {
-			continue
-		}
-		covered += b - a
 	}
 	return float64(covered) >= 0.6*float64(end-start)
 }
@@ -530,6 +519,10 @@ func (d *Detector) decideCramp(c crampCandidate) {
 	case len(d.acc) == 0 && sh.fast < 0.6:
 		return
 	}
+	if len(d.sustained) == cap(d.sustained) {
+		d.sustained = append(d.sustained[:0], d.sustained[1:]...)
+	}
+	d.sustained = append(d.sustained, span{c.start, c.end})
 	d.crampQ = append(d.crampQ, &pipeline.Cramp{
 		Start: pipeline.Timestamp(c.start), End: pipeline.Timestamp(c.end), Tags: d.tags,
 		Sensor: sensorEMG, Channel: c.channel, Peak: c.peak, MeanRMS: c.rms,

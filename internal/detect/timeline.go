@@ -125,13 +125,15 @@ func (tl *timeline) burstCount(a, b int64) int {
 type shares struct{ moving, fast, rhythm, rep, tremor float64 }
 
 // fractions returns the shares of slots in [a, b] that were moving, had
-// the fast EMG envelope up, were rhythmic, repetitions and tremor.
+// the fast EMG envelope up, were rhythmic, repetitions and tremor, among
+// the slots the ring still holds (the latest minutes of a longer span).
 func (tl *timeline) fractions(a, b int64) shares {
+	a = max(a, b-int64(len(tl.slots)-1)*slotNS)
 	n := 0
 	var c [5]int
 	for t := a; slotOf(t) <= slotOf(b); t += slotNS {
-		n++
 		if s, ok := tl.peek(t); ok {
+			n++
 			for i, f := range [5]bool{s.accMoving, s.emgFast, s.rhythm, s.rep, s.tremor} {
 				if f {
 					c[i]++
