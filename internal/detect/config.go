@@ -81,6 +81,11 @@ type Config struct {
 	// spends about 0.2 s there, a movement or a cable swinging the sensor
 	// longer.
 	TwitchMin, TwitchMax, AccTwitchMax float64
+	// An EMG burst longer than TwitchLong must stand at least
+	// TwitchLongSNR times above the floor: a large fasciculation keeps the
+	// envelope up for a while, a contraction that only just crosses the
+	// threshold for a fifth of a second is a weak voluntary one.
+	TwitchLong, TwitchLongSNR float64
 	// TwitchMaxPeakMV rejects EMG bursts with a band-passed peak above
 	// this: fasciculation potentials reach hundreds of µV at the skin,
 	// electrode pops reach millivolts.
@@ -133,6 +138,17 @@ type Config struct {
 	// session with rests of up to 3 min between them).
 	SetRest float64
 
+	// Voluntary contractions that peak briefly above the twitch
+	// threshold (a fidget, a stride of a stroll) rise and fall over
+	// hundreds of milliseconds; a fasciculation starts and ends within a
+	// few. An EMG candidate is rejected when, in the ShoulderWindow
+	// seconds on each side beyond 0.1 s from it, more than ShoulderSlots
+	// of the 100 ms slots had the fast envelope above ShoulderRatio times
+	// its floor, or when voluntary activity lies within SandwichWindow
+	// seconds on both sides of it.
+	ShoulderRatio, ShoulderWindow float64
+	ShoulderSlots                 int
+	SandwichWindow                float64
 	// ActivitySigma and ActivityRatio set the activity threshold on the
 	// slow envelope like OnSigma and OnRatio do for bursts.
 	ActivitySigma, ActivityRatio float64
@@ -203,12 +219,14 @@ func Default() Config {
 		Warmup:  3,
 		OnSigma: 7, OnRatio: 3.5, MergeGap: 0.06,
 		TwitchMin: 0.004, TwitchMax: 0.3, AccTwitchMax: 0.25, TwitchMaxPeakMV: 3,
+		TwitchLong: 0.18, TwitchLongSNR: 12,
 		LFRatio: 1,
 		Context: 1.0, ActiveMin: 0.6, PauseContext: 10,
 		RhythmWindow: 2, RhythmBursts: 5,
+		ShoulderRatio: 3, ShoulderWindow: 0.5, ShoulderSlots: 2, SandwichWindow: 2.5,
 		RhythmPoint:   0.05,
 		CadenceWindow: 8, CadenceMin: 0.3, CadenceMax: 2,
-		RepWindow: 20, RepMin: 1.5, RepMax: 6.6,
+		RepWindow: 24, RepMin: 1.5, RepMax: 6.6,
 		PeriodicR: 0.45, PeriodicProminence: 0.3, PeriodicBursts: 4,
 		RhythmActiveRatio: 4, AccRhythmMinG: 0.008, RhythmEpochFrac: 0.5,
 		SetRest:       180,

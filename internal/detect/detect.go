@@ -282,7 +282,7 @@ func (d *Detector) Watermark() (int64, bool) {
 	return w, ok
 }
 
-func (d *Detector) twitchCandidate(c candidate) { d.cands = append(d.cands, c) }
+func (d *Detector) twitchCandidate(c candidate)     { d.cands = append(d.cands, c) }
 func (d *Detector) crampCandidate(c crampCandidate) { d.cramps = append(d.cramps, c) }
 
 // crampNotBout reports whether a run of active epochs is a cramp rather
@@ -381,6 +381,11 @@ func (d *Detector) quiet(start, end int64) bool {
 	if d.tl.busy(start-ctx, start-margin) || d.tl.busy(end+margin, end+ctx) {
 		return false
 	}
+	// Between two voluntary contractions a few seconds apart (the strides
+	// of a stroll too short to show a rhythm) a short burst is one more.
+	if sw := ns(d.cfg.SandwichWindow); d.tl.busy(start-sw, start-margin) && d.tl.busy(end+margin, end+sw) {
+		return false
+	}
 	// Rhythmic bursts (strides, pedal strokes) are activity even when
 	// each one is short and the envelope dips between them. The
 	// candidate itself (and its twin on the other sensor) count too.
@@ -390,6 +395,10 @@ func (d *Detector) quiet(start, end int64) bool {
 func (d *Detector) decide(c candidate) {
 	if !d.quiet(c.start, c.end) {
 		d.cfg.debugf(c.start, "%s reject context peak %.3f snr %.1f", c.sensor, c.peak, c.snr)
+		return
+	}
+	if c.sensor == sensorEMG && d.shoulders(c.start, c.end) {
+		d.cfg.debugf(c.start, "emg reject shoulders peak %.3f snr %.1f", c.peak, c.snr)
 		return
 	}
 	if !d.stillPosture(c.start, c.end) {
@@ -453,6 +462,14 @@ func (d *Detector) guide(emg *pipeline.Twitch) {
 		}
 		d.waiting = append(d.waiting, decided{ev: ev, sensor: sensorAcc, start: a, end: b})
 	}
+}
+
+// shoulders reports whether the EMG around [start, end] rises and falls
+// slowly, as a voluntary contraction's does.
+func (d *Detector) shoulders(start, end int64) bool {
+	gap, w := ns(0.1), ns(d.cfg.ShoulderWindow)
+	n := d.tl.midCount(start-gap-w, start-gap-1) + d.tl.midCount(end+gap+1, end+gap+w)
+	return n > d.cfg.ShoulderSlots
 }
 
 // pause reports whether [start, end] lies in a quiet stretch of at least

@@ -33,6 +33,8 @@ type emgChan struct {
 	fast, slow           *dsp.MovingRMS
 	fastFloor, slowFloor *floor
 	rh                   *rhythm
+	on, off, mid         float64 // burst thresholds and the sub-threshold activity level, from fastFloor
+	actOn                float64 // activity threshold, from slowFloor
 
 	b                  burst
 	peak, eBP, eLF     float64
@@ -121,20 +123,26 @@ func (c *emgChan) step(t int64, x float64) {
 		c.epPeakSlow = se
 	}
 	if c.fastFloor.observe(t, fe, c.b.open) {
-		c.rh.setFloor(c.fastFloor.level*c.fastFloor.level, 0)
+		f := c.fastFloor
+		c.rh.setFloor(f.level*f.level, 0)
+		c.on = f.threshold(c.cfg.OnSigma, c.cfg.OnRatio, 0)
+		c.off = f.level + 0.5*(c.on-f.level)
+		c.mid = math.Min(c.cfg.ShoulderRatio*f.level, c.off)
 	}
 	c.rh.add(t, y*y, nil)
-	c.slowFloor.observe(t, se, c.act.open)
+	if c.slowFloor.observe(t, se, c.act.open) {
+		c.actOn = c.slowFloor.threshold(c.cfg.ActivitySigma, c.cfg.ActivityRatio, 0)
+	}
 	if t-c.first < ns(c.cfg.Warmup) || !c.fastFloor.ready || !c.slowFloor.ready {
 		return
 	}
 	c.activity(t, y, se)
-	on := c.fastFloor.threshold(c.cfg.OnSigma, c.cfg.OnRatio, 0)
-	off := c.fastFloor.level + 0.5*(on-c.fastFloor.level)
-	if fe > on {
-		c.tl.at(t).emgFast = true
+	if fe > c.mid {
+		s := c.tl.at(t)
+		s.emgMid = true
+		s.emgFast = s.emgFast || fe > c.on
 	}
-	switch c.b.step(t, fe, on, off) {
+	switch c.b.step(t, fe, c.on, c.off) {
 	case burstOpened:
 		c.peak, c.eBP, c.eLF = math.Abs(y), y*y, lf*lf
 		c.tl.addBurst(t)
@@ -185,8 +193,7 @@ func (c *emgChan) lookForMains(t int64, y float64) {
 // timeline (so nearby bursts are not taken for twitches) and, when it
 // lasts long enough, becomes a cramp candidate.
 func (c *emgChan) activity(t int64, y, se float64) {
-	on := c.slowFloor.threshold(c.cfg.ActivitySigma, c.cfg.ActivityRatio, 0)
-	cond := se > on
+	cond := se > c.actOn
 	if cond {
 		c.epActiveN++
 	}
@@ -237,6 +244,10 @@ func (c *emgChan) closeBurst() {
 	snr := 0.0
 	if c.fastFloor.level > 0 {
 		snr = c.b.peakEnv / c.fastFloor.level
+	}
+	if d > ns(c.cfg.TwitchLong) && snr < c.cfg.TwitchLongSNR {
+		c.cfg.debugf(c.b.start, "emg reject long and weak %.3f s snr %.1f", float64(d)/1e9, snr)
+		return
 	}
 	c.sink.twitchCandidate(candidate{
 		sensor: sensorEMG, channel: c.name, start: c.b.start, end: end,

@@ -81,7 +81,7 @@ func newRhythm(cfg *Config, tl *timeline, dims int) *rhythm {
 	r.cadence = newWindow(cfg.CadenceWindow, cfg.CadenceMin, cfg.CadenceMax, cfg.RhythmPoint, r.dims, false)
 	r.rep = newWindow(cfg.RepWindow, cfg.RepMin, cfg.RepMax, 2*cfg.RhythmPoint, r.dims, true)
 	r.cadence.minBursts = cfg.PeriodicBursts
-	r.rep.minBursts = max(3, cfg.PeriodicBursts-1)
+	r.rep.minBursts = cfg.PeriodicBursts
 	// Evaluate about every 0.2 s (cadence) and 0.5 s (repetitions): the
 	// verdicts come a little later, at a fraction of the cost.
 	r.cadence.every = max(1, int(math.Round(0.2/cfg.RhythmPoint)))

@@ -11,6 +11,7 @@ type slot struct {
 	emgActive bool  // sustained voluntary or cramp activity on an EMG channel
 	accMoving bool  // sustained limb movement
 	emgFast   bool  // fast EMG envelope above the burst threshold (cramp continuity)
+	emgMid    bool  // fast EMG envelope well above its floor (ShoulderRatio)
 	rhythm    bool  // inside rhythmic activity (strides, strokes, repetitions)
 	rep       bool  // inside lifting repetitions
 	tremor    bool  // inside a tremor (bursts at 4-8 Hz)
@@ -101,6 +102,18 @@ func (tl *timeline) busy(a, b int64) bool {
 func (tl *timeline) movingOrRhythmic(t int64) bool {
 	s, ok := tl.peek(t)
 	return ok && (s.accMoving || s.rhythm)
+}
+
+// midCount returns how many slots in [a, b] had the EMG envelope well
+// above its floor.
+func (tl *timeline) midCount(a, b int64) int {
+	n := 0
+	for t := a; slotOf(t) <= slotOf(b); t += slotNS {
+		if s, ok := tl.peek(t); ok && s.emgMid {
+			n++
+		}
+	}
+	return n
 }
 
 // addBurst counts a burst starting at t.
