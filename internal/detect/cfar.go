@@ -29,7 +29,8 @@ import (
 // of an hour. The statistic's own distribution over the last
 // CFARTailWindow seconds of quiet then raises a threshold when its tail is
 // heavier than the model says: by the ratio of its empirical 0.95
-// quantile to the model's (a quantile twitches at tens per minute hardly
+// quantile to the model's, at most CFARMaxRatio (a quantile twitches at
+// tens per minute hardly
 // move; the 0.99 and 0.999 quantiles would follow the twitches and let
 // the threshold climb away from them).
 //
@@ -86,6 +87,7 @@ type energyWindow struct {
 	q95       float64 // the model's 0.95 quantile
 	tail      *dsp.SlidingQuantiles
 	minTail   int
+	maxRatio  float64
 	threshold float64
 }
 
@@ -108,12 +110,13 @@ func newCFAR(cfg *Config, fs float64, h []float64, delay float64, busy func(int6
 		scale, dof := satterthwaite(h, w)
 		model := distuv.ChiSquared{K: 3 * dof}
 		e := energyWindow{
-			w:       w,
-			ring:    make([]float64, w),
-			tGauss:  scale * model.Quantile(1-p),
-			q95:     scale * model.Quantile(0.95),
-			tail:    dsp.NewSlidingQuantiles(tailN, 1e-3, 1e6, 0.01, 0.95),
-			minTail: min(tailN, max(2000, int(30*fs))),
+			w:        w,
+			ring:     make([]float64, w),
+			tGauss:   scale * model.Quantile(1-p),
+			q95:      scale * model.Quantile(0.95),
+			tail:     dsp.NewSlidingQuantiles(tailN, 1e-3, 1e6, 0.01, 0.95),
+			minTail:  min(tailN, max(2000, int(30*fs))),
+			maxRatio: cfg.CFARMaxRatio,
 		}
 		e.threshold = e.tGauss
 		c.wins = append(c.wins, e)
@@ -299,7 +302,7 @@ func (c *cfar) trackSteps(raw [3]float64) {
 // update sets the threshold from the model and the tail.
 func (w *energyWindow) update() {
 	if w.tail.Len() >= w.minTail {
-		w.threshold = w.tGauss * max(1, w.tail.Quantile(0)/w.q95)
+		w.threshold = w.tGauss * min(max(1, w.tail.Quantile(0)/w.q95), w.maxRatio)
 	}
 }
 

@@ -169,15 +169,24 @@ type Config struct {
 	// over AccWindow and over AccWindowLong seconds (a jerk damped within
 	// 20-150 ms puts most of its energy in one of them) against thresholds
 	// set for AccFalseAlarms false detections per hour of Gaussian noise,
-	// raised when a statistic's own tail over the last CFARTailWindow
-	// seconds of quiet is heavier.
+	// raised (at most CFARMaxRatio times) when a statistic's own tail over
+	// the last CFARTailWindow seconds of quiet is heavier.
 	// The per-axis noise is the median over CFARNoiseWindow seconds (over
 	// CFARNoiseShort when that is well below: movement just stopped), never
 	// below QuantFloor ADC steps; statistics within CFARGuard seconds of a
 	// detection stay out of the estimates.
 	AccWindow, AccWindowLong, AccFalseAlarms   float64
 	CFARTailWindow, CFARNoiseWindow, CFARGuard float64
-	CFARNoiseShort, QuantFloor                 float64
+	CFARNoiseShort, QuantFloor, CFARMaxRatio   float64
+	// AccSpikeRatio: an accelerometer candidate whose largest dynamic
+	// acceleration has neither neighbour at AccSpikeRatio of it is a
+	// one-sample glitch, not a movement of the limb.
+	AccSpikeRatio float64
+	// AccStillMaxG is the most dynamic acceleration (RMS over 250 ms, g)
+	// a still limb shows: more than that and more than twice the floor, or
+	// more than twice that, is movement, which neither the movement floor
+	// nor the accelerometer's noise estimates learn from.
+	AccStillMaxG float64
 	// PostureDeg rejects acc bursts across which the gravity direction
 	// turns by more than this: a posture shift, not a twitch.
 	PostureDeg float64
@@ -235,8 +244,8 @@ func Default() Config {
 
 		GravityHz: 1.5, AccLow: 3, AccHigh: 25,
 		AccWindow: 0.05, AccWindowLong: 0.1, AccFalseAlarms: 0.05,
-		CFARTailWindow: 600, CFARNoiseWindow: 30, CFARGuard: 0.3, CFARNoiseShort: 3, QuantFloor: 1,
-		PostureDeg: 4,
+		CFARTailWindow: 120, CFARNoiseWindow: 30, CFARGuard: 0.3, CFARNoiseShort: 3, QuantFloor: 0.5, CFARMaxRatio: 3,
+		AccSpikeRatio: 0.3, AccStillMaxG: 0.015, PostureDeg: 4,
 		FuseWindow: 0.1, GuideWindow: 0.15, GuideP: 1e-3,
 
 		EMGModerateMV: 0.1, EMGVigorousMV: 0.3,
