@@ -3,7 +3,6 @@ package detect
 import (
 	"fmt"
 	"math"
-	"slices"
 
 	"gonum.org/v1/gonum/stat/distuv"
 
@@ -34,11 +33,9 @@ type accGroup struct {
 	rh           *rhythm
 	cf           *cfar
 
-	// hist keeps the recent twitch-band magnitude, whitened energy and
-	// dynamic acceleration for the EMG-guided search and for the extent
-	// and shape of a detection.
-	hist   history
-	around []float64 // scratch for spike
+	// hist keeps the recent twitch-band magnitude and whitened energy for
+	// the EMG-guided search and for the extent of a detection.
+	hist history
 
 	b              burst
 	peak, eTw, eLo float64
@@ -88,7 +85,6 @@ func newAcc(cfg *Config, name string, ix [3]int, fs float64, tl *timeline, sink 
 	// The EMG-guided search runs when an EMG twitch is decided, after
 	// the rhythm around it is known: keep that long.
 	g.hist = newHistory(int(math.Ceil((cfg.RepWindow/2 + 8) * fs)))
-	g.around = make([]float64, 0, int(2*fs)+8)
 	for a := 0; a < 3; a++ {
 		var err error
 		if g.grav[a], err = dsp.ButterLowpass(2, cfg.GravityHz, fs); err != nil {
@@ -149,7 +145,7 @@ func (g *accGroup) step(t int64, a [3]float64) {
 	g.rh.add(t, hp2, &hp)
 	stat := g.cf.observe(t, a, bp, !moving)
 	mag := math.Sqrt(tw2)
-	g.hist.push(t, mag, g.cf.lastEnergy, dyn)
+	g.hist.push(t, mag, g.cf.lastEnergy)
 	if t-g.first < ns(g.cfg.Warmup) || !g.movFloor.ready || !g.cf.ready() {
 		return
 	}
@@ -210,7 +206,7 @@ func (g *accGroup) closeBurst() {
 	start, end := g.b.start, g.b.lastOn
 	half := g.peak / 2
 	first := true
-	g.hist.each(from, g.b.lastOn+g.dt, func(t int64, v, _, _ float64) {
+	g.hist.each(from, g.b.lastOn+g.dt, func(t int64, v, _ float64) {
 		if v >= half {
 			if first {
 				start, first = t, false
@@ -225,10 +221,6 @@ func (g *accGroup) closeBurst() {
 	}
 	if g.eLo > g.cfg.LFRatio*g.eTw {
 		g.cfg.debugf(start, "acc reject LF %.2f peak %.3f", g.eLo/g.eTw, g.peak)
-		return
-	}
-	if r := g.spike(start-ns(0.1), end+ns(0.1)); r < g.cfg.AccSpikeRatio {
-		g.cfg.debugf(start, "acc reject spike %.2f peak %.3f", r, g.peak)
 		return
 	}
 	snr := 0.0
@@ -276,7 +268,7 @@ func (g *accGroup) guided(t0, window int64, p float64) (start, end int64, peak, 
 	var tp int64
 	var energy float64
 	n := 0
-	g.hist.each(t0, t0+window, func(t int64, v, e, _ float64) {
+	g.hist.each(t0, t0+window, func(t int64, v, e float64) {
 		energy += e
 		n++
 		if v > peak {
@@ -293,7 +285,7 @@ func (g *accGroup) guided(t0, window int64, p float64) (start, end int64, peak, 
 	}
 	start, end = tp, tp
 	half := peak / 2
-	g.hist.each(t0, t0+window, func(t int64, v, _, _ float64) {
+	g.hist.each(t0, t0+window, func(t int64, v, _ float64) {
 		if v >= half {
 			start, end = min(start, t), max(end, t)
 		}
@@ -301,69 +293,31 @@ func (g *accGroup) guided(t0, window int64, p float64) (start, end int64, peak, 
 	return start, end + g.dt, peak, ratio, true
 }
 
-// spike returns, for the largest dynamic acceleration in [a, b), the
-// ratio of the larger of its two neighbours to it, both above the
-// typical level around (the median of the half second on each side). A
-// limb's movement, seen through a sensor's anti-alias filter, spreads
-// over several samples; a change confined to one sample (a ratio near 0)
-// is a glitch or a knock on the sensor.
-func (g *accGroup) spike(a, b int64) float64 {
-	var prev, peak, before, after float64
-	found, next := false, false
-	g.hist.each(a, b, func(_ int64, _, _, d float64) {
-		if next {
-			after, next = d, false
-		}
-		if d > peak {
-			peak, before, found, next = d, prev, true, true
-		}
-		prev = d
-	})
-	if !found {
-		return 1
-	}
-	g.around = g.around[:0]
-	g.hist.each(a-ns(0.5), b+ns(0.5), func(t int64, _, _, d float64) {
-		if (t < a || t >= b) && len(g.around) < cap(g.around) {
-			g.around = append(g.around, d)
-		}
-	})
-	base := 0.0
-	if len(g.around) > 0 {
-		slices.Sort(g.around)
-		base = g.around[len(g.around)/2]
-	}
-	if peak <= base {
-		return 1
-	}
-	return max(0, max(before, after)-base) / (peak - base)
-}
-
-// history is a ring of recent samples: time, twitch-band magnitude,
-// whitened energy and dynamic acceleration.
+// history is a ring of recent samples: time, twitch-band magnitude and
+// whitened energy.
 type history struct {
-	t       []int64
-	v, e, d []float64
-	n       int // total pushed
+	t    []int64
+	v, e []float64
+	n    int // total pushed
 }
 
 func newHistory(n int) history {
-	return history{t: make([]int64, n), v: make([]float64, n), e: make([]float64, n), d: make([]float64, n)}
+	return history{t: make([]int64, n), v: make([]float64, n), e: make([]float64, n)}
 }
 
-func (h *history) push(t int64, v, e, d float64) {
+func (h *history) push(t int64, v, e float64) {
 	i := h.n % len(h.t)
-	h.t[i], h.v[i], h.e[i], h.d[i] = t, v, e, d
+	h.t[i], h.v[i], h.e[i] = t, v, e
 	h.n++
 }
 
 // each calls f for the held samples with a <= t < b, oldest first.
-func (h *history) each(a, b int64, f func(t int64, v, e, d float64)) {
+func (h *history) each(a, b int64, f func(t int64, v, e float64)) {
 	k := min(h.n, len(h.t))
 	for j := h.n - k; j < h.n; j++ {
 		i := j % len(h.t)
 		if h.t[i] >= a && h.t[i] < b {
-			f(h.t[i], h.v[i], h.e[i], h.d[i])
+			f(h.t[i], h.v[i], h.e[i])
 		}
 	}
 }

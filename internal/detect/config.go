@@ -178,10 +178,6 @@ type Config struct {
 	AccWindow, AccWindowLong, AccFalseAlarms   float64
 	CFARTailWindow, CFARNoiseWindow, CFARGuard float64
 	CFARNoiseShort, QuantFloor, CFARMaxRatio   float64
-	// AccSpikeRatio: an accelerometer candidate whose largest dynamic
-	// acceleration has neither neighbour at AccSpikeRatio of it is a
-	// one-sample glitch, not a movement of the limb.
-	AccSpikeRatio float64
 	// AccStillMaxG is the most dynamic acceleration (RMS over 250 ms, g)
 	// a still limb shows: more than that and more than twice the floor, or
 	// more than twice that, is movement, which neither the movement floor
@@ -245,7 +241,7 @@ func Default() Config {
 		GravityHz: 1.5, AccLow: 3, AccHigh: 25,
 		AccWindow: 0.05, AccWindowLong: 0.1, AccFalseAlarms: 0.05,
 		CFARTailWindow: 120, CFARNoiseWindow: 30, CFARGuard: 0.3, CFARNoiseShort: 3, QuantFloor: 0.5, CFARMaxRatio: 3,
-		AccSpikeRatio: 0.3, AccStillMaxG: 0.015, PostureDeg: 4,
+		AccStillMaxG: 0.015, PostureDeg: 4,
 		FuseWindow: 0.1, GuideWindow: 0.15, GuideP: 1e-3,
 
 		EMGModerateMV: 0.1, EMGVigorousMV: 0.3,
