@@ -72,6 +72,13 @@ type Config struct {
 	// midpoint. Bursts separated by less than MergeGap are one burst (the
 	// potentials of one fasciculation burst come 5-30 ms apart).
 	OnSigma, OnRatio, MergeGap float64
+	// TailK: the burst threshold is also at least TailK times the 0.9
+	// quantile of the largest fast envelope per 100 ms slot at rest over
+	// the last TailWindow seconds. For Gaussian noise at 1 kHz that is
+	// about OnRatio times the floor; a baseline with a heavy tail (an ADC
+	// only a few steps deep, glitches, a lower sample rate) raises it. A
+	// quantile that high is unmoved by twitches in up to a tenth of slots.
+	TailK, TailWindow float64
 	// TwitchMin and TwitchMax bound an EMG twitch's duration: the
 	// potentials of one fasciculation burst (up to a handful, 2-25 ms
 	// each, 5-30 ms apart) span at most a couple of hundred milliseconds;
@@ -222,7 +229,7 @@ func Default() Config {
 		FastRMS: 0.015, SlowRMS: 0.25,
 		FloorStep: 0.02, FloorWindow: 20, FloorQuantile: 0.25, FloorShort: 2,
 		Warmup:  3,
-		OnSigma: 7, OnRatio: 3.5, MergeGap: 0.06,
+		OnSigma: 7, OnRatio: 3.5, MergeGap: 0.06, TailK: 2, TailWindow: 60,
 		TwitchMin: 0.004, TwitchMax: 0.3, AccTwitchMax: 0.25, TwitchMaxPeakMV: 3,
 		TwitchLong: 0.18, TwitchLongSNR: 12,
 		LFRatio: 1,

@@ -288,19 +288,23 @@ func (d *Detector) crampCandidate(c crampCandidate) { d.cramps = append(d.cramps
 // crampNotBout reports whether a run of active epochs is a cramp rather
 // than exercise: without an accelerometer, a sustained contraction of
 // tens of seconds at rest makes EMG-active epochs as a bout would; when
-// steady contractions that passed as cramp candidates (neither rhythmic
-// nor tremulous) cover most of the run, it is not a bout.
+// one or two steady contractions that passed as cramp candidates
+// (neither rhythmic nor tremulous) cover most of the run, it is not a
+// bout. Many shorter contractions (a fist clenched again and again) are
+// exercise, however steady each one is.
 func (d *Detector) crampNotBout(start, end int64) bool {
 	if end <= start {
 		return false
 	}
 	var covered int64
+	n := 0
 	for _, s := range d.sustained {
 		if a, b := max(s.start, start), min(s.end, end); b > a {
 			covered += b - a
+			n++
 		}
 	}
-	return float64(covered) >= 0.6*float64(end-start)
+	return n <= 2 && float64(covered) >= 0.6*float64(end-start)
 }
 
 // rhythmDecided returns the time up to which every sensor's rhythm

@@ -35,6 +35,13 @@ type emgChan struct {
 	rh                   *rhythm
 	on, off, mid         float64 // burst thresholds and the sub-threshold activity level, from fastFloor
 	actOn                float64 // activity threshold, from slowFloor
+	// The noise's tail: the largest fast envelope of each 100 ms slot at
+	// rest, whose 0.9 quantile a heavy-tailed baseline (an ADC a few
+	// steps deep, glitches) lifts far above a Gaussian one's.
+	slotMax  float64
+	slotEnd  int64
+	slotMaxQ *dsp.SlidingQuantiles
+	tailOn   float64
 
 	b                  burst
 	peak, eBP, eLF     float64
@@ -77,6 +84,7 @@ func newEMG(cfg *Config, idx int, name string, fs float64, tl *timeline, sink ca
 		fastFloor: newFloor(cfg.FloorStep, cfg.FloorWindow, cfg.FloorShort, cfg.FloorQuantile),
 		slowFloor: newFloor(cfg.FloorStep*5, cfg.FloorWindow*3, cfg.FloorShort, cfg.FloorQuantile),
 		rh:        newRhythm(cfg, tl, 0),
+		slotMaxQ:  dsp.NewSlidingQuantiles(max(16, int(cfg.TailWindow/0.1)), floorLo, floorHi, floorRes, 0.9),
 	}
 	c.b.gap = ns(cfg.MergeGap)
 	c.act.gap = ns(cfg.CrampGap)
@@ -122,10 +130,10 @@ func (c *emgChan) step(t int64, x float64) {
 	if se > c.epPeakSlow {
 		c.epPeakSlow = se
 	}
-	if c.fastFloor.observe(t, fe, c.b.open) {
+	if c.fastFloor.observe(t, fe, c.b.open) || c.tailStep(t, fe) {
 		f := c.fastFloor
 		c.rh.setFloor(f.level*f.level, 0)
-		c.on = f.threshold(c.cfg.OnSigma, c.cfg.OnRatio, 0)
+		c.on = max(f.threshold(c.cfg.OnSigma, c.cfg.OnRatio, 0), c.tailOn)
 		c.off = f.level + 0.5*(c.on-f.level)
 		c.mid = math.Min(c.cfg.ShoulderRatio*f.level, c.off)
 	}
@@ -155,6 +163,28 @@ func (c *emgChan) step(t int64, x float64) {
 			c.eLF += lf * lf
 		}
 	}
+}
+
+// tailStep follows the largest fast envelope of each 100 ms slot spent at
+// rest (no activity, no burst open at its end) and reports whether the
+// tail threshold changed: TailK times the 0.9 quantile of those maxima
+// over the last TailWindow seconds, once 10 s are known.
+func (c *emgChan) tailStep(t int64, fe float64) bool {
+	if t < c.slotEnd {
+		c.slotMax = max(c.slotMax, fe)
+		return false
+	}
+	m := c.slotMax
+	c.slotMax, c.slotEnd = fe, t+slotNS
+	if c.act.open || c.b.open || m == 0 {
+		return false
+	}
+	c.slotMaxQ.Push(m)
+	if c.slotMaxQ.Len() < 100 {
+		return false
+	}
+	c.tailOn = c.cfg.TailK * c.slotMaxQ.Quantile(0)
+	return true
 }
 
 // lookForMains collects blocks of the band-passed signal and looks for
