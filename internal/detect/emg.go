@@ -166,24 +166,29 @@ func (c *emgChan) step(t int64, x float64) {
 }
 
 // tailStep follows the largest fast envelope of each 100 ms slot spent at
-// rest (no activity, no burst open at its end) and reports whether the
-// tail threshold changed: TailK times the 0.9 quantile of those maxima
-// over the last TailWindow seconds, once 10 s are known.
+// rest, as a multiple of the floor (the tail's shape, not its scale, so
+// exercise that lifted the floor leaves nothing behind once it falls),
+// and reports whether the tail threshold changed: TailK times the 0.9
+// quantile of those ratios over the last TailWindow seconds, times the
+// floor, once 10 s are known. Slots with activity, or whose maximum passes
+// OnRatio times the floor (a twitch, whatever the tail says), are left
+// out, so brisk twitching cannot raise the threshold that judges it.
 func (c *emgChan) tailStep(t int64, fe float64) bool {
 	if t < c.slotEnd {
 		c.slotMax = max(c.slotMax, fe)
 		return false
 	}
-	m := c.slotMax
+	level := c.fastFloor.level
+	r := c.slotMax / level
 	c.slotMax, c.slotEnd = fe, t+slotNS
-	if c.act.open || c.b.open || m == 0 {
+	if c.act.open || !(r > 0) || r > c.cfg.OnRatio {
 		return false
 	}
-	c.slotMaxQ.Push(m)
+	c.slotMaxQ.Push(r)
 	if c.slotMaxQ.Len() < 100 {
 		return false
 	}
-	c.tailOn = c.cfg.TailK * c.slotMaxQ.Quantile(0)
+	c.tailOn = c.cfg.TailK * c.slotMaxQ.Quantile(0) * level
 	return true
 }
 
