@@ -224,6 +224,8 @@ func (d *Detector) End(last int64) error {
 		d.closeEpoch(d.epStart, min(d.epStart+ep, last+1))
 	}
 	d.settleEpochs(true)
+	// Cramps first: one may veto the last run of active epochs as a bout.
+	d.decideCramps(last, last, true)
 	d.bt.end(d.boutDone)
 	d.tick(last, true)
 	if d.restOpen && last > d.restFrom {
@@ -340,7 +342,15 @@ func (d *Detector) tick(now int64, final bool) {
 	}
 	d.cands = d.cands[:n]
 
-	n = 0
+	d.decideCramps(now, rd, final)
+
+	d.releasePhases(final)
+	d.restSegments(now)
+}
+
+// decideCramps decides the cramp candidates whose context is known.
+func (d *Detector) decideCramps(now, rd int64, final bool) {
+	n := 0
 	for _, c := range d.cramps {
 		if final || (c.end+ns(d.cfg.ActiveMin)+2*slotNS <= now && c.end <= rd) {
 			d.decideCramp(c)
@@ -350,9 +360,6 @@ func (d *Detector) tick(now int64, final bool) {
 		n++
 	}
 	d.cramps = d.cramps[:n]
-
-	d.releasePhases(final)
-	d.restSegments(now)
 }
 
 // emgPending reports whether an accelerometer candidate must wait for
