@@ -154,7 +154,7 @@ func (g *accGroup) step(t int64, a [3]float64) {
 	switch g.b.step(t, stat, 1, 0.5) {
 	case burstOpened:
 		g.peak, g.eTw, g.eLo = mag, tw2, lo2
-		g.tl.addBurst(t)
+		g.tl.addBurst(t, true)
 	case burstClosed:
 		g.closeBurst()
 	default:

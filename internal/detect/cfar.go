@@ -56,6 +56,7 @@ type cfar struct {
 	head, n  int
 	every    int // one sample in every learns the per-axis noise
 	count    int
+	learnt   int // samples learnt
 	dets     [64]int64 // recent detection times, a ring
 	dHead    int
 	dN       int
@@ -66,12 +67,22 @@ type cfar struct {
 	lastEnergy float64 // whitened energy of the last sample
 }
 
+// cfarLearnHz is how many samples a second the per-axis noise estimates
+// take (the short window's median must be steady: a low one lowers the
+// threshold), and cfarTailEvery how many of those the tail skips: a 0.95
+// quantile over minutes needs no more, and every value costs a bin
+// lookup in each estimate.
+const (
+	cfarLearnHz   = 50
+	cfarTailEvery = 5
+)
+
 // learnt is one sample waiting in the delay line.
 type learnt struct {
 	t      int64
 	abs    [3]float32 // |band-passed axes|
 	e      [2]float32 // the windows' energies
-	useAbs bool
+	useAbs bool       // one of the samples the estimates take
 	quiet  bool
 }
 
@@ -101,10 +112,11 @@ func newCFAR(cfg *Config, fs float64, h []float64, delay float64, busy func(int6
 		minSigma: 1e-6,
 		guard:    ns(cfg.CFARGuard),
 		inRecent: busy,
-		every:    max(1, int(fs/50)),
+		every:    max(1, int(math.Round(fs/cfarLearnHz))),
 	}
 	p := cfg.AccFalseAlarms / (3600 * fs) / 2
-	tailN := int(math.Min(cfg.CFARTailWindow*fs, 60000))
+	perSec := fs / float64(c.every)
+	tailN := max(64, int(cfg.CFARTailWindow*perSec/cfarTailEvery))
 	for _, sec := range []float64{cfg.AccWindow, cfg.AccWindowLong} {
 		w := max(1, int(math.Round(sec*fs)))
 		scale, dof := satterthwaite(h, w)
@@ -115,14 +127,13 @@ func newCFAR(cfg *Config, fs float64, h []float64, delay float64, busy func(int6
 			tGauss:   scale * model.Quantile(1-p),
 			q95:      scale * model.Quantile(0.95),
 			tail:     dsp.NewSlidingQuantiles(tailN, 1e-3, 1e6, 0.01, 0.95),
-			minTail:  min(tailN, max(2000, int(30*fs))),
+			minTail:  min(tailN, int(30*perSec/cfarTailEvery)),
 			maxRatio: cfg.CFARMaxRatio,
 		}
 		e.threshold = e.tGauss
 		c.wins = append(c.wins, e)
 	}
 	c.line = make([]learnt, int(math.Ceil(delay*fs))+1)
-	perSec := fs / float64(c.every)
 	for k := range c.axis {
 		c.axis[k] = dsp.NewSlidingQuantiles(max(16, int(cfg.CFARNoiseWindow*perSec)), 1e-7, 100, 0.01, 0.5)
 		c.recent[k] = dsp.NewSlidingQuantiles(max(16, int(cfg.CFARNoiseShort*perSec)), 1e-7, 100, 0.01, 0.5)
@@ -259,19 +270,25 @@ func (c *cfar) enqueue(s learnt) {
 
 // learn updates the noise estimates with a sample whose context is known.
 func (c *cfar) learn(s learnt) {
-	if !s.quiet || c.nearDetection(s.t) || c.inRecent(s.t) {
+	if !s.useAbs || !s.quiet || c.nearDetection(s.t) || c.inRecent(s.t) {
 		return
 	}
-	for i := range c.wins {
-		c.wins[i].tail.Push(float64(s.e[i]))
+	if c.learnt++; c.learnt%cfarTailEvery == 0 {
+		for k := range c.step {
+			c.step[k] = c.steps[k].Quantile(0)
+		}
+		for i := range c.wins {
+			c.wins[i].tail.Push(float64(s.e[i]))
+		}
 	}
-	if !s.useAbs {
-		return
-	}
+	every := c.learnt%cfarTailEvery == 0
 	for k := 0; k < 3; k++ {
 		a := float64(s.abs[k])
 		c.axis[k].Push(a)
 		c.recent[k].Push(a)
+		if !every && c.sigma[k] > 0 {
+			continue // the estimates move slowly: read them at a fifth of the rate
+		}
 		m := c.axis[k].Quantile(0)
 		if r := c.recent[k]; r.Len() == r.Cap() && r.Quantile(0) < 0.7*m {
 			// Movement that just stopped still fills the long window:
@@ -294,7 +311,6 @@ func (c *cfar) trackSteps(raw [3]float64) {
 	for k := 0; k < 3; k++ {
 		if d := math.Abs(raw[k] - c.prev[k]); d > 1e-9 {
 			c.steps[k].Push(d)
-			c.step[k] = c.steps[k].Quantile(0)
 		}
 	}
 }

@@ -112,7 +112,7 @@ type Config struct {
 	// voluntary bursts, so only a real pause is trusted.
 	PauseContext float64
 	// RhythmWindow and RhythmBursts: more than RhythmBursts bursts
-	// starting within RhythmWindow seconds of a candidate, on any sensor,
+	// starting within RhythmWindow seconds of a candidate, on one sensor,
 	// are a rhythm (strides, pedal strokes), not twitches. Fasciculations
 	// come irregularly, a few per minute even when brisk, so five bursts
 	// in a few seconds are very unlikely to be twitches alone.
@@ -275,7 +275,7 @@ func (c Config) Validate() error {
 	if c.FloorQuantile <= 0.05 || c.FloorQuantile >= 1 {
 		return fmt.Errorf("detect: floor quantile must be in (0.05, 1), got %g", c.FloorQuantile)
 	}
-	if c.CadenceMax >= c.CadenceWindow/2 || c.RepMax >= c.RepWindow/2 || c.CadenceMin < 2*c.RhythmPoint || c.RepMin < 4*c.RhythmPoint {
+	if c.CadenceMax >= c.CadenceWindow/2 || c.RepMax >= c.RepWindow/2 || c.CadenceMin < 2*c.RhythmPoint || c.RepMin < 2*repPoints*c.RhythmPoint {
 		return fmt.Errorf("detect: rhythm lags must lie between two points and half their window")
 	}
 	if c.EMGLow <= 0 || c.EMGHigh <= c.EMGLow {

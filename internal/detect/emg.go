@@ -22,6 +22,10 @@ type emgChan struct {
 	seen  bool
 
 	bp, notch, lf *dsp.SOS
+	// The low band (2-15 Hz, pops and cable motion) runs on the mean of
+	// lfEvery samples: it needs no more than 100 Hz.
+	lfEvery, lfN int
+	lfSum, lfSq  float64 // running sum of the raw samples; last low-band value squared
 	mains         *dsp.MainsDetector
 	mbuf          []float64
 	mfill         int
@@ -68,7 +72,8 @@ func newEMG(cfg *Config, idx int, name string, fs float64, tl *timeline, sink ca
 	if err != nil {
 		return nil, fmt.Errorf("detect: EMG channel %s: %w", name, err)
 	}
-	lf, err := dsp.ButterBandpass(2, 2, math.Min(15, 0.4*fs), fs)
+	lfEvery := max(1, int(fs/100))
+	lf, err := dsp.ButterBandpass(2, 2, math.Min(15, 0.4*fs/float64(lfEvery)), fs/float64(lfEvery))
 	if err != nil {
 		return nil, fmt.Errorf("detect: EMG channel %s: %w", name, err)
 	}
@@ -78,7 +83,7 @@ func newEMG(cfg *Config, idx int, name string, fs float64, tl *timeline, sink ca
 	}
 	c := &emgChan{
 		cfg: cfg, idx: idx, name: name, fs: fs, dt: int64(1e9 / fs), tl: tl, sink: sink,
-		bp: bp, lf: lf,
+		bp: bp, lf: lf, lfEvery: lfEvery,
 		fast:      dsp.NewMovingRMS(max(2, int(math.Round(cfg.FastRMS*fs)))),
 		slow:      dsp.NewMovingRMS(max(4, int(math.Round(cfg.SlowRMS*fs)))),
 		fastFloor: newFloor(cfg.FloorStep, cfg.FloorWindow, cfg.FloorShort, cfg.FloorQuantile),
@@ -122,7 +127,12 @@ func (c *emgChan) step(t int64, x float64) {
 	if c.notch != nil {
 		y = c.notch.Step(y)
 	}
-	lf := c.lf.Step(x)
+	c.lfSum += x
+	if c.lfN++; c.lfN == c.lfEvery {
+		v := c.lf.Step(c.lfSum / float64(c.lfEvery))
+		c.lfSq, c.lfSum, c.lfN = v*v, 0, 0
+	}
+	lf2 := c.lfSq
 	fe := c.fast.Step(y)
 	se := c.slow.Step(y)
 	c.epSum2 += y * y
@@ -152,15 +162,15 @@ func (c *emgChan) step(t int64, x float64) {
 	}
 	switch c.b.step(t, fe, c.on, c.off) {
 	case burstOpened:
-		c.peak, c.eBP, c.eLF = math.Abs(y), y*y, lf*lf
-		c.tl.addBurst(t)
+		c.peak, c.eBP, c.eLF = math.Abs(y), y*y, lf2
+		c.tl.addBurst(t, false)
 	case burstClosed:
 		c.closeBurst()
 	default:
 		if c.b.open {
 			c.peak = math.Max(c.peak, math.Abs(y))
 			c.eBP += y * y
-			c.eLF += lf * lf
+			c.eLF += lf2
 		}
 	}
 }

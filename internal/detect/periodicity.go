@@ -50,45 +50,71 @@ func (p *periodicity) slot(j int) int {
 	return j
 }
 
-// wrap returns i modulo n for i in [-n, 2n).
-func wrap(i, n int) int {
-	switch {
-	case i >= n:
-		return i - n
-	case i < 0:
-		return i + n
-	}
-	return i
-}
-
 // push adds a point of dims components.
 func (p *periodicity) push(x []float64) {
 	n, d, kmax := p.n, p.dims, p.kmax()
 	if p.count == n {
 		// The oldest point leaves: remove its pairs with the points after it.
-		old := p.ring[p.pos*d : p.pos*d+d]
-		for k := 1; k <= kmax; k++ {
-			o := p.ring[wrap(p.pos+k, n)*d:]
-			for c := 0; c < d; c++ {
-				p.sums[k*d+c] -= old[c] * o[c]
-			}
-		}
+		p.pairs(p.pos, p.ring[p.pos*d:p.pos*d+d], kmax, -1, +1)
 	} else {
 		p.count++
 	}
 	copy(p.ring[p.pos*d:p.pos*d+d], x)
-	for k := 1; k <= kmax && k < p.count; k++ {
-		o := p.ring[wrap(p.pos-k, n)*d:]
-		for c := 0; c < d; c++ {
-			p.sums[k*d+c] += x[c] * o[c]
-		}
-	}
+	p.pairs(p.pos, x, min(kmax, p.count-1), +1, -1)
 	if p.pos++; p.pos == n {
 		p.pos = 0
 	}
 	if p.since++; p.since >= 16*n {
 		p.since = 0
 		p.recompute()
+	}
+}
+
+// pairs adds sign times v·x[i+dir·k] to the lagged sum of every lag k in
+// 1..kmax, i being the ring position of v. The ring is walked in at most
+// two straight runs, so the inner loop has no modulo.
+func (p *periodicity) pairs(i int, v []float64, kmax int, sign float64, dir int) {
+	n, d := p.n, p.dims
+	k := 1
+	for k <= kmax {
+		j := i + dir*k
+		if j >= n {
+			j -= n
+		} else if j < 0 {
+			j += n
+		}
+		// Lags k.. reach positions j, j+dir, ... until the ring wraps.
+		run := kmax - k + 1
+		if dir > 0 {
+			run = min(run, n-j)
+		} else {
+			run = min(run, j+1)
+		}
+		switch d {
+		case 1:
+			x := sign * v[0]
+			for r := 0; r < run; r++ {
+				p.sums[k+r] += x * p.ring[j+dir*r]
+			}
+		case 3:
+			x0, x1, x2 := sign*v[0], sign*v[1], sign*v[2]
+			ring, sums := p.ring, p.sums
+			for r := 0; r < run; r++ {
+				o, q := (j+dir*r)*3, (k+r)*3
+				sums[q] += x0 * ring[o]
+				sums[q+1] += x1 * ring[o+1]
+				sums[q+2] += x2 * ring[o+2]
+			}
+		default:
+			for r := 0; r < run; r++ {
+				o := p.ring[(j+dir*r)*d : (j+dir*r)*d+d]
+				s := p.sums[(k+r)*d : (k+r)*d+d]
+				for c := range s {
+					s[c] += sign * v[c] * o[c]
+				}
+			}
+		}
+		k += run
 	}
 }
 

@@ -11,8 +11,8 @@ import "math"
 // swinging limb repeats twice per stride; the vector repeats once). Two
 // periodicity windows follow them: a cadence window (CadenceWindow
 // seconds of points, periods CadenceMin..CadenceMax) for strides and
-// strokes, and a repetition window (RepWindow seconds of pairs of points,
-// periods RepMin..RepMax) for lifting.
+// strokes, and a repetition window (RepWindow seconds of points twice as
+// long, periods RepMin..RepMax) for lifting.
 //
 // A window is periodic when its autocorrelation has a prominent peak of
 // at least PeriodicR at a period in its range, and its envelope has at
@@ -40,11 +40,15 @@ type rhythm struct {
 	sum     float64
 	sig     [3]float64
 	n       int
-	half    rhythmPoint // first half of a repetition point
+	group   rhythmPoint // the repetition point being accumulated
+	grouped int         // cadence points in it
 	cadence window
 	rep     window
 	decided int64 // verdicts are final for points ending before this time
 }
+
+// repPoints is how many cadence points make one repetition point.
+const repPoints = 2
 
 // rhythmPoint is one decimated point.
 type rhythmPoint struct {
@@ -79,13 +83,13 @@ type window struct {
 func newRhythm(cfg *Config, tl *timeline, dims int) *rhythm {
 	r := &rhythm{cfg: cfg, tl: tl, dims: max(1, dims), vector: dims > 0, pointNS: ns(cfg.RhythmPoint)}
 	r.cadence = newWindow(cfg.CadenceWindow, cfg.CadenceMin, cfg.CadenceMax, cfg.RhythmPoint, r.dims, false)
-	r.rep = newWindow(cfg.RepWindow, cfg.RepMin, cfg.RepMax, 2*cfg.RhythmPoint, r.dims, true)
+	r.rep = newWindow(cfg.RepWindow, cfg.RepMin, cfg.RepMax, repPoints*cfg.RhythmPoint, r.dims, true)
 	r.cadence.minBursts = cfg.PeriodicBursts
 	r.rep.minBursts = cfg.PeriodicBursts
-	// Evaluate about every 0.2 s (cadence) and 0.5 s (repetitions): the
+	// Evaluate about every 0.4 s (cadence) and 1 s (repetitions): the
 	// verdicts come a little later, at a fraction of the cost.
-	r.cadence.every = max(1, int(math.Round(0.2/cfg.RhythmPoint)))
-	r.rep.every = max(1, int(math.Round(0.5/(2*cfg.RhythmPoint))))
+	r.cadence.every = max(1, int(math.Round(0.4/cfg.RhythmPoint)))
+	r.rep.every = max(1, int(math.Round(1/(repPoints*cfg.RhythmPoint))))
 	return r
 }
 
@@ -145,9 +149,11 @@ func (r *rhythm) add(t int64, v2 float64, sig *[3]float64) {
 func (r *rhythm) start(t int64) {
 	r.started = true
 	r.idx = floorDiv(t, r.pointNS)
-	r.idx += r.idx & 1 // start on an even point: repetition pairs fill whole slots
+	// Start on a whole repetition point, so its points fill whole slots.
+	r.idx += (repPoints - r.idx%repPoints) % repPoints
 	r.cadence.first, r.cadence.judged = r.idx, r.idx
-	r.rep.first, r.rep.judged = r.idx/2, r.idx/2
+	r.rep.first, r.rep.judged = r.idx/repPoints, r.idx/repPoints
+	r.group, r.grouped = rhythmPoint{}, 0
 	r.decided = r.idx * r.pointNS
 	r.sum, r.sig, r.n = 0, [3]float64{}, 0
 }
@@ -170,16 +176,17 @@ func (r *rhythm) closePoint() {
 		pt.sig[0] = pt.env // EMG: the envelope is the signal
 	}
 	r.cadence.push(pt, r)
-	if r.idx&1 == 0 {
-		r.half = pt
-	} else {
-		var pair rhythmPoint
-		pair.env = (r.half.env + pt.env) / 2
-		pair.act = r.half.act || pt.act
-		for c := 0; c < r.dims; c++ {
-			pair.sig[c] = (r.half.sig[c] + pt.sig[c]) / 2
-		}
-		r.rep.push(pair, r)
+	// Repetitions are slow: their window takes the mean of repPoints
+	// cadence points (a burst if any of them is).
+	g := &r.group
+	g.env += pt.env / repPoints
+	g.act = g.act || pt.act
+	for c := 0; c < r.dims; c++ {
+		g.sig[c] += pt.sig[c] / repPoints
+	}
+	if r.grouped++; r.grouped == repPoints {
+		r.rep.push(*g, r)
+		*g, r.grouped = rhythmPoint{}, 0
 	}
 	r.sum, r.sig, r.n = 0, [3]float64{}, 0
 	r.idx++
@@ -262,9 +269,19 @@ func (w *window) evaluate(cfg *Config) {
 			return
 		}
 	}
+	k, rk := w.p.peak(cfg.PeriodicProminence)
+	if w.isRep && k > 0 && k < w.kmin {
+		// A lift has two contractions per repetition (lifting and
+		// lowering), so its autocorrelation peaks at half the period too.
+		// Long contractions at twice a short period are repetitions;
+		// short bursts there are strides.
+		if k2, r2 := w.p.bestBelow(2*k+1, cfg.PeriodicProminence); k2 >= max(w.kmin, 2*k-1) && r2 >= cfg.PeriodicR &&
+			float64(w.runPoints()) >= repLong*float64(k2*len(w.onsets)) {
+			k, rk = k2, r2
+		}
+	}
 	// A shorter period than the window looks for is another rhythm (a
 	// stride seen by the repetition window).
-	k, rk := w.p.peak(cfg.PeriodicProminence)
 	if k < w.kmin || rk < cfg.PeriodicR {
 		return
 	}
@@ -283,8 +300,12 @@ func (w *window) evaluate(cfg *Config) {
 }
 
 // repDuty is the least share of its period that a repetition's burst
-// fills on average.
-const repDuty = 0.2
+// fills on average; repLong the share a burst must fill for two bursts a
+// period to be a lift's two contractions rather than two strides.
+const (
+	repDuty = 0.2
+	repLong = 0.3
+)
 
 // runPoints counts the points inside bursts.
 func (w *window) runPoints() int {

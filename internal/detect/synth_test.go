@@ -26,6 +26,8 @@ type synth struct {
 
 	emg []func(t float64) float64                    // EMG parts, mV
 	acc []func(t float64, rng *rand.Rand) [3]float64 // dynamic acceleration parts, g
+
+	probe func(d *Detector, t float64) // called after every batch, if set
 }
 
 // truth is a labelled twitch.
@@ -196,6 +198,9 @@ func (s *synth) run(t *testing.T, cfg Config) []pipeline.Event {
 		}
 		if err := d.Process(b); err != nil {
 			t.Fatal(err)
+		}
+		if s.probe != nil {
+			s.probe(d, float64(last-synthT0)/1e9)
 		}
 	}
 	if err := d.End(last); err != nil {

@@ -8,14 +8,14 @@ const slotNS = int64(100e6)
 // slot records what every sensor saw during 100 ms.
 type slot struct {
 	idx       int64
-	emgActive bool  // sustained voluntary or cramp activity on an EMG channel
-	accMoving bool  // sustained limb movement
-	emgFast   bool  // fast EMG envelope above the burst threshold (cramp continuity)
-	emgMid    bool  // fast EMG envelope well above its floor (ShoulderRatio)
-	rhythm    bool  // inside rhythmic activity (strides, strokes, repetitions)
-	rep       bool  // inside lifting repetitions
-	tremor    bool  // inside a tremor (bursts at 4-8 Hz)
-	bursts    uint8 // bursts (of any length, on any sensor) that started in this slot
+	emgActive bool     // sustained voluntary or cramp activity on an EMG channel
+	accMoving bool     // sustained limb movement
+	emgFast   bool     // fast EMG envelope above the burst threshold (cramp continuity)
+	emgMid    bool     // fast EMG envelope well above its floor (ShoulderRatio)
+	rhythm    bool     // inside rhythmic activity (strides, strokes, repetitions)
+	rep       bool     // inside lifting repetitions
+	tremor    bool     // inside a tremor (bursts at 4-8 Hz)
+	bursts    [2]uint8 // bursts (of any length) that started in this slot, per sensor: EMG, accelerometer
 	hasGrav   bool
 	grav      [3]float64 // gravity estimate (g) at the end of the slot
 }
@@ -116,22 +116,29 @@ func (tl *timeline) midCount(a, b int64) int {
 	return n
 }
 
-// addBurst counts a burst starting at t.
-func (tl *timeline) addBurst(t int64) {
-	if s := tl.at(t); s.bursts < 255 {
-		s.bursts++
+// addBurst counts a burst starting at t on an accelerometer (acc) or an
+// EMG channel.
+func (tl *timeline) addBurst(t int64, acc bool) {
+	i := 0
+	if acc {
+		i = 1
+	}
+	if s := tl.at(t); s.bursts[i] < 255 {
+		s.bursts[i]++
 	}
 }
 
-// burstCount returns the bursts that started in [a, b].
+// burstCount returns the bursts that started in [a, b] on the sensor
+// that had the most: a twitch seen by both sensors counts once.
 func (tl *timeline) burstCount(a, b int64) int {
-	n := 0
+	var n [2]int
 	for t := a; slotOf(t) <= slotOf(b); t += slotNS {
 		if s, ok := tl.peek(t); ok {
-			n += int(s.bursts)
+			n[0] += int(s.bursts[0])
+			n[1] += int(s.bursts[1])
 		}
 	}
-	return n
+	return max(n[0], n[1])
 }
 
 // shares says what share of the slots in an interval had each flag.
