@@ -56,7 +56,7 @@ type cfar struct {
 	head, n  int
 	every    int // one sample in every learns the per-axis noise
 	count    int
-	learnt   int // samples learnt
+	learnt   int       // samples learnt
 	dets     [64]int64 // recent detection times, a ring
 	dHead    int
 	dN       int

@@ -26,13 +26,13 @@ type emgChan struct {
 	// lfEvery samples: it needs no more than 100 Hz.
 	lfEvery, lfN int
 	lfSum, lfSq  float64 // running sum of the raw samples; last low-band value squared
-	mains         *dsp.MainsDetector
-	mbuf          []float64
-	mfill         int
-	mainsHz       float64
-	mainsDone     bool
-	mainsSkip     int // blocks to skip before the next look
-	mainsAgree    int // consecutive blocks that found the current frequency
+	mains        *dsp.MainsDetector
+	mbuf         []float64
+	mfill        int
+	mainsHz      float64
+	mainsDone    bool
+	mainsSkip    int // blocks to skip before the next look
+	mainsAgree   int // consecutive blocks that found the current frequency
 
 	fast, slow           *dsp.MovingRMS
 	fastFloor, slowFloor *floor
