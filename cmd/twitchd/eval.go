@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/twitchd/twitchd/internal/detect"
 	"github.com/twitchd/twitchd/internal/eval"
+	"github.com/twitchd/twitchd/internal/hybrid"
+	"github.com/twitchd/twitchd/internal/realdata/replay"
 	"github.com/twitchd/twitchd/internal/simulate"
 )
 
@@ -27,7 +30,7 @@ func init() {
 var errBarsMissed = errors.New("bars missed")
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("eval", "eval -labels L.labels.json -events E.events.jsonl [-modality both|emg|acc] [-json] [-v]\n       twitchd eval -suite short|full|families|families-short [-family NAME,...] [-lofo] [-json] [-keep DIR] [-v]", stderr)
+	fs := newFlagSet("eval", "eval -labels L.labels.json -events E.events.jsonl [-modality both|emg|acc] [-json] [-v]\n       twitchd eval -suite short|full|families|families-short [-family NAME,...] [-lofo] [-json] [-keep DIR] [-v]\n       twitchd eval -real DIR\n       twitchd eval -hybrid DIR [-seed N] [-draws N] [-json]", stderr)
 	labels := fs.String("labels", "", "labels JSON written by twitchd simulate")
 	events := fs.String("events", "", "events file (JSON lines) to score")
 	suite := fs.String("suite", "", "run a benchmark suite: "+strings.Join(eval.SuiteNames(), " or "))
@@ -35,6 +38,10 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	family := fs.String("family", "", "families suites: run only these families (comma-separated names, see simulate -list)")
 	modality := fs.String("modality", simulate.ModBoth, "with -labels: the sensors the replay had: both, emg or acc")
 	lofo := fs.Bool("lofo", false, "families suites: leave one family out: score each family with the detector thresholds that do best on the others (one suite run per combination of eval.TunedParams)")
+	realDir := fs.String("real", "", "replay every real recording in DIR (e.g. ../shared/data/real) with the flags it needs and print twitches, bouts, cramps and status per file; exit 1 if any ends persistent")
+	hybridDir := fs.String("hybrid", "", "inject simulated twitches into the real recordings in DIR and print recall, precision and false alarms per hour of rest; exit 1 if a bar is missed")
+	seed := fs.Int64("seed", hybrid.Default().Seed, "hybrid: seed of the injections")
+	draws := fs.Int("draws", hybrid.Default().Draws, "hybrid: draws per recording")
 	asJSON := fs.Bool("json", false, "print JSON instead of the table")
 	verbose := fs.Bool("v", false, "list every missed and false detection")
 	if err := parseFlags(fs, args); err != nil {
@@ -43,6 +50,21 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "twitchd eval: unexpected arguments %q\n", fs.Args())
 		return errUsage
+	}
+	switch modes := countSet(*suite != "", *labels != "" || *events != "", *realDir != "", *hybridDir != ""); {
+	case modes > 1 && (*realDir != "" || *hybridDir != ""):
+		fmt.Fprintln(stderr, "twitchd eval: give one of -suite, -labels/-events, -real and -hybrid")
+		return errUsage
+	case *realDir != "":
+		return evalReal(ctx, *realDir, stdout)
+	case *hybridDir != "":
+		if *draws < 1 {
+			fmt.Fprintln(stderr, "twitchd eval: -draws must be at least 1")
+			return errUsage
+		}
+		cfg := hybrid.Default()
+		cfg.Seed, cfg.Draws = *seed, *draws
+		return evalHybrid(ctx, *hybridDir, cfg, *asJSON, *verbose, stdout)
 	}
 	var reports []eval.Report
 	families := *suite == eval.SuiteFamilies || *suite == eval.SuiteFamiliesShort
@@ -80,6 +102,10 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		reports = rs
 	case *labels != "" && *events != "":
+		if !slices.Contains(simulate.Modalities, *modality) {
+			fmt.Fprintf(stderr, "twitchd eval: -modality %q: want both, emg or acc\n", *modality)
+			return errUsage
+		}
 		l, err := eval.LoadLabels(*labels)
 		if err != nil {
 			return err
@@ -90,10 +116,6 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		opt := eval.DefaultOptions()
 		opt.Modality = *modality
-		if !slices.Contains(simulate.Modalities, opt.Modality) {
-			fmt.Fprintf(stderr, "twitchd eval: -modality %q: want both, emg or acc\n", *modality)
-			return errUsage
-		}
 		reports = []eval.Report{eval.Score(l, evs, opt)}
 	default:
 		fmt.Fprintln(stderr, "twitchd eval: give -suite NAME, or both -labels and -events")
@@ -165,4 +187,77 @@ func runLOFO(ctx context.Context, cases []eval.Case, asJSON bool, stdout io.Writ
 		return enc.Encode(res)
 	}
 	return eval.WriteLOFOTable(stdout, res, eval.TunedParams)
+}
+
+// countSet counts the true values.
+func countSet(bs ...bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
+// checkRealDir says clearly when dir is not the real-recordings folder.
+func checkRealDir(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, "PROVENANCE.md")); err != nil {
+		return fmt.Errorf("%s is not the real-recordings folder (no PROVENANCE.md): %w", dir, err)
+	}
+	return nil
+}
+
+// evalReal prints the guard's table: every real recording replayed.
+func evalReal(ctx context.Context, dir string, stdout io.Writer) error {
+	if err := checkRealDir(dir); err != nil {
+		return err
+	}
+	outs := replay.ReplayAll(ctx, dir)
+	if err := replay.WriteTable(stdout, outs); err != nil {
+		return err
+	}
+	bad := 0
+	for _, o := range outs {
+		if o.Err != nil || o.Alarm() {
+			bad++
+		}
+	}
+	if bad > 0 {
+		return fmt.Errorf("%w: %d real recordings end persistent or fail", errBarsMissed, bad)
+	}
+	return nil
+}
+
+// evalHybrid prints the hybrid recordings' scores.
+func evalHybrid(ctx context.Context, dir string, cfg hybrid.Config, asJSON, verbose bool, stdout io.Writer) error {
+	if err := checkRealDir(dir); err != nil {
+		return err
+	}
+	rs, err := hybrid.Run(ctx, dir, cfg)
+	if err != nil {
+		return err
+	}
+	pooled := hybrid.Pool(rs)
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(map[string]any{"recordings": rs, "pooled": pooled, "misses": hybrid.Bars(pooled)})
+	} else {
+		err = hybrid.WriteTable(stdout, rs)
+		if verbose {
+			for _, r := range rs {
+				for _, e := range r.Errors {
+					fmt.Fprintf(stdout, "%s: %s\n", r.Path, e)
+				}
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if ms := hybrid.Bars(pooled); len(ms) > 0 {
+		return fmt.Errorf("%w: %d", errBarsMissed, len(ms))
+	}
+	return nil
 }

@@ -31,13 +31,14 @@ type mapFlags map[string]decode.Mapping
 func (m mapFlags) String() string {
 	var parts []string
 	for k, v := range m {
-		parts = append(parts, k+"="+v.Kind.String()+":"+v.Unit)
+		parts = append(parts, k+"="+v.String())
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, ",")
 }
 
-// Set implements flag.Value: it adds one COLUMN=KIND:UNIT.
+// Set implements flag.Value: it adds one COLUMN=KIND:UNIT (see
+// decode.ParseMapping for scale, offset and transfer functions).
 func (m mapFlags) Set(s string) error {
 	col, spec, ok := strings.Cut(s, "=")
 	if !ok || strings.TrimSpace(col) == "" {
@@ -51,14 +52,35 @@ func (m mapFlags) Set(s string) error {
 	return nil
 }
 
+// columnFlag collects --columns NAME,NAME,...
+type columnFlag []string
+
+// String implements flag.Value.
+func (c *columnFlag) String() string { return strings.Join(*c, ",") }
+
+// Set implements flag.Value: a comma-separated list of names, each
+// non-empty.
+func (c *columnFlag) Set(s string) error {
+	names := strings.Split(s, ",")
+	for i, n := range names {
+		names[i] = strings.TrimSpace(n)
+		if names[i] == "" {
+			return fmt.Errorf("want NAME,NAME,... with no empty name, got %q", s)
+		}
+	}
+	*c = names
+	return nil
+}
+
 // replayFlags are the decoding settings of replay.
 type replayFlags struct {
-	format string
-	rate   float64
-	start  string
-	strict bool
-	speed  float64
-	maps   mapFlags
+	format  string
+	rate    float64
+	start   string
+	strict  bool
+	speed   float64
+	maps    mapFlags
+	columns columnFlag
 }
 
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -66,11 +88,12 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	out := addOutputFlags(fs)
 	rf := &replayFlags{maps: mapFlags{}}
 	fs.StringVar(&rf.format, "format", "", "input format (default: detected from the content): "+strings.Join(decode.Formats(), ", "))
-	fs.Float64Var(&rf.rate, "rate", 0, "sample rate in Hz, for files without a time column")
+	fs.Float64Var(&rf.rate, "rate", 0, "sample rate in Hz, for files without a time column (default: a '# Sampling Rate (Hz):= N' comment, if any)")
+	fs.Var(&rf.columns, "columns", "NAME,NAME,... names for the columns of a text file without a header row, e.g. emg or time,acc_x,acc_y,acc_z (its first line is data)")
 	fs.StringVar(&rf.start, "start", "", "recording start (RFC 3339), for files with relative or no times (default: the file's modification time)")
 	fs.BoolVar(&rf.strict, "strict", false, "stop at the first malformed line instead of skipping it")
 	fs.Float64Var(&rf.speed, "speed", 0, "pace: 0 as fast as possible, 1 real time, N times real time")
-	fs.Var(rf.maps, "map", "COLUMN=KIND:UNIT override, repeatable; kinds acc, emg, other; units g, mg, m/s2, V, mV, uV")
+	fs.Var(rf.maps, "map", "COLUMN=KIND:UNIT override, repeatable; kinds acc, emg, other; units g, mg, m/s2, V, mV, uV;\nraw counts: KIND:UNIT,scale=S,offset=O (raw·S+O in UNIT) or a transfer function emg:pluxN, emg:bitalinoN (N bits);\nCOLUMN may end in * to map every column it prefixes (emg_*)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -110,7 +133,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if ctx.Err() != nil {
 			break
 		}
-		opts := decode.Options{Rate: rf.rate, Start: start, Map: rf.maps, Strict: rf.strict}
+		opts := decode.Options{Rate: rf.rate, Start: start, Map: rf.maps, Strict: rf.strict, Columns: rf.columns}
 		if opts.Start.IsZero() {
 			if st, err := os.Stat(path); err == nil {
 				opts.Start = st.ModTime().UTC()

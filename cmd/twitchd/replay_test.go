@@ -175,12 +175,62 @@ func TestReplayErrors(t *testing.T) {
 		{"missing rate", []string{"replay", write("norate.csv", "emg\n0.1\n0.2\n")}, 1, "rate"},
 		{"bad map", []string{"replay", "-map", "emg=emg:furlongs", write("x.csv", "emg\n1\n")}, 2, "unit"},
 		{"strict stops", []string{"replay", "-strict", "-rate", "1000", write("bad.csv", "emg\n0.1\nabc\n0.2\n")}, 1, "bad.csv:3"},
+		{"headerless without --columns", []string{"replay", "-rate", "100", write("nohdr.txt", "# x\n1\n2\n")}, 1, "name its column with --columns"},
+		{"empty column name", []string{"replay", "-columns", "emg,", write("y.txt", "1\n")}, 2, "no empty name"},
+		{"--columns on a header row", []string{"replay", "-rate", "100", "-columns", "emg", write("hdr.csv", "emg\n1\n")}, 1, "hdr.csv:1"},
+		{"--columns for a binary format", []string{"replay", "-format", "edf", "-columns", "emg", write("z.edf", "0       ")}, 1, "--columns"},
+		{"transfer function too wide", []string{"replay", "-map", "emg=emg:plux40", write("w.csv", "emg\n1\n")}, 2, "not 1..24"},
+		{"scale of zero", []string{"replay", "-map", "emg=emg:uV,scale=0", write("v.csv", "emg\n1\n")}, 2, "must not be 0"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := run(t, tc.args...)
 			if code != tc.code || !strings.Contains(strings.ToLower(stderr), strings.ToLower(tc.contains)) {
 				t.Errorf("exit %d, stderr:\n%s\nwant exit %d and %q", code, stderr, tc.code, tc.contains)
+			}
+		})
+	}
+}
+
+// TestReplayHeaderless replays files without a header row as a user
+// would, with --columns, a rate from the file's comment or --rate, and
+// --map converting raw counts: the summary names the channels in mV at
+// the right rate, and no line is skipped.
+func TestReplayHeaderless(t *testing.T) {
+	dir := t.TempDir()
+	var bio, myo strings.Builder
+	bio.WriteString("# Simple Text Format\n# Sampling Rate (Hz):= 1000.00\n# Resolution:= 12\n")
+	for i := range 5000 {
+		fmt.Fprintf(&bio, "%d\n", 2048+int(3*math.Sin(float64(i))))
+	}
+	for i := range 2000 {
+		fmt.Fprintf(&myo, "%d,%d,0\r\n", i%7-3, i%5-2)
+	}
+	cases := []struct {
+		name, body string
+		args       []string
+		want       string // in the summary
+	}{
+		{"biosppy", bio.String(), []string{"-columns", "emg", "-map", "emg=emg:bitalino12"},
+			"5000 samples in 1 channels [emg emg 1000Hz]"},
+		{"myo", myo.String(), []string{"-rate", "200", "-columns", "emg_1,emg_2,label", "-map", "emg_*=emg:uV,scale=10"},
+			"4000 samples in 2 channels [emg_1 emg 200Hz, emg_2 emg 200Hz]"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(dir, tc.name+".txt")
+			if err := os.WriteFile(p, []byte(tc.body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			ev := filepath.Join(dir, tc.name+".jsonl")
+			code, _, stderr := run(t, append(append([]string{"replay", "-events", ev}, tc.args...), p)...)
+			if code != 0 || !strings.Contains(stderr, tc.want) || strings.Contains(stderr, "skipped") {
+				t.Fatalf("exit %d, stderr:\n%s\nwant exit 0 and %q", code, stderr, tc.want)
+			}
+			evs := readEvents(t, ev)
+			sum, ok := evs[len(evs)-1].(*pipeline.Summary)
+			if !ok || sum.Channels[0].Unit != "mV" || sum.Format != "csv" {
+				t.Errorf("last event %#v, want a csv summary in mV", evs[len(evs)-1])
 			}
 		})
 	}

@@ -19,7 +19,7 @@ import (
 func init() {
 	register(&command{
 		name:    "report",
-		summary: "report a person's twitching, status and advice from InfluxDB",
+		summary: "report a person's twitching, status (and how it evolved) and advice from InfluxDB",
 		run:     runReport,
 	})
 }

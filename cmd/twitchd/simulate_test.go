@@ -83,6 +83,12 @@ func TestSimulateCommandErrors(t *testing.T) {
 		{"bad flag", []string{"simulate", "-bogus"}, 2, "flag provided but not defined"},
 		{"stdout needs labels", []string{"simulate", "-out", "-"}, 2, "-labels is required with -out -"},
 		{"unwritable", []string{"simulate", "-out", filepath.Join(dir, "no", "such", "dir.csv")}, 1, "no such file or directory"},
+		{"unknown family", []string{"simulate", "-family", "marathon-held", "-out", out}, 1, "unknown family \"marathon-held\" (known: [run-tune"},
+		{"both one-sensor flags", []string{"simulate", "-out", out, "-emg-only", "-acc-only"}, 2, "give -emg-only or -acc-only, not both"},
+		{"one-sensor EDF", []string{"simulate", "-out", filepath.Join(dir, "x.edf"), "-emg-only"}, 2, "-emg-only and -acc-only write CSV"},
+		{"lofo without families", []string{"eval", "-suite", "short", "-lofo"}, 2, "-family and -lofo need -suite families"},
+		{"unknown family in eval", []string{"eval", "-suite", "families-short", "-family", "run-tune,nope"}, 1, "unknown family \"nope\""},
+		{"bad modality", []string{"eval", "-labels", "x.json", "-events", "e.jsonl", "-modality", "eeg"}, 2, "-modality \"eeg\": want both, emg or acc"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -91,6 +97,43 @@ func TestSimulateCommandErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, c.code, c.want)
 			}
 		})
+	}
+}
+
+// TestSimulateFamily draws a family scenario through the CLI, once whole
+// and once as the one-sensor files the families suite replays.
+func TestSimulateFamily(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{"": simulate.CSVHeader, "-emg-only": simulate.CSVHeaderEMG, "-acc-only": simulate.CSVHeaderAcc}
+	for flag, header := range files {
+		out := filepath.Join(dir, "f"+flag+".csv")
+		args := []string{"simulate", "-family", "rest-tune", "-seed", "4", "-short", "-out", out}
+		if flag != "" {
+			args = append(args, flag)
+		}
+		code, _, stderr := simRun(t, args...)
+		if code != 0 || !strings.Contains(stderr, "expected status at_rest (EMG only at_rest, acc only") {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		f, err := os.Open(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		br := bufio.NewReader(f)
+		first, _ := br.ReadString('\n')
+		second, _ := br.ReadString('\n')
+		f.Close()
+		if !strings.Contains(first, "scenario=rest-tune-4s seed=4") || strings.TrimSpace(second) != header {
+			t.Errorf("%s: head %q %q", flag, first, second)
+		}
+		l, err := eval.LoadLabels(strings.TrimSuffix(out, ".csv") + ".labels.json")
+		if err != nil || l.Settings.Family != "rest-tune" || l.Expected == nil || l.Expected.Both.Status != simulate.StatusAtRest {
+			t.Errorf("%s: labels %v %+v", flag, err, l)
+		}
+	}
+	code, stdout, _ := simRun(t, "simulate", "-list")
+	if code != 0 || !strings.Contains(stdout, "walk-held    held-out") || !strings.Contains(stdout, "at-rest-goes-on (at_rest)") {
+		t.Errorf("-list lacks the families:\n%s", stdout)
 	}
 }
 

@@ -406,3 +406,22 @@ func TestRunSuiteShort(t *testing.T) {
 		t.Errorf("JSON output: %v\n%s", err, js.String())
 	}
 }
+
+// TestMatchExported checks that Match pairs as the scorer does: one
+// detection per truth (the one overlapping most), a second detection of
+// one truth left over, the tolerance on both sides.
+func TestMatchExported(t *testing.T) {
+	ms := int64(time.Millisecond)
+	truth := []Interval{{0, 10 * ms}, {1000 * ms, 1020 * ms}}
+	det := []Interval{{2 * ms, 8 * ms}, {5 * ms, 12 * ms}, {1060 * ms, 1070 * ms}, {500 * ms, 510 * ms}}
+	pairs, un := Match(truth, det, 50*time.Millisecond)
+	if len(pairs) != 2 || pairs[0] != [2]int{0, 1} || pairs[1] != [2]int{1, 2} {
+		t.Errorf("pairs %v, want [[0 1] [1 2]]", pairs)
+	}
+	if len(un) != 2 || un[0] != 0 || un[1] != 3 {
+		t.Errorf("unmatched %v, want [0 3]", un)
+	}
+	if pairs, _ := Match(truth, det[2:3], 30*time.Millisecond); len(pairs) != 0 {
+		t.Errorf("a detection 40 ms after the truth matched with a 30 ms tolerance: %v", pairs)
+	}
+}

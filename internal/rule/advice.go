@@ -45,6 +45,7 @@ const (
 	AdviceMedicalAssistance = "medical-assistance"
 	AdviceMedicalOpinion    = "medical-opinion"
 	AdviceKeepWatching      = "keep-watching"
+	AdviceWatchRecurrence   = "watch-recurrence"
 	AdviceGoodSign          = "good-sign"
 	AdviceWarmUp            = "warm-up"
 	AdviceLoadJump          = "load-jump"
@@ -62,6 +63,7 @@ var adviceText = map[string]string{
 	AdviceMedicalAssistance: "Twitching persisted together with cramps, weakness or clumsiness: consider seeking medical assistance soon.",
 	AdviceMedicalOpinion:    "Twitching persisted: consider seeking a medical opinion (the UK NHS suggests seeing a GP if a twitch lasts more than 2 weeks, is in more than one place, or the area feels weak).",
 	AdviceKeepWatching:      "Twitching at rest after demanding exercise is usually benign. Resume light activity for a few minutes and see whether it stops.",
+	AdviceWatchRecurrence:   "Twitching at rest now and then is common and usually comes and goes. Note whether it comes back on other days or goes on for hours, and record again so that twitchd can tell.",
 	AdviceGoodSign:          "Twitching stopped once activity resumed: a good sign.",
 	AdviceWarmUp:            "Warm up and stretch before vigorous exercise.",
 	AdviceLoadJump:          "Keep workouts gradually advancing rather than jumping in load.",
@@ -71,7 +73,7 @@ var adviceText = map[string]string{
 	AdviceStretch:           "Never neglect stretching and warming up before exercising.",
 	AdviceGradual:           "Keep your workouts gradually advancing.",
 	AdviceRestDays:          "Take some days off for your body to recuperate.",
-	AdviceRelax:             "Massage the troublesome spot or relax the muscle.",
+	AdviceRelax:             "Massage the troublesome spot, or meditate, to relax the muscle.",
 }
 
 // AdviceText returns the text of the advice with the given ID, "" if unknown.
@@ -170,9 +172,10 @@ func longHard(cfg Config, bouts []PastBout) (PastBout, bool) {
 	return PastBout{}, false
 }
 
-// adviseFor lists the advice that follows from f: the medical item for the
-// status, then the data-driven items, then the article's basics when
-// twitching was seen (each basic left out when a data-driven item covers it).
+// adviseFor lists the advice that follows from f: the item for the status
+// (medical items for persistent* only), then the data-driven items, then
+// the article's prevention basics when twitching was seen (each basic left
+// out when a data-driven item covers it).
 func adviseFor(cfg Config, f facts) []Advice {
 	var out []Advice
 	switch f.status {
@@ -181,7 +184,9 @@ func adviseFor(cfg Config, f facts) []Advice {
 	case StatusPersistent:
 		out = append(out, advice(AdviceMedicalOpinion, "status persistent"))
 	case StatusPostExercise:
-		out = append(out, advice(AdviceKeepWatching, "twitching at rest after exercise, activity not resumed yet"))
+		out = append(out, advice(AdviceKeepWatching, "twitching at rest after exercise, not yet seen to stop once activity resumed"))
+	case StatusAtRest:
+		out = append(out, advice(AdviceWatchRecurrence, "twitching at rest with no exercise or other activity recorded before it"))
 	case StatusCeased:
 		out = append(out, advice(AdviceGoodSign, "the twitch rate fell once activity resumed"))
 	}

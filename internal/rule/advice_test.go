@@ -105,6 +105,18 @@ func TestAdvice(t *testing.T) {
 			want: []string{AdviceGoodSign, AdviceHydrate, AdviceStretch, AdviceGradual, AdviceRestDays, AdviceRelax},
 		},
 		{
+			name:    "at_rest: watch for recurrence and the article's prevention, no medical item",
+			f:       facts{status: StatusAtRest, twitching: true, now: now},
+			want:    []string{AdviceWatchRecurrence, AdviceHydrate, AdviceStretch, AdviceGradual, AdviceRestDays, AdviceRelax},
+			notWant: []string{AdviceMedicalOpinion, AdviceMedicalAssistance, AdviceKeepWatching},
+		},
+		{
+			name:    "post_exercise: no medical item",
+			f:       facts{status: StatusPostExercise, twitching: true, now: now},
+			want:    []string{AdviceKeepWatching},
+			notWant: []string{AdviceMedicalOpinion, AdviceMedicalAssistance},
+		},
+		{
 			name:    "persistent",
 			f:       facts{status: StatusPersistent, twitching: true, now: now},
 			want:    []string{AdviceMedicalOpinion, AdviceHydrate},
@@ -191,17 +203,7 @@ func TestNoticeAndAdviceWording(t *testing.T) {
 		texts = append(texts, v)
 	}
 	for _, s := range texts {
-		low := strings.ToLower(s)
-		for _, banned := range []string{"als", "amyotrophic", "sclerosis", "disease", "diagnosis:", "you have", "neuron"} {
-			for _, w := range strings.FieldsFunc(low, func(r rune) bool { return r == ' ' || r == ',' || r == '.' || r == '(' || r == ')' }) {
-				if w == banned {
-					t.Errorf("text names %q: %s", banned, s)
-				}
-			}
-			if len(banned) > 3 && strings.Contains(low, banned) {
-				t.Errorf("text contains %q: %s", banned, s)
-			}
-		}
+		checkWording(t, s)
 	}
 	for _, id := range []string{AdviceMedicalOpinion, AdviceMedicalAssistance} {
 		if !strings.Contains(adviceText[id], "consider seeking") {
@@ -211,6 +213,23 @@ func TestNoticeAndAdviceWording(t *testing.T) {
 	for _, must := range []string{"not a medical device", "does not diagnose", "consider seeking a medical opinion"} {
 		if !strings.Contains(Notice, must) {
 			t.Errorf("Notice lacks %q", must)
+		}
+	}
+}
+
+// checkWording fails when s names a disease or reads as a diagnosis.
+func checkWording(t *testing.T, s string) {
+	t.Helper()
+	low := strings.ToLower(s)
+	words := strings.FieldsFunc(low, func(r rune) bool { return strings.ContainsRune(" ,.():;", r) })
+	for _, banned := range []string{"als", "amyotrophic", "sclerosis", "disease", "diagnosis:", "you have", "neuron"} {
+		for _, w := range words {
+			if w == banned {
+				t.Errorf("text names %q: %s", banned, s)
+			}
+		}
+		if len(banned) > 3 && strings.Contains(low, banned) {
+			t.Errorf("text contains %q: %s", banned, s)
 		}
 	}
 }

@@ -36,37 +36,64 @@ type Config struct {
 	// per minute), short enough to reflect the state just before resuming.
 	RateWindow time.Duration
 
-	// MinResume is how long activity must last to count as resumed.
-	// Default 5 min: the article's "continue the workout"; a walk to the
-	// door is not that, and a brief resume must not end an episode.
+	// MinResume is how long activity (any bout, light ones too) must last
+	// to count as resumed. Default 5 min: the article's "continue the
+	// workout"; a walk to the door is not that, and a brief resume must
+	// not end an episode. A second bout of at least MinResume that starts
+	// before the rest after the first was judged extends the resumed
+	// activity: the rest after all of it is what is judged.
 	MinResume time.Duration
 
-	// MinRestAfter is the least rest after the resumed activity that is
-	// judged at the end of a recording; with less, the status stays
-	// post_exercise. Default 3 min (three expected twitches at episode rate).
+	// MinRestAfter is the least rest within RateWindow after the resumed
+	// activity that is judged; with less (the recording ended, or more
+	// activity filled the window) the status stays post_exercise (or
+	// at_rest) and says so. Default 3 min (three expected twitches at
+	// episode rate).
 	MinRestAfter time.Duration
 
 	// CeasedFraction: twitching has ceased when the rate after resuming is
-	// at or below CeasedFraction times the rate before. Default 0.25: a fall
+	// at or below CeasedFraction times the reference rate before (the
+	// measured rate, but at least the episode rate). Default 0.25: a fall
 	// by three quarters or more is a clear change, not counting noise; a
 	// single stray twitch after a brisk episode still counts as ceased.
+	// Above it, the twitching went on (persistent) only when an episode
+	// followed within RateWindow; otherwise the evidence is thin and the
+	// status stays post_exercise.
 	CeasedFraction float64
 
-	// PersistAfter: twitching at rest more than PersistAfter after the last
-	// exercise bout (in this recording or in the history) is persistent;
-	// so is twitching at rest with no bout at all in that time. Default
-	// 6 h: the article's explanations (lactate, motor neurons that need time
-	// to settle) act over minutes to an hour or two after stopping; six
-	// hours leaves room for a slow recovery after a long event.
+	// PersistAfter is the rule's horizon in time, used three ways. An
+	// episode with no activity (any bout, light ones too) recorded in the
+	// PersistAfter before its first twitch, neither in this recording nor
+	// in the history, is at_rest rather than post_exercise. Twitching at
+	// rest still occurring more than PersistAfter after the last recorded
+	// activity (an episode that began after exercise), or more than
+	// PersistAfter after the first twitch of an at_rest spell with no
+	// activity in between, is persistent ("continued for hours"). Default
+	// 6 h: the article's explanations (lactate, motor neurons that need
+	// time to settle) act over minutes to an hour or two after stopping;
+	// six hours leaves room for a slow recovery after a long event.
 	PersistAfter time.Duration
+
+	// EpisodeGap: episodes less than EpisodeGap apart (from the last
+	// twitch of one to the first of the next) are one spell of twitching;
+	// "continued for hours" measures a spell. Twitching seen at 10:00 and
+	// again at 17:00 with nothing in between is two spells: a recurrence,
+	// which EpisodeDays judges, not evidence that it went on for seven
+	// hours. Default 2 h: twitching that is going on at rest shows an
+	// episode every few minutes; a pause of hours is a stop. A spell may
+	// begin in an earlier recording (history) when its last episode is
+	// within EpisodeGap of this recording's first.
+	EpisodeGap time.Duration
 
 	// EpisodeDays within EpisodeLookback: twitch episodes that did not cease
 	// on at least EpisodeDays distinct days (calendar days in Location)
-	// within EpisodeLookback are persistent. Defaults 3 days within 14:
-	// the issue's "recurs on several days", and the UK NHS guidance to see
-	// a GP when a twitch lasts more than 2 weeks. Days whose episode ceased
-	// when activity resumed do not count (the article calls that a good
-	// sign).
+	// within EpisodeLookback are persistent, whether they followed
+	// exercise or came at rest. Defaults 3 days within 14: the issue's
+	// "recurs on several days", and the UK NHS guidance to see a GP when a
+	// twitch lasts more than 2 weeks. Episodes that ceased when activity
+	// resumed (in this recording, or an earlier recording whose last
+	// assessment was ceased) do not count: the article calls that a good
+	// sign.
 	EpisodeDays     int
 	EpisodeLookback time.Duration
 
@@ -74,9 +101,12 @@ type Config struct {
 	// count towards persistent_with_symptoms. Default 14 days, the NHS
 	// guidance's two weeks.
 	SymptomLookback time.Duration
-	// RaisingSymptoms are the logged symptoms that raise persistent to
-	// persistent_with_symptoms. Default weakness, clumsiness, cramps: the
-	// ones the article names. "other" is reported but does not raise.
+	// RaisingSymptoms are the logged symptoms that raise persistent, and
+	// at_rest, to persistent_with_symptoms. Default weakness, clumsiness,
+	// cramps: the ones the article names. "other" is reported but does not
+	// raise. Detected cramps and a weakness trend raise persistent only:
+	// cramps after hard exercise are common, and a detector's cramp is
+	// weaker evidence than a person's own note.
 	RaisingSymptoms []string
 
 	// StrengthFraction: a weakness trend is a strength proxy (peak EMG RMS
@@ -123,6 +153,16 @@ type Config struct {
 	// HistoryTimeout bounds one History.Load (five Flux queries). Default
 	// 30 s, generous for influxd 1.8 on a small board.
 	HistoryTimeout time.Duration
+
+	// MaxPending bounds the events the Engine holds while it waits for the
+	// detectors' watermark (it processes events in time order only up to
+	// the watermark). Default 65536 events (a few MB): far more than a
+	// detector keeps open (a bout in progress holds the watermark at its
+	// start, and during it only activity twitches, rests and cramps
+	// arrive). Beyond it the oldest events are processed early and a
+	// warning is logged, so a detector that never advances its watermark
+	// cannot make memory grow without bound.
+	MaxPending int
 }
 
 // DefaultConfig returns the documented defaults.
@@ -136,6 +176,7 @@ func DefaultConfig() Config {
 		MinRestAfter:     3 * time.Minute,
 		CeasedFraction:   0.25,
 		PersistAfter:     6 * time.Hour,
+		EpisodeGap:       2 * time.Hour,
 		EpisodeDays:      3,
 		EpisodeLookback:  14 * Day,
 		SymptomLookback:  14 * Day,
@@ -151,6 +192,7 @@ func DefaultConfig() Config {
 		LongHardBout:     60 * time.Minute,
 		Location:         time.UTC,
 		HistoryTimeout:   30 * time.Second,
+		MaxPending:       1 << 16,
 	}
 }
 
@@ -200,6 +242,10 @@ func (c Config) Validate() error {
 		return bad("CeasedFraction (0 <= f < 1)", c.CeasedFraction)
 	case c.PersistAfter <= 0:
 		return bad("PersistAfter", c.PersistAfter)
+	case c.EpisodeGap < c.EpisodeWindow:
+		return bad("EpisodeGap (>= EpisodeWindow)", c.EpisodeGap)
+	case c.MaxPending < 1:
+		return bad("MaxPending", c.MaxPending)
 	case c.EpisodeDays < 1:
 		return bad("EpisodeDays", c.EpisodeDays)
 	case c.EpisodeLookback < 0 || c.SymptomLookback < 0 || c.StrengthLookback < 0:
@@ -246,6 +292,17 @@ type civilDay struct {
 }
 
 func (d civilDay) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.y, d.m, d.d) }
+
+// before reports whether d is earlier than e.
+func (d civilDay) before(e civilDay) bool {
+	if d.y != e.y {
+		return d.y < e.y
+	}
+	if d.m != e.m {
+		return d.m < e.m
+	}
+	return d.d < e.d
+}
 
 // prev returns the day before d.
 func (d civilDay) prev() civilDay {

@@ -15,13 +15,25 @@ import (
 // the end of the stream (also for the stream's own subject and site when
 // no event concerned them).
 //
+// Timing. Detectors emit an event when it is final, so a bout arrives
+// when it ends, after twitches that came later than its start. The Engine
+// therefore holds the events it reads (bouts, rests, twitches, cramps,
+// symptoms) and processes them in time order (by start) only up to the
+// latest *pipeline.Watermark, the detectors' promise that no event
+// starting earlier will follow. A twitch is thus counted only once every
+// bout starting before it is known, and no assessment is made while the
+// activity around the twitches it counts is undecided. End processes
+// everything left. Assessments carry the time at which the evidence
+// sufficed (a twitch's start, the end of the window after resumed
+// activity), so they do not depend on how often watermarks come; they
+// are emitted before the watermark that let them be made is forwarded.
+// Memory: the queue holds only events after the watermark, at most
+// Config.MaxPending.
+//
 // State is kept per subject and site (an event's Tags, or the stream's
 // Meta when the event has none) and is reset by Begin: what carries over
 // between recordings is read from History. All times are the recording's
 // clock, so a replay yields the same assessments every time.
-//
-// A *pipeline.Watermark (the stream is settled up to its time) advances
-// every state's clock, so a verdict does not wait for the next event.
 //
 // An Engine is used from one goroutine, as the pipeline.Runner does.
 type Engine struct {
@@ -32,6 +44,13 @@ type Engine struct {
 	meta   pipeline.Meta
 	tracks map[[2]string]*track
 	order  []*track // first-seen order, so End is deterministic
+	last   *track   // the latest used, to skip the map for runs of one pair
+
+	queue    queue              // events waiting for the watermark
+	seq      uint64             // arrival counter, to keep equal times in order
+	mark     pipeline.Timestamp // latest watermark
+	now      pipeline.Timestamp // time of the latest processed event or watermark
+	overflow bool               // MaxPending was exceeded in this stream
 }
 
 // New returns an Engine. ctx bounds the History queries (each further
@@ -47,6 +66,9 @@ func New(ctx context.Context, cfg Config, hist History, log *slog.Logger) *Engin
 // Config returns the engine's configuration.
 func (e *Engine) Config() Config { return e.cfg }
 
+// Pending returns the number of events waiting for a watermark.
+func (e *Engine) Pending() int { return len(e.queue) }
+
 // Begin implements pipeline.EventStage: it checks the configuration and
 // forgets the previous stream's state.
 func (e *Engine) Begin(meta pipeline.Meta) error {
@@ -54,64 +76,112 @@ func (e *Engine) Begin(meta pipeline.Meta) error {
 		return err
 	}
 	e.meta = meta
-	e.tracks = map[[2]string]*track{}
-	e.order = e.order[:0]
+	e.reset()
 	return nil
 }
 
-// Handle implements pipeline.EventStage.
+func (e *Engine) reset() {
+	e.tracks = map[[2]string]*track{}
+	e.order = e.order[:0]
+	e.last = nil
+	clear(e.queue)
+	e.queue = e.queue[:0]
+	e.seq, e.mark, e.now, e.overflow = 0, 0, 0, false
+}
+
+// Handle implements pipeline.EventStage. Events the rule reads are
+// forwarded at once and queued until a watermark passes them; a
+// watermark is forwarded after the assessments it allowed.
 func (e *Engine) Handle(ev pipeline.Event, emit pipeline.Emit) {
-	emit(ev)
 	if e.tracks == nil {
-		e.tracks = map[[2]string]*track{}
+		e.reset()
 	}
 	if w, ok := ev.(*pipeline.Watermark); ok {
-		e.advance(w.Time, emit)
+		e.mark = max(e.mark, w.Time)
+		e.drain(e.mark, emit)
+		e.advance(e.mark, emit)
+		emit(ev)
 		return
 	}
-	tags, ok := EventTags(ev)
-	if !ok || ev.EventType() == pipeline.TypeAssessment || ev.EventType() == pipeline.TypeSummary {
+	emit(ev)
+	if !ruleEvent(ev) {
 		return
 	}
-	tr := e.track(tags, ev.At())
+	e.seq++
+	e.queue.push(pending{ev: ev, seq: e.seq})
+	if len(e.queue) > e.cfg.MaxPending {
+		if !e.overflow {
+			e.overflow = true
+			e.log.Warn("rule: more events waiting for a watermark than MaxPending; processing the oldest early",
+				"max_pending", e.cfg.MaxPending, "watermark", e.mark)
+		}
+		e.process(e.queue.pop().ev, emit)
+	}
+}
+
+// ruleEvent reports whether the rule reads ev.
+func ruleEvent(ev pipeline.Event) bool {
+	switch ev.(type) {
+	case *pipeline.Twitch, *pipeline.Bout, *pipeline.Rest, *pipeline.Cramp, *pipeline.Symptom:
+		return true
+	}
+	return false
+}
+
+// drain processes, in time order, every queued event starting before t.
+func (e *Engine) drain(t pipeline.Timestamp, emit pipeline.Emit) {
+	for len(e.queue) > 0 && e.queue[0].ev.At() < t {
+		e.process(e.queue.pop().ev, emit)
+	}
+}
+
+// process hands one event, in time order, to its subject and site.
+func (e *Engine) process(ev pipeline.Event, emit pipeline.Emit) {
+	t := ev.At()
+	if _, logged := ev.(*pipeline.Symptom); !logged {
+		// A symptom is a person's note, not part of the recording: it
+		// does not move the recording's clock.
+		e.advance(t, emit)
+	}
+	tags, _ := EventTags(ev)
+	tr := e.track(tags, t)
 	before := tr.status
-	switch v := ev.(type) {
-	case *pipeline.Twitch:
-		tr.onTwitch(v)
-	case *pipeline.Bout:
-		tr.onBout(v)
-	case *pipeline.Rest:
-		tr.onRest(v)
-	case *pipeline.Cramp:
-		tr.onCramp(v)
-	case *pipeline.Symptom:
-		tr.onSymptom(v)
-	}
+	tr.handle(ev)
 	if tr.status != before {
 		emit(tr.assessment())
 	}
 }
 
-// advance tells every state that the stream is settled up to t (no event
-// starting earlier will follow, so no bout is pending before t), which
-// lets a window after resumed activity be judged while the rest goes on.
+// advance moves every state's clock to t (no earlier event will come),
+// judging the windows after resumed activity that end by then; each such
+// verdict is assessed at its window's end.
 func (e *Engine) advance(t pipeline.Timestamp, emit pipeline.Emit) {
+	e.now = max(e.now, t)
 	for _, tr := range e.order {
-		before := tr.status
-		tr.see(t)
-		tr.evaluate()
-		if tr.status != before {
-			emit(tr.assessment())
+		if end, ok := tr.windowEnd(); ok && end <= t {
+			before := tr.status
+			tr.see(end)
+			tr.judge(false)
+			if tr.status != before {
+				emit(tr.assessment())
+			}
 		}
+		tr.see(t)
 	}
 }
 
-// End implements pipeline.EventStage: it settles what the recording allows
-// and emits every pair's final assessment.
+// End implements pipeline.EventStage: it processes every queued event,
+// settles what the recording allows and emits every pair's final
+// assessment.
 func (e *Engine) End(last pipeline.Timestamp, emit pipeline.Emit) {
 	if e.tracks == nil {
-		e.tracks = map[[2]string]*track{}
+		e.reset()
 	}
+	for len(e.queue) > 0 {
+		e.process(e.queue.pop().ev, emit)
+	}
+	last = max(last, e.now)
+	e.advance(last, emit)
 	if len(e.order) == 0 && e.meta.Subject != "" {
 		e.track(pipeline.Tags{}, last)
 	}
@@ -133,14 +203,18 @@ func (e *Engine) track(tags pipeline.Tags, t pipeline.Timestamp) *track {
 	if tags.Session == "" {
 		tags.Session = e.meta.Session
 	}
-	k := [2]string{tags.Subject, tags.Site}
-	if tr := e.tracks[k]; tr != nil {
+	if tr := e.last; tr != nil && tr.tags.Subject == tags.Subject && tr.tags.Site == tags.Site {
 		return tr
 	}
-	tr := newTrack(&e.cfg, tags, t)
-	tr.past, tr.histErr = e.load(tags, t)
-	e.tracks[k] = tr
-	e.order = append(e.order, tr)
+	k := [2]string{tags.Subject, tags.Site}
+	tr := e.tracks[k]
+	if tr == nil {
+		past, err := e.load(tags, t)
+		tr = newTrack(&e.cfg, tags, t, past, err)
+		e.tracks[k] = tr
+		e.order = append(e.order, tr)
+	}
+	e.last = tr
 	return tr
 }
 
@@ -169,9 +243,84 @@ func (e *Engine) load(tags pipeline.Tags, t pipeline.Timestamp) (Past, error) {
 			"subject", tags.Subject, "site", tags.Site, "err", err)
 		return Past{}, err
 	}
-	sortPast(&p)
+	SortPast(&p)
 	return p, nil
 }
 
 // dur converts a duration to Timestamp units.
 func dur(d time.Duration) pipeline.Timestamp { return pipeline.Timestamp(d) }
+
+// pending is a queued event.
+type pending struct {
+	ev  pipeline.Event
+	seq uint64
+}
+
+// rank orders events of the same start: a bout before the twitches that
+// start with it (they are inside it), a symptom last.
+func rank(ev pipeline.Event) int {
+	switch ev.(type) {
+	case *pipeline.Bout:
+		return 0
+	case *pipeline.Rest:
+		return 1
+	case *pipeline.Cramp:
+		return 2
+	case *pipeline.Twitch:
+		return 3
+	}
+	return 4
+}
+
+// queue is a min-heap of events by start, rank and arrival. It is typed
+// (not container/heap) so that pushing does not allocate.
+type queue []pending
+
+func (q queue) less(i, j int) bool {
+	a, b := q[i].ev.At(), q[j].ev.At()
+	if a != b {
+		return a < b
+	}
+	if ra, rb := rank(q[i].ev), rank(q[j].ev); ra != rb {
+		return ra < rb
+	}
+	return q[i].seq < q[j].seq
+}
+
+func (q *queue) push(p pending) {
+	*q = append(*q, p)
+	h := *q
+	for i := len(h) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !h.less(i, parent) {
+			break
+		}
+		h[i], h[parent] = h[parent], h[i]
+		i = parent
+	}
+}
+
+func (q *queue) pop() pending {
+	h := *q
+	top := h[0]
+	n := len(h) - 1
+	h[0] = h[n]
+	h[n] = pending{}
+	h = h[:n]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < n && h.less(l, m) {
+			m = l
+		}
+		if r < n && h.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+	*q = h
+	return top
+}

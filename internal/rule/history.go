@@ -22,8 +22,9 @@ type History interface {
 // Query selects one subject and site over a time range.
 type Query struct {
 	Subject string
-	// Site selects the body site; symptoms logged without a site apply to
-	// every site of the subject.
+	// Site selects the body site. Symptoms logged without a site apply to
+	// every site; bouts are returned for every site of the subject (with
+	// their Site), since activity anywhere is activity for the rule.
 	Site string
 	// ExcludeSession leaves out the recording being assessed, so replaying
 	// a file twice does not count it as its own history.
@@ -36,34 +37,54 @@ type Query struct {
 type PastBout struct {
 	Start, End pipeline.Timestamp
 	Session    string
-	Intensity  string
-	PeakRMS    float64 // peak EMG RMS in mV, 0 when unknown
-	PeakAcc    float64 // peak dynamic acceleration in g, 0 when unknown
+	// Site is the body site it was recorded at; empty means the queried one.
+	Site      string
+	Intensity string
+	PeakRMS   float64 // peak EMG RMS in mV, 0 when unknown
+	PeakAcc   float64 // peak dynamic acceleration in g, 0 when unknown
+}
+
+// PastEpisode is a time at which a twitch episode was under way at rest
+// in an earlier recording (any number per episode; the Engine counts
+// calendar days and links spells by time). Whether it was at rest
+// without activity follows from the bouts around it.
+type PastEpisode struct {
+	Time    pipeline.Timestamp
+	Session string
+}
+
+// PastFinal is the last assessment of an earlier recording.
+type PastFinal struct {
+	Time    pipeline.Timestamp
+	Session string
+	Status  Status
 }
 
 // Past is the history of one subject and site.
 type Past struct {
-	// Bouts are earlier exercise bouts, with their strength proxies.
+	// Bouts are earlier exercise bouts of any intensity, at every site of
+	// the subject, with their strength proxies.
 	Bouts []PastBout
-	// Episodes are times at which a twitch episode was under way at rest
-	// (any number per day; the Engine counts calendar days).
-	Episodes []pipeline.Timestamp
-	// Ceased are times of assessments whose status was ceased; the days
-	// they fall on do not count towards EpisodeDays.
-	Ceased []pipeline.Timestamp
+	// Episodes are times at which twitch episodes were under way at rest.
+	Episodes []PastEpisode
+	// Finals are the last assessment of each earlier recording: the
+	// episodes of a recording whose last status was ceased do not count
+	// towards EpisodeDays, and a spell of twitching does not reach back
+	// across it.
+	Finals []PastFinal
 	// Cramps are the start times of detected cramps.
 	Cramps []pipeline.Timestamp
 	// Symptoms are what the person logged.
 	Symptoms []pipeline.Symptom
 }
 
-// sortPast puts every list in time order.
-func sortPast(p *Past) {
+// SortPast puts every list of p in time order.
+func SortPast(p *Past) {
 	sort.Slice(p.Bouts, func(i, j int) bool { return p.Bouts[i].Start < p.Bouts[j].Start })
-	for _, ts := range [][]pipeline.Timestamp{p.Episodes, p.Ceased, p.Cramps} {
-		sort.Slice(ts, func(i, j int) bool { return ts[i] < ts[j] })
-	}
-	sort.Slice(p.Symptoms, func(i, j int) bool { return p.Symptoms[i].Time < p.Symptoms[j].Time })
+	sort.Slice(p.Episodes, func(i, j int) bool { return p.Episodes[i].Time < p.Episodes[j].Time })
+	sort.Slice(p.Finals, func(i, j int) bool { return p.Finals[i].Time < p.Finals[j].Time })
+	sort.Slice(p.Cramps, func(i, j int) bool { return p.Cramps[i] < p.Cramps[j] })
+	sort.SliceStable(p.Symptoms, func(i, j int) bool { return p.Symptoms[i].Time < p.Symptoms[j].Time })
 }
 
 // MemoryHistory is a History held in memory, for tests of the rule alone
@@ -91,24 +112,27 @@ func (h *MemoryHistory) at(subject, site string) *Past {
 func (h *MemoryHistory) AddBout(subject, site string, b PastBout) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if b.Site == "" {
+		b.Site = site
+	}
 	p := h.at(subject, site)
 	p.Bouts = append(p.Bouts, b)
 }
 
-// AddEpisode records that a twitch episode was under way at t.
-func (h *MemoryHistory) AddEpisode(subject, site string, t pipeline.Timestamp) {
+// AddEpisode records that a twitch episode was under way.
+func (h *MemoryHistory) AddEpisode(subject, site string, e PastEpisode) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	p := h.at(subject, site)
-	p.Episodes = append(p.Episodes, t)
+	p.Episodes = append(p.Episodes, e)
 }
 
-// AddCeased records a ceased assessment at t.
-func (h *MemoryHistory) AddCeased(subject, site string, t pipeline.Timestamp) {
+// AddFinal records the last assessment of a recording.
+func (h *MemoryHistory) AddFinal(subject, site string, f PastFinal) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	p := h.at(subject, site)
-	p.Ceased = append(p.Ceased, t)
+	p.Finals = append(p.Finals, f)
 }
 
 // AddCramp records a detected cramp starting at t.
@@ -127,7 +151,8 @@ func (h *MemoryHistory) AddSymptom(s pipeline.Symptom) {
 	p.Symptoms = append(p.Symptoms, s)
 }
 
-// Load implements History.
+// Load implements History: q.Subject's bouts at every site, the rest
+// at q.Site, symptoms at q.Site and without a site.
 func (h *MemoryHistory) Load(ctx context.Context, q Query) (Past, error) {
 	if err := ctx.Err(); err != nil {
 		return Past{}, err
@@ -136,43 +161,41 @@ func (h *MemoryHistory) Load(ctx context.Context, q Query) (Past, error) {
 	defer h.mu.Unlock()
 	start, end := pipeline.Timestamp(q.Start.UnixNano()), pipeline.Timestamp(q.End.UnixNano())
 	in := func(t pipeline.Timestamp) bool { return t >= start && t < end }
+	other := func(session string) bool { return q.ExcludeSession == "" || session != q.ExcludeSession }
 	var out Past
-	sites := []string{q.Site}
-	if q.Site != "" {
-		sites = append(sites, "")
-	}
-	for _, site := range sites {
-		p := h.data[[2]string{q.Subject, site}]
-		if p == nil {
-			continue
-		}
-		for _, s := range p.Symptoms {
-			if in(s.Time) {
-				out.Symptoms = append(out.Symptoms, s)
-			}
-		}
-		if site != q.Site {
+	for k, p := range h.data {
+		if k[0] != q.Subject {
 			continue
 		}
 		for _, b := range p.Bouts {
-			if in(b.Start) && (q.ExcludeSession == "" || b.Session != q.ExcludeSession) {
+			if in(b.Start) && other(b.Session) {
 				out.Bouts = append(out.Bouts, b)
 			}
 		}
-		out.Episodes = filterTimes(p.Episodes, in)
-		out.Ceased = filterTimes(p.Ceased, in)
-		out.Cramps = filterTimes(p.Cramps, in)
-	}
-	sortPast(&out)
-	return out, nil
-}
-
-func filterTimes(ts []pipeline.Timestamp, keep func(pipeline.Timestamp) bool) []pipeline.Timestamp {
-	var out []pipeline.Timestamp
-	for _, t := range ts {
-		if keep(t) {
-			out = append(out, t)
+		for _, s := range p.Symptoms {
+			if in(s.Time) && (k[1] == "" || k[1] == q.Site || q.Site == "") {
+				out.Symptoms = append(out.Symptoms, s)
+			}
+		}
+		if k[1] != q.Site {
+			continue
+		}
+		for _, e := range p.Episodes {
+			if in(e.Time) && other(e.Session) {
+				out.Episodes = append(out.Episodes, e)
+			}
+		}
+		for _, f := range p.Finals {
+			if in(f.Time) && other(f.Session) {
+				out.Finals = append(out.Finals, f)
+			}
+		}
+		for _, t := range p.Cramps {
+			if in(t) {
+				out.Cramps = append(out.Cramps, t)
+			}
 		}
 	}
-	return out
+	SortPast(&out)
+	return out, nil
 }

@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 )
 
@@ -103,7 +104,9 @@ func (f Family) draw(seed int64, short bool) Scenario {
 	var sc Scenario
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		d := &drawer{
-			rng:   rand.New(rand.NewPCG(uint64(seed), uint64(attempt)<<32^0x66616d696c79)), // "family"
+			// The family's name is in the stream, so that two families
+			// drawn with one seed share nothing (devices included).
+			rng:   rand.New(rand.NewPCG(uint64(seed)^nameHash(f.Name), uint64(attempt)<<32^0x66616d696c79)), // "family"
 			short: short,
 			held:  f.Split == SplitHeldOut,
 		}
@@ -125,6 +128,13 @@ func (f Family) draw(seed int64, short bool) Scenario {
 		}
 	}
 	return sc // the labels say what it is; TestFamiliesDrawUnambiguous guards against this
+}
+
+// nameHash is the 64-bit FNV-1a hash of name.
+func nameHash(name string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return h.Sum64()
 }
 
 // Families returns every family, tune ones first.
@@ -276,7 +286,7 @@ func (d *drawer) base(site string) Scenario {
 			sc.AccBits, sc.AccRangeG = 20+d.rng.IntN(5), 4
 		}
 		sc.MainsHz = d.of(nil, []float64{50, 60})
-		sc.MainsDriftHz, sc.MainsDriftFrac = d.u(0.05, 0.5), d.u(0.2, 0.8)
+		sc.MainsDriftHz, sc.MainsDriftFrac = d.u(0.02, 0.2), d.u(0.2, 0.8)
 		for k := range sc.MountDeg {
 			sc.MountDeg[k] = d.u(-180, 180)
 		}

@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -81,6 +82,16 @@ func TestFamiliesDraw(t *testing.T) {
 				}
 			}
 		}
+	}
+	// One seed must not give two families the same device.
+	devices := map[string]string{}
+	for _, f := range fams {
+		sc := f.DrawShort(3)
+		key := fmt.Sprintf("%g %g %.6f %d", sc.EMGRate, sc.AccRate, sc.NoiseUV, sc.EMGBits)
+		if other, dup := devices[key]; dup {
+			t.Errorf("%s and %s drew the same device with seed 3", other, f.Name)
+		}
+		devices[key] = f.Name
 	}
 	if splits[SplitTune] != splits[SplitHeldOut] {
 		t.Errorf("splits %v: want as many held-out families as tune ones", splits)
@@ -250,9 +261,9 @@ func TestFamiliesSpanTheIssue(t *testing.T) {
 		}
 	}
 	for k, want := range map[string][2]float64{
-		"emg rate": {250, 4000}, "acc rate": {25, 200}, "noise": {2.5, 25}, "emg bits": {12, 24}, "acc bits": {12, 22},
-		"minutes": {5, 55}, "mains": {50, 60}, "phases": {1, 6}, "ms": {2, 25}, "jerk": {5, 25}, "burst": {70, 450},
-		"walk": {0.75, 1.15}, "cycle": {0.9, 1.7}, "run": {1.22, 1.7}, "rep": {2.2, 5.5},
+		"emg rate": {250, 4000}, "acc rate": {25, 200}, "noise": {2.9, 20}, "emg bits": {12, 24}, "acc bits": {12, 22},
+		"minutes": {6, 55}, "mains": {50, 60}, "phases": {1, 6}, "ms": {2, 25}, "jerk": {5, 25}, "burst": {70, 450},
+		"walk": {0.75, 1.15}, "cycle": {0.9, 1.7}, "run": {1.22, 1.7}, "rep": {2.45, 4.1},
 	} {
 		if lo[k] > want[0] || hi[k] < want[1] {
 			t.Errorf("%s spans %g..%g, want at least %g..%g", k, lo[k], hi[k], want[0], want[1])

@@ -71,10 +71,14 @@ type PhaseLabel struct {
 // wide model labels every jerk, however small, and AccVisible picks the
 // plainly visible ones against AccNoiseMg.
 type TwitchLabel struct {
-	Start      pipeline.Timestamp `json:"start"`
-	End        pipeline.Timestamp `json:"end"`
-	PeakUV     float64            `json:"peak_uv"` // largest potential's peak as recorded (after the front end's low-pass)
-	Potentials int                `json:"potentials"`
+	Start  pipeline.Timestamp `json:"start"`
+	End    pipeline.Timestamp `json:"end"`
+	PeakUV float64            `json:"peak_uv"` // largest potential's peak as recorded (after the front end's low-pass)
+	// BandPeakUV is the largest potential's peak after a 20-450 Hz
+	// band-pass (the families' model only): what the surface EMG band
+	// shows of it, at least MinSNR times the noise.
+	BandPeakUV float64 `json:"band_peak_uv,omitempty"`
+	Potentials int     `json:"potentials"`
 	// PotentialPhases is the number of phases of each potential (1..6).
 	PotentialPhases int                `json:"potential_phases,omitempty"`
 	InAcc           bool               `json:"in_acc"`

@@ -52,6 +52,21 @@ func TestPotentialShapes(t *testing.T) {
 	}
 }
 
+// TestHermiteExtrema checks the tabulated extrema against a fine scan.
+func TestHermiteExtrema(t *testing.T) {
+	for k := 0; k <= maxOrder; k++ {
+		var peak, arg float64
+		for q := 0.0; q <= 6; q += 1e-5 {
+			if v := math.Abs(hermite(k, q)) * math.Exp(-0.5*q*q); v > peak {
+				peak, arg = v, q
+			}
+		}
+		if math.Abs(peak-hermitePeak[k]) > 1e-9 || math.Abs(arg-hermiteArg[k]) > 2e-5 {
+			t.Errorf("He_%d: peak %.12f at %.6f, tabulated %.12f at %.6f", k, peak, arg, hermitePeak[k], hermiteArg[k])
+		}
+	}
+}
+
 // wideScenario is a clean recording with the families' twitch model, so
 // that labels can be compared with the samples.
 func wideScenario(emgRate float64) Scenario {
@@ -80,8 +95,14 @@ func TestWideTwitchesOnSamples(t *testing.T) {
 			}
 			phases := map[int]bool{}
 			floor := sc.Twitch.Shape.MinSNR * EMGNoiseUV(sc)
+			band := surfaceBand(rate).Filter(nil, r.emg)
 			for _, tw := range l.Twitches {
 				phases[tw.PotentialPhases] = true
+				// Stretched so that the main frequency is at most 350 Hz.
+				k := float64(tw.PotentialPhases - 1)
+				if minDur := 2 * halfWidth(int(k)) * math.Sqrt(k) / (2 * math.Pi * maxSurfaceHz); tw.Potentials == 1 && float64(tw.End-tw.Start)/1e9 < minDur-1e-6 {
+					t.Errorf("%d-phase potential of %.2f ms: shorter than %.2f ms", tw.PotentialPhases, float64(tw.End-tw.Start)/1e6, minDur*1000)
+				}
 				a, b := float64(tw.Start-l.Start)/1e9, float64(tw.End-l.Start)/1e9
 				var peak float64
 				for i, tm := range r.t {
@@ -90,8 +111,19 @@ func TestWideTwitchesOnSamples(t *testing.T) {
 					}
 				}
 				want := tw.PeakUV / 1000
-				if tw.PeakUV < floor-0.1 || peak < want-0.004 || peak > want*1.6+0.004 {
-					t.Errorf("twitch at %.3f s (%d phases): sampled peak %.1f µV, labelled %.1f µV (floor %.1f)", a, tw.PotentialPhases, peak*1000, tw.PeakUV, floor)
+				if peak < want-0.004 || peak > want*1.6+0.004 {
+					t.Errorf("twitch at %.3f s (%d phases): sampled peak %.1f µV, labelled %.1f µV", a, tw.PotentialPhases, peak*1000, tw.PeakUV)
+				}
+				// In the surface band: at least the floor, and what a
+				// band-pass of the recording shows.
+				var inBand float64
+				for i, tm := range r.t {
+					if tm >= a && tm <= b+0.06 {
+						inBand = math.Max(inBand, math.Abs(band[i]))
+					}
+				}
+				if tw.BandPeakUV < floor-0.1 || inBand*1000 < 0.8*tw.BandPeakUV-3 || inBand*1000 > 1.6*tw.BandPeakUV+3 {
+					t.Errorf("twitch at %.3f s (%d phases): %.1f µV in the 20-450 Hz band, labelled %.1f µV (floor %.1f)", a, tw.PotentialPhases, inBand*1000, tw.BandPeakUV, floor)
 				}
 				if !tw.InAcc || tw.AccNoiseMg != round3(AccNoiseMg(sc)) {
 					t.Fatalf("twitch at %.3f s: in_acc %v, noise %g", a, tw.InAcc, tw.AccNoiseMg)

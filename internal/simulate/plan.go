@@ -168,6 +168,7 @@ type planner struct {
 	gAct  [3]float64
 	minUV float64 // smallest recorded twitch peak allowed (µV)
 	bouts []interval
+	band  *dsp.SOS // surface EMG band-pass, for the wide model's floor
 }
 
 type interval struct{ a, b float64 }
@@ -671,13 +672,21 @@ func (pl *planner) addTwitch(t float64, lp func() *dsp.SOS) {
 // potential at the skin is larger.
 const maxSkinMV = 2.0
 
+// maxSurfaceHz bounds the main frequency of a potential at the skin.
+const maxSurfaceHz = 350.0
+
 // addTwitchWide plans a twitch with the wide model (TwitchShape): one
 // potential (60 %) or a burst of 2-6 with the same shape and polarity,
 // spaced so that neighbours do not cancel, and with AccFraction a limb
 // jerk however small, labelled with its recorded peak and the sensor's
-// noise (the scorer decides what is plainly visible).
+// noise (the scorer decides what is plainly visible). A potential must
+// show in the surface EMG band (20-450 Hz) at MinSNR times the noise or
+// more: weaker ones are raised, as nobody could label them.
 func (pl *planner) addTwitchWide(t float64, lp func() *dsp.SOS) {
 	sc := pl.sc
+	if pl.band == nil {
+		pl.band = surfaceBand(sc.EMGRate)
+	}
 	sh := sc.Twitch.Shape
 	fs := sc.EMGRate
 	n := 1
@@ -690,34 +699,40 @@ func (pl *planner) addTwitchWide(t float64, lp func() *dsp.SOS) {
 	sign := pl.sign()
 	dur := pl.uniform(sh.Ms.Min, sh.Ms.Max) / 1000
 	half := halfWidth(order)
-	sigma := dur / (2 * half)
+	// Tissue between muscle and skin low-passes what surface electrodes
+	// see (the reason surface EMG is recorded in 20-450 Hz): a potential
+	// too short for its phases is stretched until its main frequency,
+	// sqrt(order)/(2·pi·sigma), is at most maxSurfaceHz.
+	sigma := math.Max(dur/(2*half), math.Sqrt(float64(order))/(2*math.Pi*maxSurfaceHz))
+	dur = 2 * half * sigma
 	g, se := recordedGain(sigma, fs, order)
-	var first, lastEnd, peak float64
+	var first, lastEnd, peak, inBand float64
 	center := t
 	for k := 0; k < n; k++ {
 		if k > 0 {
 			center += pl.uniform(math.Max(5e-3, 0.6*dur), math.Max(30e-3, 1.2*dur))
 		}
 		amp := baseAmp * pl.uniform(0.85, 1.15)
-		s := sampledShapePeak(center, se, fs, order)
-		if amp*g*s*1000 < pl.minUV {
-			amp = math.Min(maxSkinMV, pl.minUV/1000/(g*s)*pl.uniform(1, 2))
+		bp := bandPeak(pl.band, center, se, fs, order)
+		if amp*g*bp*1000 < pl.minUV {
+			amp = math.Min(maxSkinMV, pl.minUV/1000/(g*bp)*pl.uniform(1, 2))
 		}
-		if amp*g*s*1000 < pl.minUV {
+		if amp*g*bp*1000 < pl.minUV {
 			center = alignToSample(center, se, fs, order)
-			s = sampledShapePeak(center, se, fs, order)
-			amp = math.Max(amp, pl.minUV/1000/(g*s))
+			bp = bandPeak(pl.band, center, se, fs, order)
+			amp = math.Max(amp, pl.minUV/1000/(g*bp))
 		}
 		c := comp{kind: cPotential, center: center, start: center - half*se, end: center + half*se, amp: sign * amp * g, sigma: se, order: order}
 		if k == 0 {
 			first = c.start
 		}
 		lastEnd = math.Max(lastEnd, c.end)
-		peak = math.Max(peak, amp*g*s)
+		peak = math.Max(peak, amp*g*sampledShapePeak(center, se, fs, order))
+		inBand = math.Max(inBand, amp*g*bp)
 		pl.p.comps = append(pl.p.comps, c)
 	}
-	lbl := TwitchLabel{Start: pl.ts(first), End: pl.ts(lastEnd), PeakUV: math.Round(peak*1e4) / 10, Potentials: n,
-		PotentialPhases: order + 1, Phase: PhaseRest, AccNoiseMg: round3(AccNoiseMg(sc))}
+	lbl := TwitchLabel{Start: pl.ts(first), End: pl.ts(lastEnd), PeakUV: math.Round(peak*1e4) / 10, BandPeakUV: math.Round(inBand*1e4) / 10,
+		Potentials: n, PotentialPhases: order + 1, Phase: PhaseRest, AccNoiseMg: round3(AccNoiseMg(sc))}
 	if pl.rng.Float64() < sc.Twitch.AccFraction {
 		c := comp{
 			kind:  cTwitchAcc,

@@ -1,6 +1,10 @@
 package simulate
 
-import "math"
+import (
+	"math"
+
+	"github.com/twitchd/twitchd/internal/dsp"
+)
 
 // Fasciculation potentials are Gaussian derivatives: order k has k+1
 // phases (0 a monophasic bump, 1 biphasic, 2 triphasic, up to 5 for six
@@ -8,51 +12,33 @@ import "math"
 // only; the families draw 1 to 6 phases.
 
 // maxOrder is the highest derivative order: six phases.
-const maxOrder = 5
+const maxOrder = MaxPhases - 1
 
 // hermitePeak[k] is max |He_k(q)·exp(-q²/2)| and hermiteArg[k] the q >= 0
-// where it is reached (the sample that should fall on a potential's
-// largest phase).
-var hermitePeak, hermiteArg = hermiteExtrema()
+// where it is reached: the sample that should fall on a potential's
+// largest phase. The extrema of He_k(q)·exp(-q²/2) are the roots of
+// He_(k+1); TestHermiteExtrema checks these values.
+var (
+	hermitePeak = [maxOrder + 1]float64{1, 0.6065306597126334, 1, 1.380119046160749, 3, 5.783056955778859}
+	hermiteArg  = [maxOrder + 1]float64{0, 1, 0, 0.7419637843027258, 0, 0.6167065901925941}
+)
 
-func hermite(k int, q float64) float64 {
-	q2 := q * q
-	switch k {
-	case 0:
-		return 1
-	case 1:
-		return q
-	case 2:
-		return q2 - 1
-	case 3:
-		return q * (q2 - 3)
-	case 4:
-		return q2*(q2-6) + 3
-	default:
-		return q * (q2*(q2-10) + 15)
+// hermite is the probabilists' Hermite polynomial He_n(q).
+func hermite(n int, q float64) float64 {
+	a, b := 1.0, q // He_0, He_1
+	if n == 0 {
+		return a
 	}
-}
-
-func hermiteExtrema() (peak, arg [maxOrder + 1]float64) {
-	for k := 0; k <= maxOrder; k++ {
-		for q := 0.0; q <= 6; q += 1e-4 {
-			if v := math.Abs(hermite(k, q)) * math.Exp(-0.5*q*q); v > peak[k] {
-				peak[k], arg[k] = v, q
-			}
-		}
+	for k := 1; k < n; k++ {
+		a, b = b, q*b-float64(k)*a
 	}
-	return peak, arg
+	return b
 }
 
 // halfWidth is the half length, in standard deviations, of a potential
-// of the given order: where the waveform has fallen to about 1 % of its
-// peak (3 for the bi- and monophasic ones, 3.5 triphasic, up to 5).
-func halfWidth(order int) float64 {
-	if order <= 1 {
-		return 3
-	}
-	return 2.5 + 0.5*float64(order)
-}
+// of the given order (PotentialHalfWidth of order+1 phases: 3 for the
+// biphasic and 3.5 for the triphasic potentials of the presets).
+func halfWidth(order int) float64 { return PotentialHalfWidth(order + 1) }
 
 // potentialShape is a potential's waveform at q standard deviations from
 // its centre, with peak magnitude 1.
@@ -101,4 +87,40 @@ func alignToSample(center, sigma, fs float64, order int) float64 {
 		return math.Round(center*fs) / fs
 	}
 	return math.Round((center+q*sigma)*fs)/fs - q*sigma
+}
+
+// Surface EMG band (SENIAM; De Luca et al. 2010): what a front end keeps
+// and what the families' visibility floor is judged in.
+const (
+	surfaceLowHz  = 20.0
+	surfaceHighHz = 450.0
+)
+
+// surfaceBand returns a 2nd-order Butterworth band-pass over the surface
+// EMG band, its top edge kept below 0.45 fs.
+func surfaceBand(fs float64) *dsp.SOS {
+	f, err := dsp.ButterBandpass(2, surfaceLowHz, math.Min(surfaceHighHz, 0.45*fs), fs)
+	if err != nil {
+		panic("simulate: surface EMG band-pass: " + err.Error())
+	}
+	return f
+}
+
+// bandPeak returns the largest magnitude, on the sample instants, of a
+// unit-peak potential centred at center after the surface band-pass f:
+// how much of it a surface EMG front end shows. A broad monophasic bump
+// keeps little (most of its energy is below 20 Hz), a biphasic one of
+// 5-15 ms most.
+func bandPeak(f *dsp.SOS, center, sigma, fs float64, order int) float64 {
+	f.Reset()
+	ext := halfWidth(order) + 0.5
+	var peak float64
+	for i := math.Ceil((center - ext*sigma) * fs); i/fs <= center+ext*sigma+0.06; i++ { // 60 ms of ringing
+		x := 0.0
+		if q := (i/fs - center) / sigma; math.Abs(q) <= ext {
+			x = potentialShape(q, order)
+		}
+		peak = math.Max(peak, math.Abs(f.Step(x)))
+	}
+	return peak
 }

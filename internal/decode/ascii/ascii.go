@@ -460,6 +460,11 @@ func open(r io.Reader, opts decode.Options) (pipeline.Source, error) {
 		}
 		if m, ok := opts.Map[strings.ToLower(name)]; ok {
 			cols[i].Kind, cols[i].Unit = m.Kind, m.Unit
+			if m.Scale != 0 { // raw·S + O = (raw − (−O/S))·S
+				cols[i].Scale, cols[i].Offset = m.Scale, -m.Offset/m.Scale
+			} else if m.Offset != 0 {
+				cols[i].Offset = -m.Offset
+			}
 		}
 	}
 	p, err := NewParser(opts.Name, Config{Rate: opts.Rate, Columns: cols})

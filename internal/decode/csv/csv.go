@@ -1,6 +1,7 @@
 // Package csv decodes delimited text recordings: a header row naming the
-// columns, then one row per sampling instant. It registers itself with
-// package decode as format "csv".
+// columns (or names given in Options.Columns for a file without one),
+// then one row per sampling instant. It registers itself with package
+// decode as format "csv".
 //
 // # Layout
 //
@@ -42,8 +43,23 @@
 // known unit suffix: "emg" maps "emg (uV)" and "emg_uv" but not "emg_1",
 // and a key naming no column is an error); a mapped
 // column is read as a channel of the mapped kind, its values converted
-// with decode.Scale. Other columns are ignored and never parsed. The
-// first time column wins; a header without any value column is an error.
+// by the mapping (decode.Mapping.Linear: raw counts through a scale and
+// offset or a maker's transfer function, then decode.Scale). A map key
+// ending in "*" is a pattern: it maps every column whose lower-cased name
+// begins with what precedes it, unless an exact key names the column.
+// Other columns are ignored and never parsed. The first time column
+// wins; a header without any value column is an error.
+//
+// # Files without a header row
+//
+// With Options.Columns the file has no header row: the names given are
+// classified as header names would be (maps apply), and the first line
+// that is neither blank nor a comment is data. The separator is the first
+// of comma, semicolon, tab and space that splits that line into exactly
+// as many fields as there are names, all numbers or empty; a line of
+// non-numbers (a header after all), a field count no separator gives, a
+// bad cell in it, an empty or repeated name, or names none of which is a
+// channel are errors naming the file and line.
 //
 // # Time
 //
@@ -59,7 +75,10 @@
 // and are only that precise (about 0.2 µs for epoch seconds).
 //
 // With a time column Options.Rate is not used. Without one,
-// Options.Rate and Options.Start are required and
+// Options.Rate and Options.Start are required (a comment before the first
+// row stating the rate, "# Sampling Rate (Hz):= 1000.00" as BioSPPy and
+// OpenSignals write it, "% Sample Rate = 250 Hz" or "# fs: 100", stands
+// in for a zero Options.Rate; see commentRate) and
 // data row i (counting malformed rows, so a bad line does not shift the
 // rest) is at Start + i/Rate.
 //
@@ -151,7 +170,7 @@ var (
 )
 
 func init() {
-	decode.Register(decode.Format{Name: FormatName, Sniff: Sniff, Open: Open})
+	decode.Register(decode.Format{Name: FormatName, Sniff: Sniff, Open: Open, Columns: true})
 }
 
 // Open is New returning the pipeline.Source interface, for decode.Register.
@@ -183,6 +202,7 @@ type Reader struct {
 	timeCol int       // index of the time column, -1 when none
 	valCols []int     // header column of each channel
 	scales  []float64 // per channel
+	offsets []float64 // per channel, added after the scale
 	meta    pipeline.Meta
 	stats   pipeline.SourceStats
 
@@ -206,6 +226,10 @@ type Reader struct {
 
 	fatal error // returned by every Next once set
 	ticks int   // lines since the last context check
+
+	// commentRate is the rate a comment before the first row stated
+	// ("# Sampling Rate (Hz):= 1000.00"), 0 when none did.
+	commentRate float64
 }
 
 // bad describes a malformed row; code 0 means none.
@@ -259,12 +283,24 @@ func New(r io.Reader, opts decode.Options) (*Reader, error) {
 	if !textLine(header) {
 		return nil, fmt.Errorf("csv: %s:%d: header line is not text (a binary file?)", name, rd.lr.line)
 	}
-	sep, cols, err := parseHeader(header, opts.Map)
+	var sep byte
+	var cols []column
+	if len(opts.Columns) > 0 {
+		sep, cols, err = rd.namedColumns(header, opts.Columns, opts.Map)
+	} else {
+		sep, cols, err = parseHeader(header, opts.Map)
+		if err != nil {
+			err = fmt.Errorf("csv: %s:%d: %w", name, rd.lr.line, err)
+		}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("csv: %s:%d: %w", name, rd.lr.line, err)
+		return nil, err
 	}
 	if err := rd.setColumns(sep, cols, opts.Map); err != nil {
 		return nil, err
+	}
+	if len(opts.Columns) > 0 {
+		rd.lr.unread(header) // the first line is data
 	}
 	if rd.timeCol < 0 {
 		if err := rd.setRate(opts.Rate); err != nil {
@@ -299,6 +335,9 @@ func (r *Reader) readHeader() ([]byte, error) {
 		if !skippable(line) {
 			return line, nil
 		}
+		if r.commentRate == 0 {
+			r.commentRate = commentRate(line)
+		}
 	}
 }
 
@@ -320,13 +359,14 @@ func (r *Reader) setColumns(sep byte, cols []column, m map[string]decode.Mapping
 		case roleChannel:
 			r.valCols = append(r.valCols, i)
 			r.scales = append(r.scales, c.scale)
+			r.offsets = append(r.offsets, c.offset)
 			r.meta.Channels = append(r.meta.Channels, c.ch)
 		}
 	}
 	for k := range m {
 		found := false
 		for _, c := range cols {
-			found = found || slices.Contains(mapKeys(c.name), k)
+			found = found || mapMatches(k, c.name)
 		}
 		if !found {
 			return fmt.Errorf("csv: %s:%d: --map names column %q, which the header lacks (columns: %s)",
@@ -343,8 +383,12 @@ func (r *Reader) setColumns(sep byte, cols []column, m map[string]decode.Mapping
 	return nil
 }
 
-// setRate configures a file without a time column.
+// setRate configures a file without a time column: rate is
+// Options.Rate, else the rate a comment stated.
 func (r *Reader) setRate(rate float64) error {
+	if rate == 0 {
+		rate = r.commentRate
+	}
 	if rate <= 0 || math.IsNaN(rate) || math.IsInf(rate, 0) {
 		return fmt.Errorf("csv: %s: %w", r.name, ErrNeedRate)
 	}
@@ -560,7 +604,7 @@ func (r *Reader) row(line []byte, tooLong bool, dst []float64) (int64, bad) {
 		if !textnum.Finite(v) {
 			return 0, bad{code: badFinite, col: c, cell: cell}
 		}
-		dst[k] = v * r.scales[k]
+		dst[k] = v*r.scales[k] + r.offsets[k]
 		have = true
 	}
 	if !have {

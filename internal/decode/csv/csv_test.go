@@ -475,18 +475,25 @@ func TestOpenErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := readFile(t, tc.file, tc.opts)
-			if err == nil {
-				t.Fatal("no error")
-			}
-			if tc.is != nil && !errors.Is(err, tc.is) {
-				t.Errorf("error %v is not %v", err, tc.is)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q lacks %q", err, w)
-				}
-			}
+			checkError(t, err, tc.is, tc.want)
 		})
+	}
+}
+
+// checkError fails t unless err is set, is target (when not nil) and
+// mentions every string of want.
+func checkError(t *testing.T, err, target error, want []string) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if target != nil && !errors.Is(err, target) {
+		t.Errorf("error %v is not %v", err, target)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q lacks %q", err, w)
+		}
 	}
 }
 

@@ -51,10 +51,43 @@ func FuzzReader(f *testing.F) {
 	})
 }
 
+// FuzzHeaderless is FuzzReader for files read with Options.Columns (no
+// header row; separator chosen from the first data row; rate possibly
+// from a comment): the same guarantees, with one to four named columns
+// and a mapping with an offset on the first.
+func FuzzHeaderless(f *testing.F) {
+	for _, s := range []string{"# Sampling Rate (Hz):= 1000.00\n2048\n2050\n", "1,2,3\r\n4,5,6\r\n",
+		"1700000000.5;0,5\n1700000000.6;x\n", "% fs = 10\n\t1\t2\t\n"} {
+		f.Add([]byte(s), uint8(1), false)
+		f.Add([]byte(s), uint8(3), true)
+	}
+	names := []string{"emg", "t", "acc_x", "label"}
+	f.Fuzz(func(t *testing.T, data []byte, ncols uint8, strict bool) {
+		n := int(ncols)%len(names) + 1
+		opts := decode.Options{Name: "fuzz", Start: start, Strict: strict, Columns: names[:n],
+			Map: map[string]decode.Mapping{"emg": {Kind: pipeline.KindEMG, Unit: "uV", Scale: 3, Offset: -1.5}}}
+		a, errA := fuzzDecodeOpts(t, data, opts, 7)
+		b, errB := fuzzDecodeOpts(t, data, opts, 1)
+		if errA != errB || len(a) != len(b) {
+			t.Fatalf("batch 7: %d frames, %q; batch 1: %d frames, %q", len(a), errA, len(b), errB)
+		}
+		for i := range a {
+			if a[i].t != b[i].t {
+				t.Fatalf("frame %d differs: %v vs %v", i, a[i], b[i])
+			}
+		}
+	})
+}
+
 // fuzzDecode reads data to its end, checking each frame, and returns the
 // frames and the final error's text ("" for a clean end or a New error).
 func fuzzDecode(t *testing.T, data []byte, strict bool, batch int) ([]frame, string) {
-	opts := decode.Options{Name: "fuzz", Rate: 250, Start: start, Strict: strict}
+	return fuzzDecodeOpts(t, data, decode.Options{Name: "fuzz", Rate: 250, Start: start, Strict: strict}, batch)
+}
+
+// fuzzDecodeOpts is fuzzDecode with the options given.
+func fuzzDecodeOpts(t *testing.T, data []byte, opts decode.Options, batch int) ([]frame, string) {
+	strict := opts.Strict
 	rd, err := New(bytes.NewReader(data), opts)
 	if err != nil {
 		return nil, "new: " + err.Error()

@@ -3,6 +3,7 @@ package csv
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -116,6 +117,7 @@ type column struct {
 	role   role
 	ch     pipeline.Channel
 	scale  float64 // source unit to canonical unit
+	offset float64 // added after scale (a --map offset, in the canonical unit)
 	timeNS int64   // time column: ns per unit when the header names one, else 0
 }
 
@@ -271,24 +273,46 @@ func knownUnit(u string) bool {
 	return acc == nil || emg == nil || tu || rawUnits[u]
 }
 
-// lookupMap finds the override for a column, returning the key it matched.
+// lookupMap finds the override for a column, returning the key it
+// matched: an exact key first, else the longest pattern ("emg_*") whose
+// prefix the lower-cased name starts with.
 func lookupMap(m map[string]decode.Mapping, name string) (decode.Mapping, string, bool) {
 	for _, k := range mapKeys(name) {
 		if mp, ok := m[k]; ok {
 			return mp, k, true
 		}
 	}
+	key, best := strings.ToLower(name), ""
+	for k := range m {
+		if p, ok := strings.CutSuffix(k, "*"); ok && strings.HasPrefix(key, p) && len(k) > len(best) {
+			best = k
+		}
+	}
+	if best != "" {
+		return m[best], key, true
+	}
 	return decode.Mapping{}, "", false
+}
+
+// mapMatches reports whether the --map key k names the column called name.
+func mapMatches(k, name string) bool {
+	if p, ok := strings.CutSuffix(k, "*"); ok {
+		return strings.HasPrefix(strings.ToLower(name), p)
+	}
+	return slices.Contains(mapKeys(name), k)
 }
 
 // mapped builds a column from a --map override.
 func mapped(c column, key string, mp decode.Mapping) (column, error) {
-	scale, err := decode.Scale(mp.Kind, mp.Unit)
+	a, b, err := mp.Linear()
 	if err != nil {
-		return c, fmt.Errorf("column %q mapped to %s:%s: %w", c.name, mp.Kind, mp.Unit, err)
+		return c, fmt.Errorf("column %q mapped to %s: %w", c.name, mp, err)
 	}
-	c.role, c.scale = roleChannel, scale
+	c.role, c.scale, c.offset = roleChannel, a, b
 	c.ch = pipeline.Channel{Name: c.name, Kind: mp.Kind, SourceUnit: mp.Unit}
+	if mp.Transfer != "" || mp.Scale != 0 {
+		c.ch.SourceUnit = "adc"
+	}
 	switch mp.Kind {
 	case pipeline.KindOther:
 		c.ch.Unit = mp.Unit
@@ -400,8 +424,12 @@ func noColumnError(cols []column) string {
 		}
 	}
 	if 2*numbers >= len(cols) { // names are not numbers: this is a data row
-		return fmt.Sprintf("first line (%s) looks like data, not a header: this format needs a header row naming the columns (time, acc_x, acc_y, acc_z, emg, ...)",
-			columnList(cols))
+		what := fmt.Sprintf("the %d columns", len(cols))
+		if len(cols) == 1 {
+			what = "its column"
+		}
+		return fmt.Sprintf("first line (%s) looks like data, not a header: name %s with --columns (e.g. --columns %s), or add a header row naming them (time, acc_x, acc_y, acc_z, emg, ...)",
+			columnList(cols), what, columnsExample(len(cols)))
 	}
 	ex := "NAME"
 	if len(cols) > 0 && cols[0].name != "" && len(cols[0].name) <= maxQuoted {
@@ -409,6 +437,19 @@ func noColumnError(cols []column) string {
 	}
 	return fmt.Sprintf("the header names none twitchd reads (saw %s): name accelerometer columns acc_x/acc_y/acc_z and EMG columns emg or emg_*, or map a column with --map %s=emg:uV (kinds acc, emg, other)",
 		columnList(cols), ex)
+}
+
+// columnsExample suggests --columns names for n columns.
+func columnsExample(n int) string {
+	switch n {
+	case 1:
+		return "emg"
+	case 3:
+		return "acc_x,acc_y,acc_z"
+	case 4:
+		return "time,acc_x,acc_y,acc_z"
+	}
+	return "emg_1,emg_2,..."
 }
 
 // baseName is a lower-cased column name without its unit.

@@ -24,6 +24,16 @@ type lineReader struct {
 	long []byte // scratch for lines longer than the bufio buffer
 	line int64  // 1-based number of the line last returned
 	err  error  // sticky end or failure, returned after the last line
+	// pending is a line given back by unread, returned by the next call.
+	pending []byte
+}
+
+// unread gives the line last returned back, so the next call returns it
+// again with the same number. It copies line: bufio's slice would not
+// survive the reads in between.
+func (lr *lineReader) unread(line []byte) {
+	lr.pending = append([]byte{}, line...)
+	lr.line--
 }
 
 func newLineReader(r io.Reader) *lineReader {
@@ -36,6 +46,11 @@ func newLineReader(r io.Reader) *lineReader {
 // line, or the read error; a final line without a line ending is returned
 // normally first.
 func (lr *lineReader) next() (line []byte, tooLong bool, err error) {
+	if lr.pending != nil {
+		line, lr.pending = lr.pending, nil
+		lr.line++
+		return line, false, nil
+	}
 	if lr.err != nil {
 		return nil, false, lr.err
 	}

@@ -22,7 +22,8 @@
 // dimension is a voltage (uV, mV, V); an accelerometer axis when its
 // label or transducer mentions ACC/accel or its dimension is g, mg or
 // m/s²; KindOther otherwise, in its own unit. decode.Options.Map
-// overrides this by lower-cased label. Accelerometer labels ending in
+// overrides this by lower-cased label (a mapping's scale and offset apply
+// to the physical value). Accelerometer labels ending in
 // X, Y or Z (after a space, '_' or '-', or directly) get that axis and
 // share a group named by the rest of the label.
 //
@@ -195,13 +196,13 @@ func (d *Reader) setup(opts decode.Options) error {
 			continue
 		}
 		d.sigCh = append(d.sigCh, len(chans))
-		ch, scale, err := channelFor(s, h.RecordDuration, opts.Map)
+		ch, scale, offset, err := channelFor(s, h.RecordDuration, opts.Map)
 		if err != nil {
 			return headerError(d.name, 256, "signal %d (%s): %v", i+1, s.Label, err)
 		}
 		g := (s.PhysMax - s.PhysMin) / float64(s.DigMax-s.DigMin)
 		d.gain = append(d.gain, g*scale)
-		d.off = append(d.off, (s.PhysMin-float64(s.DigMin)*g)*scale)
+		d.off = append(d.off, (s.PhysMin-float64(s.DigMin)*g)*scale+offset)
 		chans = append(chans, ch)
 		sprs = append(sprs, s.SamplesPerRecord)
 	}
@@ -303,8 +304,10 @@ func mulDiv(a, b, c int64) int64 {
 	return a*q + a*r/c
 }
 
-// channelFor picks kind and unit for a signal.
-func channelFor(s SignalHeader, dur int64, m map[string]decode.Mapping) (pipeline.Channel, float64, error) {
+// channelFor picks kind and unit for a signal, and the linear
+// conversion of its physical value to the canonical unit (value·scale +
+// offset).
+func channelFor(s SignalHeader, dur int64, m map[string]decode.Mapping) (pipeline.Channel, float64, float64, error) {
 	rate := 0.0
 	if dur > 0 {
 		rate = float64(s.SamplesPerRecord) * 1e9 / float64(dur)
@@ -321,21 +324,23 @@ func channelFor(s SignalHeader, dur int64, m map[string]decode.Mapping) (pipelin
 	case (strings.Contains(lab, "acc") && (accUnit || u == "")) || accUnit:
 		ch.Kind = pipeline.KindAcc
 	}
-	if mp, ok := m[strings.ToLower(s.Label)]; ok {
-		ch.Kind = mp.Kind
-		if mp.Unit != "" {
-			unit = mp.Unit
+	mp := decode.Mapping{Kind: ch.Kind, Unit: unit}
+	if o, ok := m[strings.ToLower(s.Label)]; ok {
+		mp.Kind, mp.Scale, mp.Offset = o.Kind, o.Scale, o.Offset
+		if o.Unit != "" {
+			mp.Unit = o.Unit
 		}
+		ch.Kind = o.Kind
 	}
-	scale, err := decode.Scale(ch.Kind, unit)
+	scale, offset, err := mp.Linear()
 	if err != nil {
-		return ch, 0, err
+		return ch, 0, 0, err
 	}
 	ch.Unit = decode.CanonicalUnit(ch.Kind)
 	if ch.Kind == pipeline.KindOther {
 		ch.Unit = s.PhysDim
 	}
-	return ch, scale, nil
+	return ch, scale, offset, nil
 }
 
 // groupAxes assigns Axis and Group to accelerometer channels whose labels

@@ -23,23 +23,54 @@ import (
 type Reader struct {
 	q      api.QueryAPI
 	bucket string
-	// EpisodeTwitches and EpisodeWindow define an episode as in
-	// rule.Config; NewReader copies them from rule.DefaultConfig.
+	// EpisodeTwitches and EpisodeWindow define an episode, and
+	// EpisodeLookback and SymptomLookback how far back episodes and
+	// assessments, and cramps and symptoms, are read, as in rule.Config;
+	// NewReader copies them from rule.DefaultConfig.
 	EpisodeTwitches int
 	EpisodeWindow   time.Duration
+	EpisodeLookback time.Duration
+	SymptomLookback time.Duration
 }
 
 // NewReader returns a Reader of bucket ("database/retention" on InfluxDB
 // 1.8) through q, e.g. client.QueryAPI(org).
 func NewReader(q api.QueryAPI, bucket string) *Reader {
-	c := rule.DefaultConfig()
-	return &Reader{q: q, bucket: bucket, EpisodeTwitches: c.EpisodeTwitches, EpisodeWindow: c.EpisodeWindow}
+	return (&Reader{q: q, bucket: bucket}).For(rule.DefaultConfig())
 }
 
-// For sets the episode definition from cfg and returns r.
+// For sets the episode definition and the lookbacks from cfg and returns r.
 func (r *Reader) For(cfg rule.Config) *Reader {
 	r.EpisodeTwitches, r.EpisodeWindow = cfg.EpisodeTwitches, cfg.EpisodeWindow
+	r.EpisodeLookback, r.SymptomLookback = cfg.EpisodeLookback, cfg.SymptomLookback
 	return r
+}
+
+// Session handling, in one place. Today "session" is a tag, so every row
+// carries it as a column, queries can group by it, and the recording
+// being assessed is left out here, on the client (its rows are few). If
+// it becomes a field, these three are what change: sessionOf reads the
+// pivoted column, bySession pivots it in before grouping, and keep stays.
+
+// sessionColumn is the column holding a row's recording.
+const sessionColumn = "session"
+
+// sessionOf returns the recording a row belongs to.
+func sessionOf(rec *query.FluxRecord) string { return str(rec, sessionColumn) }
+
+// bySession groups rows by recording and the given columns.
+func bySession(cols ...string) string {
+	quoted := []string{fluxString(sessionColumn)}
+	for _, c := range cols {
+		quoted = append(quoted, fluxString(c))
+	}
+	return "  |> group(columns: [" + strings.Join(quoted, ", ") + "])\n"
+}
+
+// keep reports whether a row is history for q: not of the recording
+// being assessed.
+func keep(q rule.Query, rec *query.FluxRecord) bool {
+	return q.ExcludeSession == "" || sessionOf(rec) != q.ExcludeSession
 }
 
 // fluxString quotes s as a Flux string literal.
@@ -109,65 +140,109 @@ func end(rec *query.FluxRecord) pipeline.Timestamp {
 }
 
 func tags(rec *query.FluxRecord) pipeline.Tags {
-	return pipeline.Tags{Subject: str(rec, "subject"), Site: str(rec, "site"), Session: str(rec, "session")}
+	return pipeline.Tags{Subject: str(rec, "subject"), Site: str(rec, "site"), Session: sessionOf(rec)}
 }
 
-// Load implements rule.History with five Flux queries: bouts with their
-// strength proxies, episode windows (EpisodeWindow-long fixed windows with
-// at least EpisodeTwitches rest twitches on one sensor channel, so a twitch
-// seen by EMG and accelerometer is not counted twice), ceased
-// assessments, cramps, and symptoms (those logged without a site too).
-// Points of q.ExcludeSession are left out.
+// within narrows [start, end) to its last d (all of it when d is 0).
+func within(start, end time.Time, d time.Duration) time.Time {
+	if d > 0 && end.Add(-d).After(start) {
+		return end.Add(-d)
+	}
+	return start
+}
+
+// Load implements rule.History with five Flux queries, each reading only
+// what the rule uses:
+//   - bouts of any intensity at every site of the subject (activity
+//     anywhere is activity), with duration and strength proxies;
+//   - episode windows: EpisodeWindow-long fixed windows with at least
+//     EpisodeTwitches rest twitches on one sensor channel of a recording
+//     (so a twitch seen by EMG and accelerometer is not counted twice),
+//     within EpisodeLookback;
+//   - the last assessment of each recording (its status), within
+//     EpisodeLookback: the rule leaves out episodes of recordings that
+//     ceased, and tells at_rest from post_exercise episodes by the bouts;
+//   - cramps and symptoms (those logged without a site too), within
+//     SymptomLookback.
+//
+// Rows of q.ExcludeSession are left out.
 func (r *Reader) Load(ctx context.Context, q rule.Query) (rule.Past, error) {
 	var p rule.Past
-	keep := func(rec *query.FluxRecord) bool {
-		return q.ExcludeSession == "" || str(rec, "session") != q.ExcludeSession
-	}
-	err := r.run(ctx, "bouts", r.from("bout", q.Subject, q.Site, q.Start, q.End)+pivoted, func(rec *query.FluxRecord) {
-		if keep(rec) {
-			p.Bouts = append(p.Bouts, rule.PastBout{Start: ts(rec.Time()), End: end(rec), Session: str(rec, "session"),
-				Intensity: str(rec, "intensity"), PeakRMS: num(rec, "peak_emg_rms_mv"), PeakAcc: num(rec, "peak_acc_g")})
+	bouts := r.from("bout", q.Subject, "", q.Start, q.End) +
+		`  |> filter(fn: (r) => r._field == "duration_s" or r._field == "peak_emg_rms_mv" or r._field == "peak_acc_g")` + "\n" + pivoted
+	err := r.run(ctx, "bouts", bouts, func(rec *query.FluxRecord) {
+		if keep(q, rec) {
+			p.Bouts = append(p.Bouts, rule.PastBout{Start: ts(rec.Time()), End: end(rec), Session: sessionOf(rec),
+				Site: str(rec, "site"), Intensity: str(rec, "intensity"), PeakRMS: num(rec, "peak_emg_rms_mv"),
+				PeakAcc: num(rec, "peak_acc_g")})
 		}
 	})
 	if err != nil {
 		return p, err
 	}
-	episodes := r.from("twitch", q.Subject, q.Site, q.Start, q.End) + fmt.Sprintf(
-		`  |> filter(fn: (r) => r._field == "duration_s" and (r.phase == "rest" or r.phase == "post_exercise"))
-  |> group(columns: ["session", "sensor", "channel"])
-  |> aggregateWindow(every: %s, fn: count, createEmpty: false)
+	epStart := within(q.Start, q.End, r.EpisodeLookback)
+	episodes := r.from("twitch", q.Subject, q.Site, epStart, q.End) +
+		`  |> filter(fn: (r) => r._field == "duration_s" and (r.phase == "rest" or r.phase == "post_exercise"))` + "\n" +
+		bySession("sensor", "channel") + fmt.Sprintf(
+		`  |> aggregateWindow(every: %s, fn: count, createEmpty: false, timeSrc: "_start")
   |> filter(fn: (r) => r._value >= %d)
 `, fluxDuration(r.EpisodeWindow), r.EpisodeTwitches)
 	err = r.run(ctx, "episodes", episodes, func(rec *query.FluxRecord) {
-		if keep(rec) {
-			p.Episodes = append(p.Episodes, ts(rec.Time()))
+		if keep(q, rec) {
+			p.Episodes = append(p.Episodes, rule.PastEpisode{Time: ts(rec.Time()), Session: sessionOf(rec)})
 		}
 	})
 	if err != nil {
 		return p, err
 	}
-	ceased := r.from("assessment", q.Subject, q.Site, q.Start, q.End) +
-		`  |> filter(fn: (r) => r._field == "status_level" and r.status == "ceased")` + "\n"
-	err = r.run(ctx, "ceased assessments", ceased, func(rec *query.FluxRecord) {
-		if keep(rec) {
-			p.Ceased = append(p.Ceased, ts(rec.Time()))
+	finals := r.from("assessment", q.Subject, q.Site, epStart, q.End) +
+		`  |> filter(fn: (r) => r._field == "status_level")
+  |> last()
+` + bySession() + `  |> sort(columns: ["_time"])
+  |> last()
+`
+	err = r.run(ctx, "last assessments", finals, func(rec *query.FluxRecord) {
+		if keep(q, rec) {
+			p.Finals = append(p.Finals, rule.PastFinal{Time: ts(rec.Time()), Session: sessionOf(rec),
+				Status: rule.Status(str(rec, "status"))})
 		}
 	})
 	if err != nil {
 		return p, err
 	}
-	cramps := r.from("cramp", q.Subject, q.Site, q.Start, q.End) + `  |> filter(fn: (r) => r._field == "duration_s")` + "\n"
+	symStart := within(q.Start, q.End, r.SymptomLookback)
+	cramps := r.from("cramp", q.Subject, q.Site, symStart, q.End) + `  |> filter(fn: (r) => r._field == "duration_s")` + "\n"
 	err = r.run(ctx, "cramps", cramps, func(rec *query.FluxRecord) {
-		if keep(rec) {
+		if keep(q, rec) {
 			p.Cramps = append(p.Cramps, ts(rec.Time()))
 		}
 	})
 	if err != nil {
 		return p, err
 	}
-	p.Symptoms, err = r.Symptoms(ctx, q.Subject, q.Site, q.Start, q.End)
-	sortPast(&p)
+	p.Symptoms, err = r.Symptoms(ctx, q.Subject, q.Site, symStart, q.End)
+	rule.SortPast(&p)
+	p.Episodes = dedupEpisodes(p.Episodes)
 	return p, err
+}
+
+// dedupEpisodes drops repeats of the same window of the same recording
+// (seen on several sensor channels); eps is in time order.
+func dedupEpisodes(eps []rule.PastEpisode) []rule.PastEpisode {
+	out := eps[:0]
+	for _, e := range eps {
+		dup := false
+		for j := len(out) - 1; j >= 0 && out[j].Time == e.Time; j-- {
+			if out[j].Session == e.Session {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // Symptoms returns the symptoms subject logged in [start, end): for site,
@@ -190,11 +265,4 @@ func fluxDuration(d time.Duration) string {
 		return fmt.Sprintf("%ds", int64(d/time.Second))
 	}
 	return fmt.Sprintf("%dms", d.Milliseconds())
-}
-
-func sortPast(p *rule.Past) {
-	sort.Slice(p.Bouts, func(i, j int) bool { return p.Bouts[i].Start < p.Bouts[j].Start })
-	for _, t := range [][]pipeline.Timestamp{p.Episodes, p.Ceased, p.Cramps} {
-		sort.Slice(t, func(i, j int) bool { return t[i] < t[j] })
-	}
 }

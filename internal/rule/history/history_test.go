@@ -2,6 +2,7 @@ package history
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -95,6 +96,64 @@ func TestMultiDayThroughInflux(t *testing.T) {
 	}
 }
 
+// TestAtRestThroughInflux assesses recordings of twitching at rest (no
+// bout anywhere) with the history InfluxDB holds: a first episode is
+// at_rest; a spell that goes on through recordings less than EpisodeGap
+// apart becomes persistent once it spans PersistAfter; at_rest on three
+// days is persistent; a bout recorded at another site shortly before
+// makes twitching post_exercise.
+func TestAtRestThroughInflux(t *testing.T) {
+	srv := influxtest.Shared(t)
+	r := NewReader(srv.Client().QueryAPI(srv.Org), srv.Bucket)
+	rec := func(subject string, start time.Time) []pipeline.Event {
+		return ruletest.Recording(subject, "calf_left", start, ruletest.Spec{PerMin: 1.2, AtRest: true})
+	}
+	steps := []struct {
+		name    string
+		evs     []pipeline.Event
+		want    rule.Status
+		reason  string
+		changes []rule.Status
+	}{
+		// p3: 45-min recordings every 90 min from 10:00; the spell goes
+		// on through them and passes 6 h in the one starting 16:00.
+		{"p3 10:00", rec("p3", day0.Add(2*time.Hour)), rule.StatusAtRest, "no exercise or other activity recorded in the 6 h before it", []rule.Status{rule.StatusAtRest}},
+		{"p3 11:30", rec("p3", day0.Add(210*time.Minute)), rule.StatusAtRest, "it continues twitching recorded from 10:0", nil},
+		{"p3 13:00", rec("p3", day0.Add(5*time.Hour)), rule.StatusAtRest, "", nil},
+		{"p3 14:30", rec("p3", day0.Add(390*time.Minute)), rule.StatusAtRest, "", nil},
+		{"p3 16:00", rec("p3", day0.Add(8*time.Hour)), rule.StatusPersistent, "twitching at rest continued 6.1 h with no activity recorded before or in between (episodes from 10:00 (an earlier recording) to 16:03", []rule.Status{rule.StatusPersistent}},
+		// p4: once a day at rest.
+		{"p4 day 0", rec("p4", day0), rule.StatusAtRest, "", nil},
+		{"p4 day 1", rec("p4", day0.AddDate(0, 0, 1)), rule.StatusAtRest, "", nil},
+		{"p4 day 2", rec("p4", day0.AddDate(0, 0, 2)), rule.StatusPersistent, "did not cease on 3 days", []rule.Status{rule.StatusPersistent}},
+	}
+	for _, st := range steps {
+		out, got := assess(t, r, st.evs)
+		if rule.Status(got.Status) != st.want || !strings.Contains(got.Reason, st.reason) {
+			t.Fatalf("%s: %s (%s), want %s with %q", st.name, got.Status, got.Reason, st.want, st.reason)
+		}
+		if st.changes != nil {
+			var ch []rule.Status
+			for _, ev := range out[:len(out)-1] {
+				if a, ok := ev.(*pipeline.Assessment); ok {
+					ch = append(ch, rule.Status(a.Status))
+				}
+			}
+			if fmt.Sprint(ch) != fmt.Sprint(st.changes) {
+				t.Errorf("%s: assessments on change %v, want %v", st.name, ch, st.changes)
+			}
+		}
+		write(t, srv, out...)
+	}
+	// p5: a walk recorded by a wrist device 40 min before.
+	write(t, srv, &pipeline.Bout{Start: at(0, 0), End: at(0, 20), Tags: pipeline.Tags{Subject: "p5", Site: "wrist_left", Session: "watch"},
+		Sensor: "acc", Intensity: pipeline.IntensityLight})
+	_, got := assess(t, r, rec("p5", day0.Add(time.Hour)))
+	if got.Status != string(rule.StatusPostExercise) || !strings.Contains(got.Reason, "after activity ended at 08:20") {
+		t.Errorf("p5: %s (%s), want post_exercise after the walk at another site", got.Status, got.Reason)
+	}
+}
+
 func boolf(b bool) float64 {
 	if b {
 		return 1
@@ -113,8 +172,12 @@ func TestLoad(t *testing.T) {
 	write(t, srv,
 		&pipeline.Cramp{Start: at(0, 40), End: at(0, 40.3), Tags: tg("p1", "p1-1001"), Sensor: "emg", Channel: "emg", Peak: 1},
 		&pipeline.Cramp{Start: at(1, 40), End: at(1, 40.3), Tags: tg("p2", "p2-1002"), Sensor: "emg", Channel: "emg", Peak: 1},
+		&pipeline.Assessment{Time: at(1, 60), Tags: tg("p1", "p1-1002"), Status: "post_exercise", Reason: "x", Notice: rule.Notice},
 		&pipeline.Assessment{Time: at(1, 70), Tags: tg("p1", "p1-1002"), Status: "ceased", Reason: "x", Notice: rule.Notice},
+		&pipeline.Assessment{Time: at(0, 33), Tags: tg("p1", "p1-1001"), Status: "persistent", Reason: "x", Notice: rule.Notice},
 		&pipeline.Assessment{Time: at(0, 45), Tags: tg("p1", "p1-1001"), Status: "post_exercise", Reason: "x", Notice: rule.Notice},
+		&pipeline.Bout{Start: at(1, 200), End: at(1, 230), Tags: pipeline.Tags{Subject: "p1", Site: "wrist_left", Session: "w"},
+			Sensor: "acc", Intensity: pipeline.IntensityLight},
 		&pipeline.Symptom{Time: at(1, 100), Tags: pipeline.Tags{Subject: "p1"}, Symptom: "cramps", Text: `night "cramp"`},
 		&pipeline.Symptom{Time: at(1, 101), Tags: pipeline.Tags{Subject: "p1", Site: "forearm_right"}, Symptom: "weakness"},
 		&pipeline.Symptom{Time: at(1, 102), Tags: pipeline.Tags{Subject: "p2"}, Symptom: "weakness"},
@@ -124,24 +187,32 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Bouts) != 3 || p.Bouts[0].PeakRMS != 1.0 || p.Bouts[1].PeakRMS != 0.9 || p.Bouts[2].Intensity != "moderate" {
+	if len(p.Bouts) < 3 || p.Bouts[0].PeakRMS != 1.0 || p.Bouts[1].PeakRMS != 0.9 || p.Bouts[2].Intensity != "moderate" {
 		t.Errorf("bouts %+v, want p1's three of days 0 and 1", p.Bouts)
 	}
 	if len(p.Bouts) > 0 && (p.Bouts[0].End-p.Bouts[0].Start != pipeline.Timestamp(30*time.Minute) || p.Bouts[0].Session != ruletest.Session("p1", day0)) {
 		t.Errorf("bout 0 %+v: want 30 min in the day-0 session", p.Bouts[0])
 	}
+	if len(p.Bouts) != 4 || p.Bouts[3].Site != "wrist_left" || p.Bouts[0].Site != "calf_left" {
+		t.Errorf("bouts %+v, want the wrist bout too (activity at any site)", p.Bouts)
+	}
 	// Day 0: 30 twitches per sensor in 15 min, 5-min windows of 10 each: 3
-	// windows per sensor channel, 6 in all; day 1 has none.
-	if len(p.Episodes) != 6 {
-		t.Errorf("%d episode windows, want 6: %v", len(p.Episodes), p.Episodes)
+	// windows per sensor channel, 3 once the same windows of the other
+	// sensor are merged; day 1 has none.
+	if len(p.Episodes) != 3 {
+		t.Errorf("%d episode windows, want 3: %v", len(p.Episodes), p.Episodes)
 	}
 	for _, e := range p.Episodes {
-		if e < at(0, 30) || e > at(0, 50) {
-			t.Errorf("episode window at %s outside day 0's rest", e)
+		if e.Time < at(0, 30) || e.Time >= at(0, 45) || e.Session != ruletest.Session("p1", day0) {
+			t.Errorf("episode window %+v outside day 0's rest", e)
 		}
 	}
-	if len(p.Ceased) != 1 || p.Ceased[0] != at(1, 70) {
-		t.Errorf("ceased %v, want one at %s", p.Ceased, at(1, 70))
+	want := []rule.PastFinal{
+		{Time: at(0, 45), Session: "p1-1001", Status: rule.StatusPostExercise},
+		{Time: at(1, 70), Session: "p1-1002", Status: rule.StatusCeased},
+	}
+	if fmt.Sprint(p.Finals) != fmt.Sprint(want) {
+		t.Errorf("finals %+v, want the last assessment of each recording: %+v", p.Finals, want)
 	}
 	if len(p.Cramps) != 1 || p.Cramps[0] != at(0, 40) {
 		t.Errorf("cramps %v, want p1's one", p.Cramps)
@@ -217,4 +288,30 @@ func TestFluxString(t *testing.T) {
 			t.Errorf("fluxString(%q) = %s, want %s", c.in, got, c.want)
 		}
 	}
+}
+
+// BenchmarkLoad reads the history the rule asks for at the start of a
+// recording, from a real influxd holding four weeks of daily recordings
+// (a bout, 15 min of twitching seen by two sensors, a resumed bout, rest;
+// about 200 points each) and their assessments.
+func BenchmarkLoad(b *testing.B) {
+	srv := influxtest.Shared(b)
+	r := NewReader(srv.Client().QueryAPI(srv.Org), srv.Bucket)
+	for d := 0; d < 28; d++ {
+		evs := session("pb", d, 1.0, 2, true, float64(d%2))
+		out, _ := ruletest.Assess(b, r, evs)
+		ruletest.Write(b, srv, out...)
+	}
+	q := rule.Query{Subject: "pb", Site: "calf_left", Start: day0.AddDate(0, 0, 28-28), End: day0.AddDate(0, 0, 28)}
+	b.ResetTimer()
+	var p rule.Past
+	for b.Loop() {
+		var err error
+		if p, err = r.Load(context.Background(), q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(p.Bouts)), "bouts")
+	b.ReportMetric(float64(len(p.Episodes)), "episodes")
+	b.ReportMetric(float64(len(p.Finals)), "finals")
 }

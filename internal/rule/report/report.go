@@ -1,9 +1,10 @@
 // Package report builds the "twitchd report" view of a person from
 // InfluxDB: their recordings, bouts, twitch rates before and after
 // resuming activity, cramps and logged symptoms, the latest stored
-// assessment, and the status recomputed by the persistence rule from the
-// stored events, with its reasons, advice and the notice that this is not
-// a diagnosis.
+// assessment, the status recomputed by the persistence rule from the
+// stored events with its reasons and advice, how that status evolved over
+// the period (a timeline of the assessments), and the notice that this is
+// not a diagnosis.
 package report
 
 import (
@@ -51,6 +52,23 @@ type Site struct {
 	// Stored is the latest assessment found in InfluxDB, nil if none.
 	Stored   *pipeline.Assessment `json:"stored,omitempty"`
 	Sessions []Session            `json:"sessions"`
+	// Timeline is how the status evolved over the period: every change
+	// of status, and each recording's final assessment, in time order
+	// (recomputed, like Status).
+	Timeline []Entry `json:"timeline"`
+}
+
+// Entry is one assessment in a Site's timeline.
+type Entry struct {
+	Time    pipeline.Timestamp `json:"time"`
+	Session string             `json:"session"`
+	Status  string             `json:"status"`
+	// Summary is the reason's first clause (rule.ShortReason); Reason is
+	// all of it.
+	Summary string `json:"summary"`
+	Reason  string `json:"reason"`
+	// Final marks the assessment at the end of a recording.
+	Final bool `json:"final,omitempty"`
 }
 
 // Session is one recording.
@@ -120,7 +138,8 @@ func sessionOf(ev pipeline.Event) string {
 // buildSite replays every recording of one site in time order.
 func buildSite(ctx context.Context, r *history.Reader, opts Options, site string, evs []pipeline.Event,
 	symptoms []pipeline.Symptom) (Site, error) {
-	out := Site{Site: site, Status: string(rule.StatusNone), Reason: "no recording", Advice: []rule.Advice{}, Sessions: []Session{}}
+	out := Site{Site: site, Status: string(rule.StatusNone), Reason: "no recording", Advice: []rule.Advice{}, Sessions: []Session{},
+		Timeline: []Entry{}}
 	bySession := map[string][]pipeline.Event{}
 	var order []string
 	for _, ev := range evs {
@@ -154,10 +173,12 @@ func buildSite(ctx context.Context, r *history.Reader, opts Options, site string
 				}
 			}
 		}
-		sess, a, err := replay(ctx, r, opts, site, s, stream)
+		sess, as, err := replay(ctx, r, opts, site, s, stream)
 		if err != nil {
 			return out, err
 		}
+		a := as[len(as)-1]
+		out.Timeline = appendTimeline(out.Timeline, s, as)
 		out.Sessions = append(out.Sessions, sess)
 		out.Status, out.Reason, out.Measures = a.Status, a.Reason, a.Measures
 		out.Advice = parseAdvice(a.Advice)
@@ -165,18 +186,29 @@ func buildSite(ctx context.Context, r *history.Reader, opts Options, site string
 	return out, nil
 }
 
-// replay runs one recording's stored events through a fresh Engine.
-func replay(ctx context.Context, r *history.Reader, opts Options, site, session string, evs []pipeline.Event) (Session, *pipeline.Assessment, error) {
+// appendTimeline adds one recording's assessments (each change of
+// status, then its final one) to tl.
+func appendTimeline(tl []Entry, session string, as []*pipeline.Assessment) []Entry {
+	for i, a := range as {
+		tl = append(tl, Entry{Time: a.Time, Session: session, Status: a.Status, Summary: rule.ShortReason(a.Reason),
+			Reason: a.Reason, Final: i == len(as)-1})
+	}
+	return tl
+}
+
+// replay runs one recording's stored events through a fresh Engine and
+// returns the assessments it made, the final one last.
+func replay(ctx context.Context, r *history.Reader, opts Options, site, session string, evs []pipeline.Event) (Session, []*pipeline.Assessment, error) {
 	cfg := opts.Config
 	e := rule.New(ctx, cfg, r.For(cfg), nil)
 	if err := e.Begin(pipeline.Meta{Subject: opts.Subject, Site: site, Session: session}); err != nil {
 		return Session{}, nil, fmt.Errorf("report: %w", err)
 	}
 	s := Session{Session: session, Start: evs[0].At(), End: history.Emitted(evs[0])}
-	var final *pipeline.Assessment
+	var as []*pipeline.Assessment
 	emit := func(ev pipeline.Event) {
 		if a, ok := ev.(*pipeline.Assessment); ok {
-			final = a
+			as = append(as, a)
 		}
 	}
 	var last pipeline.Timestamp
@@ -204,9 +236,10 @@ func replay(ctx context.Context, r *history.Reader, opts Options, site, session 
 		e.Handle(ev, emit)
 	}
 	e.End(last, emit)
-	if final == nil {
+	if len(as) == 0 {
 		return s, nil, fmt.Errorf("report: no assessment for session %q", session)
 	}
+	final := as[len(as)-1]
 	s.Status, s.Reason = final.Status, final.Reason
 	s.Twitches = int(final.Measures[rule.MeasureTwitches])
 	s.Cramps = countCramps(evs)
@@ -217,9 +250,9 @@ func replay(ctx context.Context, r *history.Reader, opts Options, site, session 
 		s.RateAfter = &v
 	}
 	if final.Measures[rule.MeasureHistoryOK] == 0 {
-		return s, final, fmt.Errorf("report: history of session %q could not be read: %s", session, final.Reason)
+		return s, as, fmt.Errorf("report: history of session %q could not be read: %s", session, final.Reason)
 	}
-	return s, final, nil
+	return s, as, nil
 }
 
 func countCramps(evs []pipeline.Event) int {

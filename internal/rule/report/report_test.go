@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -82,6 +83,38 @@ func TestReport(t *testing.T) {
 			t.Errorf("session %d: %+v, want %+v", i, x, w)
 		}
 	}
+	// How it evolved: day 0 post_exercise then ceased; day 1
+	// post_exercise, then persistent with the cramp already seen.
+	wantTL := []struct {
+		status string
+		final  bool
+		day    int
+		in     string // in the summary
+	}{
+		{"post_exercise", false, 0, "5 twitches at rest between 08:30 and 08:32"},
+		{"ceased", false, 0, "twitching ceased once activity resumed 08:45–08:55"},
+		{"ceased", true, 0, "twitching ceased once activity resumed"},
+		{"post_exercise", false, 1, "twitches at rest between 08:30"},
+		{"persistent_with_symptoms", false, 1, "twitching went on after activity resumed 08:45–08:55"},
+		{"persistent_with_symptoms", true, 1, "20 twitches in 10.0 min of rest after it"},
+	}
+	if len(s.Timeline) != len(wantTL) {
+		t.Fatalf("timeline %+v, want %d entries", s.Timeline, len(wantTL))
+	}
+	for i, w := range wantTL {
+		e := s.Timeline[i]
+		d := int(e.Time.Time().Sub(day0).Hours() / 24)
+		if e.Status != w.status || e.Final != w.final || d != w.day || !strings.Contains(e.Summary, w.in) ||
+			!strings.HasPrefix(e.Reason, e.Summary+"; ") {
+			t.Errorf("timeline %d: %+v, want %s (final %v) on day %d with %q", i, e, w.status, w.final, w.day, w.in)
+		}
+		if i > 0 && e.Time < s.Timeline[i-1].Time {
+			t.Errorf("timeline %d at %s before the previous entry", i, e.Time)
+		}
+	}
+	if last := s.Timeline[len(s.Timeline)-1]; last.Reason != s.Reason {
+		t.Errorf("the timeline ends with %q, the current status says %q", last.Reason, s.Reason)
+	}
 	if len(s.Advice) == 0 || s.Advice[0].ID != rule.AdviceMedicalAssistance || s.Advice[0].Why == "" {
 		t.Errorf("advice %+v, want medical-assistance first, with its reason", s.Advice)
 	}
@@ -94,7 +127,8 @@ func TestReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, must := range []string{"twitchd report for p1", "calf_left", "status persistent_with_symptoms", "before/min",
-		"potassium", "weakness", "not a medical device", "does not diagnose"} {
+		"potassium", "weakness", "not a medical device", "does not diagnose", "How the status evolved",
+		"2026-10-01 09:10 ceased (end of recording)", "2026-10-02 08:57 persistent_with_symptoms"} {
 		if !strings.Contains(strings.ToLower(strings.Join(strings.Fields(txt.String()), " ")), strings.ToLower(must)) {
 			t.Errorf("text lacks %q:\n%s", must, txt.String())
 		}
@@ -107,7 +141,8 @@ func TestReport(t *testing.T) {
 	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
 		t.Fatal(err)
 	}
-	if back.Notice != rule.Notice || len(back.Sites) != 1 || back.Sites[0].Status != s.Status {
+	if back.Notice != rule.Notice || len(back.Sites) != 1 || back.Sites[0].Status != s.Status ||
+		fmt.Sprint(back.Sites[0].Timeline) != fmt.Sprint(s.Timeline) {
 		t.Errorf("JSON round trip lost data: %s", js.String())
 	}
 

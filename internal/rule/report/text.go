@@ -21,8 +21,9 @@ func (rep *Report) WriteJSON(w io.Writer) error {
 	return nil
 }
 
-// WriteText writes rep for people: per site the status and why, the
-// recordings in a table, the advice; then logged symptoms and the notice.
+// WriteText writes rep for people: per site the status and why, how the
+// status evolved (the timeline), the recordings in a table, the advice;
+// then logged symptoms and the notice.
 func (rep *Report) WriteText(w io.Writer) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "twitchd report for %s, %s to %s\n", rep.Subject, day(rep.Since), day(rep.Until))
@@ -57,6 +58,7 @@ func writeSite(w io.Writer, s Site) {
 		fmt.Fprintf(tw, "  stored\t%s at %s\n", s.Stored.Status, clock(s.Stored.Time))
 	}
 	tw.Flush()
+	writeTimeline(w, s.Timeline)
 	if len(s.Sessions) > 0 {
 		fmt.Fprintf(w, "\n")
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -76,6 +78,22 @@ func writeSite(w io.Writer, s Site) {
 				fmt.Fprintf(w, "    (%s)\n", a.Why)
 			}
 		}
+	}
+}
+
+// writeTimeline lists the assessments of the period, each with its
+// summary on a second line.
+func writeTimeline(w io.Writer, tl []Entry) {
+	if len(tl) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n  How the status evolved\n")
+	for _, e := range tl {
+		end := ""
+		if e.Final {
+			end = "  (end of recording)"
+		}
+		fmt.Fprintf(w, "  %s  %s%s\n      %s\n", clock(e.Time), e.Status, end, wrap(e.Summary, 70, "      "))
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/influxdata/influxdb-client-go/v2/api/write"
+
 	"github.com/twitchd/twitchd/internal/influxtest"
 	"github.com/twitchd/twitchd/internal/rule"
 	"github.com/twitchd/twitchd/internal/sink/influx"
@@ -20,13 +22,15 @@ import (
 // PeakRMS, PeakAcc 2 g), 15 min of rest with PerMin twitches a minute,
 // then, if Resume, 10 min of moderate activity and 15 min of rest with
 // AfterPerMin twitches a minute. Cramps adds that many 20-s cramps in the
-// first rest.
+// first rest. AtRest replaces all that by 45 min of rest without any
+// bout, with PerMin twitches a minute throughout.
 type Spec struct {
 	PeakRMS     float64
 	PerMin      float64
 	Resume      bool
 	AfterPerMin float64
 	Cramps      int
+	AtRest      bool
 }
 
 // Session returns the session tag Recording uses.
@@ -42,20 +46,29 @@ func Recording(subject, site string, start time.Time, sp Spec) []pipeline.Event 
 	at := func(m float64) pipeline.Timestamp {
 		return pipeline.Timestamp(start.Add(time.Duration(m * float64(time.Minute))).UnixNano())
 	}
-	evs := []pipeline.Event{&pipeline.Bout{Start: at(0), End: at(30), Tags: tags, Sensor: "acc+emg",
-		Intensity: pipeline.IntensityVigorous, PeakRMS: sp.PeakRMS, PeakAcc: 2}}
-	twitch := func(a, b, rate float64) {
+	var evs []pipeline.Event
+	twitch := func(a, b, rate float64, phase string) {
 		if rate <= 0 {
 			return
 		}
 		for m := a + 0.5/rate; m < b; m += 1 / rate {
 			for _, s := range []string{"emg", "acc"} {
 				evs = append(evs, &pipeline.Twitch{Start: at(m), End: at(m) + 40e6, Tags: tags, Sensor: s, Channel: s,
-					Phase: pipeline.PhasePostExercise, Peak: 0.1, SNR: 6})
+					Phase: phase, Peak: 0.1, SNR: 6})
 			}
 		}
 	}
-	twitch(30, 45, sp.PerMin)
+	if sp.AtRest {
+		twitch(0, 45, sp.PerMin, pipeline.PhaseRest)
+		for m := 0.0; m < 45; m += 5 {
+			evs = append(evs, &pipeline.Rest{Start: at(m), End: at(m + 5), Tags: tags})
+		}
+		sortEmitted(evs)
+		return evs
+	}
+	evs = append(evs, &pipeline.Bout{Start: at(0), End: at(30), Tags: tags, Sensor: "acc+emg",
+		Intensity: pipeline.IntensityVigorous, PeakRMS: sp.PeakRMS, PeakAcc: 2})
+	twitch(30, 45, sp.PerMin, pipeline.PhasePostExercise)
 	for i := 0; i < sp.Cramps; i++ {
 		m := 31 + float64(i)
 		evs = append(evs, &pipeline.Cramp{Start: at(m), End: at(m + 1.0/3), Tags: tags, Sensor: "emg", Channel: "emg", Peak: 1, MeanRMS: 0.4})
@@ -63,35 +76,65 @@ func Recording(subject, site string, start time.Time, sp Spec) []pipeline.Event 
 	evs = append(evs, &pipeline.Rest{Start: at(30), End: at(45), Tags: tags, AfterExercise: true})
 	if sp.Resume {
 		evs = append(evs, &pipeline.Bout{Start: at(45), End: at(55), Tags: tags, Sensor: "acc", Intensity: pipeline.IntensityModerate})
-		twitch(55, 70, sp.AfterPerMin)
+		twitch(55, 70, sp.AfterPerMin, pipeline.PhasePostExercise)
 		evs = append(evs, &pipeline.Rest{Start: at(55), End: at(70), Tags: tags, AfterExercise: true})
 	}
-	sort.SliceStable(evs, func(i, j int) bool { return rule.EventEnd(evs[i]) < rule.EventEnd(evs[j]) })
+	sortEmitted(evs)
 	return evs
 }
 
-// Write stores evs in srv with the InfluxDB sink's schema.
+func sortEmitted(evs []pipeline.Event) {
+	sort.SliceStable(evs, func(i, j int) bool { return rule.EventEnd(evs[i]) < rule.EventEnd(evs[j]) })
+}
+
+// Write stores evs in srv with the InfluxDB sink's schema, in one
+// request (watermarks, which have no schema, are left out).
 func Write(t testing.TB, srv *influxtest.Server, evs ...pipeline.Event) {
 	t.Helper()
-	w := srv.Client().WriteAPIBlocking(srv.Org, srv.Bucket)
+	var all []*write.Point
 	for _, ev := range evs {
+		if ev.EventType() == pipeline.TypeWatermark {
+			continue
+		}
 		pts, err := influx.Points(ev)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := w.WritePoint(context.Background(), pts...); err != nil {
-			t.Fatalf("write %s: %v", ev.EventType(), err)
-		}
+		all = append(all, pts...)
+	}
+	if err := srv.Client().WriteAPIBlocking(srv.Org, srv.Bucket).WritePoint(context.Background(), all...); err != nil {
+		t.Fatalf("write %d points: %v", len(all), err)
 	}
 }
 
-// Assess runs evs (and extra) through a fresh Engine with the default
+// Watermarked returns evs (in emission order) with a pipeline.Watermark
+// after each, as the pipeline.Runner sends them: the earliest start of any
+// event still to come, never later than the latest end so far.
+func Watermarked(evs []pipeline.Event) []pipeline.Event {
+	out := make([]pipeline.Event, 0, 2*len(evs))
+	var mark, seen pipeline.Timestamp
+	for i, ev := range evs {
+		out = append(out, ev)
+		seen = max(seen, rule.EventEnd(ev))
+		w := seen
+		for _, later := range evs[i+1:] {
+			w = min(w, later.At())
+		}
+		if w > mark {
+			mark = w
+			out = append(out, &pipeline.Watermark{Time: w})
+		}
+	}
+	return out
+}
+
+// Assess runs evs (with watermarks, see Watermarked; then extra) through a fresh Engine with the default
 // configuration reading hist, as one recording, and returns everything it
 // emitted and the final assessment. It fails the test when the history
 // could not be read.
 func Assess(t testing.TB, hist rule.History, evs []pipeline.Event, extra ...pipeline.Event) ([]pipeline.Event, *pipeline.Assessment) {
 	t.Helper()
-	tags := evs[0].(*pipeline.Bout).Tags
+	tags, _ := rule.EventTags(evs[0])
 	cfg := rule.DefaultConfig()
 	cfg.HistoryTimeout = 2 * time.Minute // the test machine may be busy
 	e := rule.New(context.Background(), cfg, hist, nil)
@@ -99,8 +142,15 @@ func Assess(t testing.TB, hist rule.History, evs []pipeline.Event, extra ...pipe
 		t.Fatal(err)
 	}
 	var out []pipeline.Event
-	emit := func(ev pipeline.Event) { out = append(out, ev) }
-	for _, ev := range append(append([]pipeline.Event{}, evs...), extra...) {
+	emit := func(ev pipeline.Event) {
+		if ev.EventType() != pipeline.TypeWatermark {
+			out = append(out, ev)
+		}
+	}
+	for _, ev := range Watermarked(evs) {
+		e.Handle(ev, emit)
+	}
+	for _, ev := range extra {
 		e.Handle(ev, emit)
 	}
 	e.End(rule.EventEnd(evs[len(evs)-1]), emit)

@@ -50,7 +50,7 @@ func TestAppendLinesSchema(t *testing.T) {
 			Reason: `rate "high"`, Advice: []string{"rest", "see a doctor"}, Notice: "not a diagnosis",
 			Measures: map[string]float64{"rate_after": 2.5, "reason": 1, "count": 12}},
 			"assessment,session=20261125T100000Z-3fa2c1,site=calf_left,status=persistent,subject=s1 " +
-				`status_level=3i,reason="rate \"high\"",advice="rest; see a doctor",notice="not a diagnosis",count=12,m_reason=1,rate_after=2.5 1795600800000000000` + "\n"},
+				`status_level=4i,reason="rate \"high\"",advice="rest; see a doctor",notice="not a diagnosis",count=12,m_reason=1,rate_after=2.5 1795600800000000000` + "\n"},
 		{"summary at its start", &pipeline.Summary{Tags: ids, File: `C:\data\calf run.csv`, Format: "csv", Start: t0, End: t0 + 60e9,
 			Channels:     []pipeline.ChannelSummary{{Name: "acc_x", Samples: 6000}, {Name: "emg", Samples: 60000}},
 			SkippedLines: 2, LostSamples: 5, Bouts: 1, Twitches: 7, Cramps: 0},
