@@ -151,8 +151,9 @@ type Config struct {
 	// few. An EMG candidate is rejected when, in the ShoulderWindow
 	// seconds on each side beyond 0.1 s from it, more than ShoulderSlots
 	// of the 100 ms slots had the fast envelope above ShoulderRatio times
-	// its floor, or when voluntary activity lies within SandwichWindow
-	// seconds on both sides of it.
+	// its floor, or, without an accelerometer to see a stroll move the
+	// limb, when voluntary activity lies within SandwichWindow seconds on
+	// both sides of it.
 	ShoulderRatio, ShoulderWindow float64
 	ShoulderSlots                 int
 	SandwichWindow                float64

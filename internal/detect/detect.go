@@ -156,6 +156,10 @@ func (d *Detector) Begin(meta pipeline.Meta, emit pipeline.Emit) error {
 	}
 	if len(d.acc) == 0 {
 		d.bt.veto = d.crampNotBout
+	} else {
+		for _, c := range d.emg {
+			c.rh.needStir = true
+		}
 	}
 	if len(d.emg) == 0 && len(d.acc) == 0 {
 		var names []string
@@ -384,28 +388,33 @@ func (d *Detector) emgPending(c candidate) bool {
 	return false
 }
 
-// quiet reports whether the context around [start, end] shows no
-// activity or movement.
-func (d *Detector) quiet(start, end int64) bool {
+// quiet returns why the context around [start, end] is not quiet
+// (activity, movement, rhythm, tremor or a train of bursts), or "".
+func (d *Detector) quiet(start, end int64) string {
 	margin := ns(0.3)
 	ctx := ns(d.cfg.Context)
 	if d.tl.busy(start-ctx, start-margin) || d.tl.busy(end+margin, end+ctx) {
-		return false
+		return "activity"
 	}
 	// Between two voluntary contractions a few seconds apart (the strides
 	// of a stroll too short to show a rhythm) a short burst is one more.
-	if sw := ns(d.cfg.SandwichWindow); d.tl.busy(start-sw, start-margin) && d.tl.busy(end+margin, end+sw) {
-		return false
+	// An accelerometer sees a stroll move the limb; without one, EMG is
+	// all there is to go by.
+	if sw := ns(d.cfg.SandwichWindow); len(d.acc) == 0 && d.tl.busy(start-sw, start-margin) && d.tl.busy(end+margin, end+sw) {
+		return "between contractions"
 	}
 	// Rhythmic bursts (strides, pedal strokes) are activity even when
 	// each one is short and the envelope dips between them. The
 	// candidate itself (and its twin on the other sensor) count too.
-	return d.tl.burstCount(start-ns(d.cfg.RhythmWindow), end+ns(d.cfg.RhythmWindow)) <= d.cfg.RhythmBursts
+	if d.tl.burstCount(start-ns(d.cfg.RhythmWindow), end+ns(d.cfg.RhythmWindow)) > d.cfg.RhythmBursts {
+		return "burst train"
+	}
+	return ""
 }
 
 func (d *Detector) decide(c candidate) {
-	if !d.quiet(c.start, c.end) {
-		d.cfg.debugf(c.start, "%s reject context peak %.3f snr %.1f", c.sensor, c.peak, c.snr)
+	if why := d.quiet(c.start, c.end); why != "" {
+		d.cfg.debugf(c.start, "%s reject context (%s) peak %.3f snr %.1f", c.sensor, why, c.peak, c.snr)
 		return
 	}
 	if c.sensor == sensorEMG && d.shoulders(c.start, c.end) {
@@ -463,7 +472,7 @@ func (d *Detector) guide(emg *pipeline.Twitch) {
 			d.cfg.debugf(int64(emg.Start), "guided acc: nothing above noise (peak %.1f sigma)", ratio)
 			continue
 		}
-		if !d.quiet(a, b) || !d.stillPosture(a, b) {
+		if d.quiet(a, b) != "" || !d.stillPosture(a, b) {
 			continue
 		}
 		emg.Confirmed = true

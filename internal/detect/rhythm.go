@@ -27,11 +27,15 @@ import "math"
 // and rep for repetitions) half a window late: decided says how far they
 // are final.
 type rhythm struct {
-	cfg      *Config
-	tl       *timeline
-	dims     int
-	vector   bool // the signal is the samples' components, not the envelope
-	pointNS  int64
+	cfg     *Config
+	tl      *timeline
+	dims    int
+	vector  bool // the signal is the samples' components, not the envelope
+	pointNS int64
+	// needStir, for EMG with an accelerometer on the limb, keeps a rhythm
+	// only where the limb moved: strides and strokes move it, a train of
+	// twitches (or a heartbeat in the EMG) does not.
+	needStir bool
 	floorMS  float64 // power of the noise floor
 	activeMS float64 // least power of a point in a burst
 
@@ -168,6 +172,9 @@ func (r *rhythm) closePoint() {
 			pt.env = math.Log1p(ms / r.floorMS)
 		}
 		pt.act = r.activeMS > 0 && ms >= r.activeMS
+		if pt.act && r.vector {
+			r.tl.at(r.idx * r.pointNS).accStir = true
+		}
 		for c := 0; c < r.dims; c++ {
 			pt.sig[c] = r.sig[c] / float64(r.n)
 		}
@@ -391,6 +398,9 @@ func (w *window) judge(i int64, r *rhythm) {
 	a := i * w.pointNS
 	if w.tremor {
 		r.tl.markTremor(a, a+w.pointNS-1)
+		return
+	}
+	if r.needStir && !r.tl.stirred(a-ns(1), a+w.pointNS+ns(1)) {
 		return
 	}
 	r.tl.markRhythm(a, a+w.pointNS-1, w.isRep)

@@ -15,6 +15,7 @@ type slot struct {
 	rhythm    bool     // inside rhythmic activity (strides, strokes, repetitions)
 	rep       bool     // inside lifting repetitions
 	tremor    bool     // inside a tremor (bursts at 4-8 Hz)
+	accStir   bool     // the accelerometer moved more than a rhythm's least (AccRhythmMinG)
 	bursts    [2]uint8 // bursts (of any length) that started in this slot, per sensor: EMG, accelerometer
 	hasGrav   bool
 	grav      [3]float64 // gravity estimate (g) at the end of the slot
@@ -77,6 +78,16 @@ func (tl *timeline) markRhythm(a, b int64, rep bool) {
 		s.rhythm = true
 		s.rep = s.rep || rep
 	}
+}
+
+// stirred reports whether the accelerometer moved in [a, b].
+func (tl *timeline) stirred(a, b int64) bool {
+	for t := a; slotOf(t) <= slotOf(b); t += slotNS {
+		if s, ok := tl.peek(t); ok && s.accStir {
+			return true
+		}
+	}
+	return false
 }
 
 // markTremor marks slots from a to b as tremor.
