@@ -83,9 +83,10 @@ func newAcc(cfg *Config, name string, ix [3]int, fs float64, tl *timeline, sink 
 	g.b.gap = ns(cfg.MergeGap)
 	g.mv.gap = ns(0.3)
 	// Until the limb has been still long enough for a floor, a rhythm
-	// needs the least movement of rhythmic exercise against a quiet
-	// sensor's floor: a recording may start with a walk.
-	g.rh.setFloor(cfg.AccRhythmMinG*cfg.AccRhythmMinG/4, cfg.AccRhythmMinG*cfg.AccRhythmMinG)
+	// needs more movement than a still limb shows on any sensor: a
+	// recording may start with a walk, or a rest may start after one.
+	still := cfg.AccStillMaxG
+	g.rh.setFloor(still*still/4, still*still)
 	// The EMG-guided search runs when an EMG twitch is decided, after
 	// the rhythm around it is known: keep that long.
 	g.hist = newHistory(int(math.Ceil((cfg.RepWindow/2 + 8) * fs)))

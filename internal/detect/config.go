@@ -81,9 +81,10 @@ type Config struct {
 	TailK, TailWindow float64
 	// TwitchMin and TwitchMax bound an EMG twitch's duration: the
 	// potentials of one fasciculation burst (up to a handful, 2-25 ms
-	// each, 5-30 ms apart) span at most a couple of hundred milliseconds;
-	// longer bursts are voluntary activity (a fidget's contraction),
-	// tremor or cramps. AccTwitchMax bounds the part of an accelerometer
+	// each, 5-30 ms apart) span a couple of hundred milliseconds, and a
+	// large one rings on in the mains notch on a very quiet channel;
+	// longer bursts are voluntary activity, tremor or cramps.
+	// AccTwitchMax bounds the part of an accelerometer
 	// twitch that stays above half its peak: a jerk damped within 150 ms
 	// spends about 0.2 s there, a movement or a cable swinging the sensor
 	// longer.
@@ -108,8 +109,10 @@ type Config struct {
 	// counts as activity (a twitch alone does not).
 	Context, ActiveMin float64
 	// PauseContext is the quiet needed on each side of a twitch found
-	// inside a bout: surface EMG between reps or strides is full of short
-	// voluntary bursts, so only a real pause is trusted.
+	// inside a bout (no activity, movement or rhythm, which itself reaches
+	// past the last stride or repetition): surface EMG between reps or
+	// strides is full of short voluntary bursts, so only a real pause is
+	// trusted.
 	PauseContext float64
 	// RhythmWindow and RhythmBursts: more than RhythmBursts bursts
 	// starting within RhythmWindow seconds of a candidate, on one sensor,
@@ -230,11 +233,11 @@ func Default() Config {
 		FastRMS: 0.015, SlowRMS: 0.25,
 		FloorStep: 0.02, FloorWindow: 20, FloorQuantile: 0.25, FloorShort: 2,
 		Warmup:  3,
-		OnSigma: 7, OnRatio: 3.5, MergeGap: 0.06, TailK: 2, TailWindow: 60,
-		TwitchMin: 0.004, TwitchMax: 0.3, AccTwitchMax: 0.25, TwitchMaxPeakMV: 3,
+		OnSigma: 7, OnRatio: 3.5, MergeGap: 0.06, TailK: 2, TailWindow: 40,
+		TwitchMin: 0.004, TwitchMax: 0.5, AccTwitchMax: 0.25, TwitchMaxPeakMV: 3,
 		TwitchLong: 0.18, TwitchLongSNR: 12,
 		LFRatio: 1,
-		Context: 1.0, ActiveMin: 0.6, PauseContext: 10,
+		Context: 1.0, ActiveMin: 0.6, PauseContext: 3,
 		RhythmWindow: 2, RhythmBursts: 5,
 		ShoulderRatio: 3, ShoulderWindow: 0.5, ShoulderSlots: 2, SandwichWindow: 2.5,
 		RhythmPoint:   0.05,

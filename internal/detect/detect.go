@@ -505,8 +505,9 @@ func (d *Detector) pause(start, end int64) bool {
 	if d.tl.busy(start-w, start) || d.tl.busy(end, end+w) {
 		return false
 	}
+	// Its own epoch must be inactive too: a pause, not a lull in a set.
 	ep := ns(d.cfg.Epoch)
-	for t := start - w; t <= end+w; t += ep {
+	for _, t := range [2]int64{start, end} {
 		i := floorDiv(t, ep)
 		e := d.epochs[mod(i, int64(len(d.epochs)))]
 		if e.idx != i || e.active {

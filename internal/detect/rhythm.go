@@ -33,8 +33,9 @@ type rhythm struct {
 	vector  bool // the signal is the samples' components, not the envelope
 	pointNS int64
 	// needStir, for EMG with an accelerometer on the limb, keeps a rhythm
-	// only where the limb moved: strides and strokes move it, a train of
-	// twitches (or a heartbeat in the EMG) does not.
+	// only where the limb moved for at least 0.6 s of the 2 s around:
+	// strides and strokes move it, a train of twitches (or a heartbeat in
+	// the EMG) does not.
 	needStir bool
 	floorMS  float64 // power of the noise floor
 	activeMS float64 // least power of a point in a burst
@@ -400,7 +401,9 @@ func (w *window) judge(i int64, r *rhythm) {
 		r.tl.markTremor(a, a+w.pointNS-1)
 		return
 	}
-	if r.needStir && !r.tl.stirred(a-ns(1), a+w.pointNS+ns(1)) {
+	// Strides keep the limb moving; a visible twitch jolts it for a
+	// slot or two.
+	if r.needStir && !r.tl.stirred(a-ns(1), a+w.pointNS+ns(1), 6) {
 		return
 	}
 	r.tl.markRhythm(a, a+w.pointNS-1, w.isRep)

@@ -80,11 +80,14 @@ func (tl *timeline) markRhythm(a, b int64, rep bool) {
 	}
 }
 
-// stirred reports whether the accelerometer moved in [a, b].
-func (tl *timeline) stirred(a, b int64) bool {
+// stirred reports whether the accelerometer moved in at least n of the
+// slots in [a, b].
+func (tl *timeline) stirred(a, b int64, n int) bool {
 	for t := a; slotOf(t) <= slotOf(b); t += slotNS {
 		if s, ok := tl.peek(t); ok && s.accStir {
-			return true
+			if n--; n <= 0 {
+				return true
+			}
 		}
 	}
 	return false
