@@ -94,6 +94,11 @@ type Config struct {
 	// envelope up for a while, a contraction that only just crosses the
 	// threshold for a fifth of a second is a weak voluntary one.
 	TwitchLong, TwitchLongSNR float64
+	// TwitchEffMax bounds an EMG burst's effective duration, (Σy²)²/Σy⁴
+	// over its samples: the potentials of a fasciculation, however
+	// spread, stay within tens of milliseconds; a voluntary contraction's
+	// dense interference pattern comes to a third of its length.
+	TwitchEffMax float64
 	// TwitchMaxPeakMV rejects EMG bursts with a band-passed peak above
 	// this: fasciculation potentials reach hundreds of µV at the skin,
 	// electrode pops reach millivolts.
@@ -235,7 +240,7 @@ func Default() Config {
 		Warmup:  3,
 		OnSigma: 7, OnRatio: 3.5, MergeGap: 0.06, TailK: 2, TailWindow: 40,
 		TwitchMin: 0.004, TwitchMax: 0.5, AccTwitchMax: 0.25, TwitchMaxPeakMV: 3,
-		TwitchLong: 0.18, TwitchLongSNR: 12,
+		TwitchLong: 0.18, TwitchLongSNR: 12, TwitchEffMax: 0.05,
 		LFRatio: 1,
 		Context: 1.0, ActiveMin: 0.6, PauseContext: 3,
 		RhythmWindow: 2, RhythmBursts: 5,

@@ -49,6 +49,7 @@ type emgChan struct {
 
 	b                  burst
 	peak, eBP, eLF     float64
+	eBP4               float64 // sum of y⁴ over the burst, for its effective duration
 	act                run
 	actMarked          int64
 	actSum2, actPeak   float64
@@ -162,14 +163,16 @@ func (c *emgChan) step(t int64, x float64) {
 	}
 	switch c.b.step(t, fe, c.on, c.off) {
 	case burstOpened:
-		c.peak, c.eBP, c.eLF = math.Abs(y), y*y, lf2
+		c.peak, c.eBP, c.eLF, c.eBP4 = math.Abs(y), y*y, lf2, y*y*y*y
 		c.tl.addBurst(t, false)
 	case burstClosed:
 		c.closeBurst()
 	default:
 		if c.b.open {
 			c.peak = math.Max(c.peak, math.Abs(y))
-			c.eBP += y * y
+			y2 := y * y
+			c.eBP += y2
+			c.eBP4 += y2 * y2
 			c.eLF += lf2
 		}
 	}
@@ -281,6 +284,12 @@ func (c *emgChan) closeBurst() {
 		return
 	case c.peak > c.cfg.TwitchMaxPeakMV:
 		c.cfg.debugf(c.b.start, "emg reject peak %.3f", c.peak)
+		return
+	case c.eBP4 > 0 && c.eBP*c.eBP/c.eBP4 > c.cfg.TwitchEffMax*c.fs:
+		// The effective duration (Σy²)²/Σy⁴: a few potentials (and the
+		// mains notch ringing after a large one) count for milliseconds,
+		// a contraction's interference pattern for a third of its length.
+		c.cfg.debugf(c.b.start, "emg reject effective duration %.3f s peak %.3f", c.eBP*c.eBP/c.eBP4/c.fs, c.peak)
 		return
 	case c.eLF > c.cfg.LFRatio*c.eBP:
 		c.cfg.debugf(c.b.start, "emg reject LF ratio %.2f peak %.3f", c.eLF/c.eBP, c.peak)
