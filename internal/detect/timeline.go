@@ -166,8 +166,8 @@ func (tl *timeline) fractions(a, b int64) shares {
 	n := 0
 	var c [5]int
 	for t := a; slotOf(t) <= slotOf(b); t += slotNS {
+		n++
 		if s, ok := tl.peek(t); ok {
-			n++
 			for i, f := range [5]bool{s.accMoving, s.emgFast, s.rhythm, s.rep, s.tremor} {
 				if f {
 					c[i]++
