@@ -337,5 +337,13 @@ func (c *cfar) noise() float64 {
 	return math.Sqrt((c.sigma[0]*c.sigma[0] + c.sigma[1]*c.sigma[1] + c.sigma[2]*c.sigma[2]) / 3)
 }
 
-// ready reports whether every axis has a noise estimate.
-func (c *cfar) ready() bool { return c.sigma[0] > 0 && c.sigma[1] > 0 && c.sigma[2] > 0 }
+// ready reports whether every axis has a noise estimate from at least
+// two seconds of quiet (or the whole window, if shorter).
+func (c *cfar) ready() bool {
+	for k := range c.axis {
+		if a := c.axis[k]; c.sigma[k] == 0 || a.Len() < min(a.Cap(), 2*cfarLearnHz) {
+			return false
+		}
+	}
+	return true
+}

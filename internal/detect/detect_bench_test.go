@@ -116,3 +116,154 @@ func BenchmarkDetector(b *testing.B) {
 		b.Run(fmt.Sprintf("emg%g_acc%g", c.emg, c.acc), func(b *testing.B) { benchDetector(b, c.emg, c.acc) })
 	}
 }
+
+// perSample reports the time per sample of a benchmark that processed
+// samples in all.
+func perSample(b *testing.B, samples int) {
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(samples), "ns/sample")
+}
+
+// BenchmarkEMGChannel measures one EMG channel's per-sample work at 1 kHz
+// (band-pass, notch, envelopes, floors, bursts, rhythm points).
+func BenchmarkEMGChannel(b *testing.B) {
+	cfg := Default()
+	c, err := newEMG(&cfg, 0, "emg", 1000, newTimeline(240), &recorder{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := benchNoise(1 << 16)
+	i := 0
+	for ; i < 60_000; i++ { // settle
+		c.step(int64(i)*1e6, x[i&(len(x)-1)])
+	}
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		c.step(int64(i)*1e6, x[i&(len(x)-1)])
+		i++
+		n++
+	}
+	perSample(b, n)
+}
+
+// BenchmarkAccGroup measures one accelerometer's per-sample work at 100 Hz
+// (filters, ENMO, movement, CFAR, rhythm points).
+func BenchmarkAccGroup(b *testing.B) {
+	cfg := Default()
+	g, err := newAcc(&cfg, "acc", [3]int{0, 1, 2}, 100, newTimeline(240), &recorder{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := benchNoise(1 << 16)
+	i := 0
+	sample := func() [3]float64 {
+		k := (3 * i) & (len(x) - 1)
+		return [3]float64{0.0025 * x[k], 0.0025 * x[(k+1)&(len(x)-1)], 1 + 0.0025*x[(k+2)&(len(x)-1)]}
+	}
+	for ; i < 6_000; i++ {
+		g.step(int64(i)*1e7, sample())
+	}
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		g.step(int64(i)*1e7, sample())
+		i++
+		n++
+	}
+	perSample(b, n)
+}
+
+// BenchmarkPeriodicityPush measures adding one point to a cadence window
+// (41 lags), for an envelope and for a three-axis signal.
+func BenchmarkPeriodicityPush(b *testing.B) {
+	for _, dims := range []int{1, 3} {
+		b.Run(fmt.Sprintf("dims%d", dims), func(b *testing.B) {
+			p := newPeriodicity(160, 41, dims)
+			x := benchNoise(1 << 12)
+			pt := make([]float64, dims)
+			i := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				for c := range pt {
+					pt[c] = x[(i+c)&(len(x)-1)]
+				}
+				p.push(pt)
+				i++
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/point")
+		})
+	}
+}
+
+// BenchmarkPeriodicityEvaluate measures one evaluation of a cadence
+// window: autocorrelation, peak, bursts.
+func BenchmarkPeriodicityEvaluate(b *testing.B) {
+	cfg := Default()
+	w := newWindow(cfg.CadenceWindow, cfg.CadenceMin, cfg.CadenceMax, cfg.RhythmPoint, 1, false)
+	w.minBursts = cfg.PeriodicBursts
+	x := benchNoise(1 << 12)
+	for i := 0; i < 200; i++ {
+		w.env[w.p.pos] = x[i] * x[i]
+		w.act[w.p.pos] = i%14 < 3
+		w.p.push([]float64{x[i] * x[i]})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		w.evaluate(&cfg)
+	}
+}
+
+// BenchmarkCFARObserve measures the accelerometer's CFAR test per sample
+// at 100 Hz.
+func BenchmarkCFARObserve(b *testing.B) {
+	cfg := Default()
+	bp, err := twitchBand(&cfg, 100)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := newCFAR(&cfg, 100, impulse(bp, 100, 2), cfg.RepWindow/2+1.5, func(int64) bool { return false })
+	x := benchNoise(1 << 16)
+	i := 0
+	obs := func() {
+		k := (3 * i) & (len(x) - 1)
+		v := [3]float64{0.0025 * x[k], 0.0025 * x[(k+1)&(len(x)-1)], 0.0025 * x[(k+2)&(len(x)-1)]}
+		c.observe(int64(i)*1e7, v, v, true)
+		i++
+	}
+	for i < 6_000 {
+		obs()
+	}
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		obs()
+		n++
+	}
+	perSample(b, n)
+}
+
+// BenchmarkFloorObserve measures a floor fed every sample (it takes one
+// value per FloorStep).
+func BenchmarkFloorObserve(b *testing.B) {
+	f := newFloor(0.02, 20, 2, 0.25)
+	x := benchNoise(1 << 16)
+	i := 0
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		f.observe(int64(i)*1e6, 1+0.1*x[i&(len(x)-1)], false)
+		i++
+		n++
+	}
+	perSample(b, n)
+}
+
+// benchNoise returns n standard Gaussian values.
+func benchNoise(n int) []float64 {
+	rng := rand.New(rand.NewPCG(5, 5))
+	x := make([]float64, n)
+	for i := range x {
+		x[i] = rng.NormFloat64()
+	}
+	return x
+}

@@ -271,3 +271,36 @@ func (tl tally) boutSpans() [][2]float64 {
 }
 
 func newRng(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed+1)) }
+
+// tremor adds tremor-like EMG: Gaussian activity of RMS amp (mV) modulated
+// at f Hz (bursts each cycle), from a to b.
+func (s *synth) tremor(a, b, f, amp float64) {
+	noise := rand.New(rand.NewPCG(s.seed+14, uint64(a*1000)))
+	s.emg = append(s.emg, func(t float64) float64 {
+		if t < a || t >= b {
+			return 0
+		}
+		m := math.Max(0, math.Sin(2*math.Pi*f*(t-a)))
+		return amp * 2 * m * m * noise.NormFloat64()
+	})
+}
+
+// pop adds an electrode pop: a step of amp (mV) decaying with tau (s).
+func (s *synth) pop(t0, amp, tau float64) {
+	s.emg = append(s.emg, func(t float64) float64 {
+		if d := t - t0; d >= 0 && d < 8*tau {
+			return amp * math.Exp(-d/tau)
+		}
+		return 0
+	})
+}
+
+// sway adds cable sway: a slow swing of amp (mV) at f Hz from a to b.
+func (s *synth) sway(a, b, f, amp float64) {
+	s.emg = append(s.emg, func(t float64) float64 {
+		if t < a || t >= b {
+			return 0
+		}
+		return amp * math.Sin(math.Pi*(t-a)/(b-a)) * math.Sin(2*math.Pi*f*(t-a))
+	})
+}

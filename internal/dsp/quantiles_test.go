@@ -121,3 +121,18 @@ func TestSlidingQuantilesPanics(t *testing.T) {
 		})
 	}
 }
+
+// TestFastLog2 checks the binning logarithm against math.Log2 over
+// mantissas and exponents.
+func TestFastLog2(t *testing.T) {
+	worst := 0.0
+	for _, e := range []float64{1e-9, 1e-3, 1, 7, 1e6} {
+		for m := 1.0; m < 2; m += 1e-4 {
+			x := e * m
+			worst = math.Max(worst, math.Abs(fastLog2(x)-math.Log2(x)))
+		}
+	}
+	if worst > 3e-4 {
+		t.Errorf("largest error %g, want below 3e-4", worst)
+	}
+}
