@@ -121,9 +121,9 @@ type Config struct {
 	PauseContext float64
 	// RhythmWindow and RhythmBursts: more than RhythmBursts bursts
 	// starting within RhythmWindow seconds of a candidate, on one sensor,
-	// are a train (strides too short to show a period), not twitches.
-	// Fasciculations come irregularly, even brisk ones at a second apart
-	// rarely put more than eight in four seconds.
+	// are a rhythm (strides, pedal strokes), not twitches. Fasciculations
+	// come irregularly, a few per minute even when brisk, so five bursts
+	// in a few seconds are very unlikely to be twitches alone.
 	RhythmWindow float64
 	RhythmBursts int
 	// Rhythmic activity (strides, pedal strokes, lifting repetitions) is
@@ -165,10 +165,6 @@ type Config struct {
 	ShoulderRatio, ShoulderWindow float64
 	ShoulderSlots                 int
 	SandwichWindow                float64
-	// ActivityDense: activity also needs the fast envelope well above its
-	// floor (ShoulderRatio) for this share of the slow window: voluntary
-	// EMG is dense, brisk twitching is a few spikes a second.
-	ActivityDense float64
 	// ActivitySigma and ActivityRatio set the activity threshold on the
 	// slow envelope like OnSigma and OnRatio do for bursts.
 	ActivitySigma, ActivityRatio float64
@@ -247,7 +243,7 @@ func Default() Config {
 		TwitchLong: 0.18, TwitchLongSNR: 12, TwitchEffMax: 0.05,
 		LFRatio: 1,
 		Context: 1.0, ActiveMin: 0.6, PauseContext: 3,
-		RhythmWindow: 2, RhythmBursts: 8,
+		RhythmWindow: 2, RhythmBursts: 5,
 		ShoulderRatio: 3, ShoulderWindow: 0.5, ShoulderSlots: 2, SandwichWindow: 2.5,
 		RhythmPoint:   0.05,
 		CadenceWindow: 8, CadenceMin: 0.3, CadenceMax: 2,
@@ -255,7 +251,7 @@ func Default() Config {
 		PeriodicR: 0.45, PeriodicProminence: 0.3, PeriodicBursts: 4,
 		RhythmActiveRatio: 4, AccRhythmMinG: 0.008, RhythmEpochFrac: 0.5,
 		SetRest:       180,
-		ActivitySigma: 8, ActivityRatio: 3, ActivityDense: 0.3,
+		ActivitySigma: 8, ActivityRatio: 3,
 		CrampMin: 3, CrampGap: 0.5, CrampMotionFrac: 0.6,
 
 		GravityHz: 1.5, AccLow: 3, AccHigh: 25,

@@ -489,13 +489,7 @@ func (d *Detector) guide(emg *pipeline.Twitch) {
 func (d *Detector) shoulders(start, end int64) bool {
 	gap, w := ns(0.1), ns(d.cfg.ShoulderWindow)
 	n := d.tl.midCount(start-gap-w, start-gap-1) + d.tl.midCount(end+gap+1, end+gap+w)
-	if n <= d.cfg.ShoulderSlots {
-		return false
-	}
-	// A ramp is continuous: the slots right next to the candidate, on one
-	// side or the other, are up too. Neighbouring twitches are isolated.
-	near := 2 * slotNS
-	return d.tl.midCount(start-gap-near, start-gap-1) == 2 || d.tl.midCount(end+gap+1, end+gap+near) == 2
+	return n > d.cfg.ShoulderSlots
 }
 
 // pause reports whether [start, end] lies in a quiet stretch of at least

@@ -35,7 +35,6 @@ type emgChan struct {
 	mainsAgree   int // consecutive blocks that found the current frequency
 
 	fast, slow           *dsp.MovingRMS
-	dense                *dsp.MovingAverage // share of the slow window with the fast envelope above mid
 	fastFloor, slowFloor *floor
 	rh                   *rhythm
 	on, off, mid         float64 // burst thresholds and the sub-threshold activity level, from fastFloor
@@ -88,7 +87,6 @@ func newEMG(cfg *Config, idx int, name string, fs float64, tl *timeline, sink ca
 		bp: bp, lf: lf, lfEvery: lfEvery,
 		fast:      dsp.NewMovingRMS(max(2, int(math.Round(cfg.FastRMS*fs)))),
 		slow:      dsp.NewMovingRMS(max(4, int(math.Round(cfg.SlowRMS*fs)))),
-		dense:     dsp.NewMovingAverage(max(4, int(math.Round(cfg.SlowRMS*fs)))),
 		fastFloor: newFloor(cfg.FloorStep, cfg.FloorWindow, cfg.FloorShort, cfg.FloorQuantile),
 		slowFloor: newFloor(cfg.FloorStep*5, cfg.FloorWindow*3, cfg.FloorShort, cfg.FloorQuantile),
 		rh:        newRhythm(cfg, tl, 0),
@@ -157,11 +155,7 @@ func (c *emgChan) step(t int64, x float64) {
 	if t-c.first < ns(c.cfg.Warmup) || !c.fastFloor.ready || !c.slowFloor.ready {
 		return
 	}
-	d := 0.0
-	if fe > c.mid {
-		d = 1
-	}
-	c.activity(t, y, se, c.dense.Step(d))
+	c.activity(t, y, se)
 	if fe > c.mid {
 		s := c.tl.at(t)
 		s.emgMid = true
@@ -246,11 +240,8 @@ func (c *emgChan) lookForMains(t int64, y float64) {
 // activity follows the slow envelope: sustained activity marks the
 // timeline (so nearby bursts are not taken for twitches) and, when it
 // lasts long enough, becomes a cramp candidate.
-func (c *emgChan) activity(t int64, y, se, dense float64) {
-	// Voluntary and cramp EMG is an interference pattern, dense in time;
-	// a run of twitches, however brisk, lifts the slow envelope with a
-	// few sparse spikes.
-	cond := se > c.actOn && dense >= c.cfg.ActivityDense
+func (c *emgChan) activity(t int64, y, se float64) {
+	cond := se > c.actOn
 	if cond {
 		c.epActiveN++
 	}
