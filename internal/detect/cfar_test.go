@@ -109,7 +109,7 @@ func TestCFARNoise(t *testing.T) {
 		{"quiet sensor at 25 Hz", 25, 0.0025, 0, 0.0017, 1.1, true},
 		{"quiet sensor at 100 Hz", 100, 0.0025, 0, 0.0014, 1.1, true},
 		{"quiet sensor at 200 Hz", 200, 0.0025, 0, 0.0010, 1.1, true},
-		{"noise below a 3.9 mg step", 50, 0.001, 0.0039, 0.0039 * 0.99, 3, true}, // a step, within a bin
+		{"noise below a 3.9 mg step", 50, 0.001, 0.0039, 0.0039 * 0.49, 3, true}, // half a step, within a bin
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

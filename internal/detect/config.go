@@ -256,7 +256,7 @@ func Default() Config {
 
 		GravityHz: 1.5, AccLow: 3, AccHigh: 25,
 		AccWindow: 0.05, AccWindowLong: 0.1, AccFalseAlarms: 0.05,
-		CFARTailWindow: 120, CFARNoiseWindow: 30, CFARGuard: 0.3, CFARNoiseShort: 3, QuantFloor: 1, CFARMaxRatio: 3,
+		CFARTailWindow: 120, CFARNoiseWindow: 30, CFARGuard: 0.3, CFARNoiseShort: 3, QuantFloor: 0.5, CFARMaxRatio: 3,
 		AccStillMaxG: 0.015, PostureDeg: 4,
 		FuseWindow: 0.1, GuideWindow: 0.15, GuideP: 1e-3,
 
