@@ -12,17 +12,18 @@ INFLUX_URL  ?= http://127.0.0.1:$(INFLUX_PORT)
 INFLUX_DB   ?= twitchd
 BIN         := $(CURDIR)/bin/twitchd
 SESSIONS    := $(CURDIR)/testdata/sessions
+SERVE_ADDR  ?= 127.0.0.1:8080
 TEST_TIMEOUT ?= 15m
 
 export TWITCHD_INFLUXD := $(INFLUXD)
 
-.PHONY: all build run stop test bench influxd influx-conf influx-start sessions cross clean help
+.PHONY: all build run stop test bench influxd influx-conf influx-start sessions fixtures cross clean help serve-start serve-stop chromium
 
 all: build
 
 help:
-	@echo "make run     build, start a local InfluxDB on $(INFLUX_URL), replay the bundled sessions"
-	@echo "make stop    stop that InfluxDB"
+	@echo "make run     build, start a local InfluxDB on $(INFLUX_URL), replay the bundled sessions, serve the dashboards on http://$(SERVE_ADDR)/"
+	@echo "make stop    stop the dashboards page and that InfluxDB"
 	@echo "make test    go vet and all tests (installs influxd $(INFLUXD_VERSION) if needed)"
 	@echo "make bench   detection benchmark table and Go benchmarks"
 	@echo "make cross   CGO_ENABLED=0 builds for linux/arm64 and linux/arm"
@@ -70,7 +71,7 @@ influx-start: $(INFLUXD) influx-conf
 
 # Waits for influxd to exit (it closes its shards first), killing it after
 # 10 s, so that a following influx-start finds the port free.
-stop:
+stop: serve-stop
 	@if [ -f $(INFLUX_DIR)/influxd.pid ] && kill -0 $$(cat $(INFLUX_DIR)/influxd.pid) 2>/dev/null; then \
 	  pid=$$(cat $(INFLUX_DIR)/influxd.pid); kill $$pid; \
 	  for i in $$(seq 1 50); do kill -0 $$pid 2>/dev/null || break; sleep 0.2; done; \
@@ -85,6 +86,13 @@ sessions: build
 	$(BIN) simulate -scenario bundled-calf -seed 1 -minutes 4 -out $(SESSIONS)/calf.csv
 	$(BIN) simulate -scenario bundled-forearm -seed 2 -minutes 3 -out $(SESSIONS)/forearm.csv
 
+# The committed fixtures of testdata/ (see testdata/README.md): made by
+# the simulator from fixed seeds, with its labels as the expected events.
+fixtures: build
+	$(BIN) simulate -scenario bundled-forearm -seed 2 -minutes 0.75 -emg-rate 250 -acc-rate 25 -out testdata/forearm.csv
+	$(BIN) simulate -scenario bundled-calf -seed 1 -minutes 1.25 -emg-rate 500 -acc-rate 25 -out testdata/calf.edf
+	$(BIN) simulate -scenario bundled-forearm -seed 1 -minutes 0.75 -device openbci-cyton -capture testdata/forearm-cyton.bin
+
 run: build influx-start sessions
 	INFLUX_URL=$(INFLUX_URL) INFLUX_ORG=twitchd INFLUX_BUCKET=$(INFLUX_DB)/autogen \
 	  $(BIN) replay -subject demo -site calf_left -events $(SESSIONS)/calf.events.jsonl $(SESSIONS)/calf.csv
@@ -92,13 +100,45 @@ run: build influx-start sessions
 	  $(BIN) replay -subject demo -site forearm_right -events $(SESSIONS)/forearm.events.jsonl $(SESSIONS)/forearm.csv
 	@echo
 	@echo "Events: $(SESSIONS)/*.events.jsonl. InfluxDB keeps running at $(INFLUX_URL) ('make stop' stops it)."
+	@$(MAKE) --no-print-directory serve-start
 	@echo "Look at the twitches with Flux:"
 	@echo "  curl -s $(INFLUX_URL)/api/v2/query -H 'Content-Type: application/vnd.flux' -H 'Accept: application/csv' \\"
 	@echo "    -d 'from(bucket:\"$(INFLUX_DB)/autogen\") |> range(start: 0) |> filter(fn: (r) => r._measurement == \"twitch\" and r._field == \"peak\")'"
 
+# twitchd serve draws the dashboards from that InfluxDB; make run starts
+# it (again, with the binary just built) and make stop stops it.
+serve-start: serve-stop
+	@mkdir -p $(INFLUX_DIR)
+	@nohup $(BIN) serve --listen $(SERVE_ADDR) --influx-url $(INFLUX_URL) --influx-bucket $(INFLUX_DB)/autogen \
+	  >$(INFLUX_DIR)/serve.log 2>&1 & echo $$! > $(INFLUX_DIR)/serve.pid
+	@for i in $$(seq 1 50); do curl -sf -o /dev/null http://$(SERVE_ADDR)/static/style.css && break; sleep 0.1; done
+	@if curl -sf -o /dev/null http://$(SERVE_ADDR)/static/style.css; then \
+	  echo "Dashboards: http://$(SERVE_ADDR)/ (twitchd serve; log in $(INFLUX_DIR)/serve.log; 'make stop' stops it)"; \
+	else echo "twitchd serve did not start; see $(INFLUX_DIR)/serve.log:"; cat $(INFLUX_DIR)/serve.log; rm -f $(INFLUX_DIR)/serve.pid; exit 1; fi
+
+serve-stop:
+	@if [ -f $(INFLUX_DIR)/serve.pid ] && kill -0 $$(cat $(INFLUX_DIR)/serve.pid) 2>/dev/null; then \
+	  pid=$$(cat $(INFLUX_DIR)/serve.pid); kill $$pid; \
+	  for i in $$(seq 1 50); do kill -0 $$pid 2>/dev/null || break; sleep 0.1; done; \
+	  echo "twitchd serve stopped"; fi
+	@rm -f $(INFLUX_DIR)/serve.pid
+
+# The browser test of twitchd serve drives headless Chromium. Run as root
+# with apt-get (as CI is), make installs Debian's chromium package, as it
+# installs influxd; elsewhere the test skips and says how to get one.
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium (Debian package) for the browser test"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1; } || \
+	    echo "chromium could not be installed: the browser test will skip"; \
+	  else echo "no chromium: the browser test will skip (install Debian's chromium package, or set TWITCHD_CHROMIUM)"; fi; \
+	fi
+
 FUZZTIME ?= 3s
 
-test: $(INFLUXD)
+test: $(INFLUXD) chromium
 	$(GO) vet ./...
 	$(GO) test -timeout $(TEST_TIMEOUT) ./...
 	@$(MAKE) --no-print-directory fuzz-short

@@ -62,6 +62,13 @@ const (
 	PhaseActivity     = "activity"      // during movement or voluntary contraction
 )
 
+// Sensors an event can come from.
+const (
+	SensorEMG  = "emg"     // surface EMG (KindEMG channels)
+	SensorAcc  = "acc"     // accelerometer (KindAcc channels)
+	SensorBoth = "acc+emg" // a bout seen by both
+)
+
 // Intensities of activity, from per-epoch cut-points.
 const (
 	IntensitySedentary = "sedentary"
@@ -172,6 +179,19 @@ type Summary struct {
 	Cramps          int              `json:"cramps"`
 	Interrupted     bool             `json:"interrupted,omitempty"`
 	SkippedExamples []string         `json:"skipped_examples,omitempty"`
+}
+
+// Count adds ev to the summary's count of its type, for the types the
+// summary counts (twitches, bouts, cramps); other events leave it as it is.
+func (s *Summary) Count(ev Event) {
+	switch ev.EventType() {
+	case TypeTwitch:
+		s.Twitches++
+	case TypeBout:
+		s.Bouts++
+	case TypeCramp:
+		s.Cramps++
+	}
 }
 
 // Epoch carries per-epoch activity features of one sensor: ENMO and

@@ -50,6 +50,9 @@ type Result struct {
 	SinkErrors int
 	// FirstSinkError is the first of them, nil if none.
 	FirstSinkError error
+	// Events counts the events the sinks were given, by type (the
+	// summary and watermarks left out).
+	Events map[string]int
 }
 
 type batchMsg struct {
@@ -62,204 +65,248 @@ type batchMsg struct {
 // sinks and returns with Summary.Interrupted set and a nil error. It
 // returns an error when the source fails (a strict decoder's first bad
 // line, an I/O error) or a processor fails; the sinks are still flushed.
+//
+// The steps, in order: start reading, derive the session from the first
+// frame, start the sinks, begin the stages and processors, process every
+// batch, stop reading, end the processors and stages, summarise, and
+// close and flush the sinks.
 func (r *Runner) Run(ctx context.Context) (Result, error) {
-	bs, nb, nq := r.BatchSize, r.Buffers, r.EventQueue
-	if bs <= 0 {
-		bs = 512
+	bs, nb, nq := orDefault(r.BatchSize, 512), orDefault(r.Buffers, 4), orDefault(r.EventQueue, 4096)
+	s := r.newStream(ctx)
+	rd := r.startReading(ctx, len(s.meta.Channels), bs, nb)
+	first, ok := <-rd.full
+	if ok && first.err == nil && first.b.Len() > 0 && s.meta.Session == "" {
+		s.meta.Session = DeriveSession(s.meta, first.b.Frames[0].Time)
 	}
-	if nb <= 0 {
-		nb = 4
+	s.startSinks(nq)
+	s.begin()
+	s.consume(rd, first, ok)
+	rd.stop()
+	s.end()
+	s.summarise()
+	s.closeSinks()
+	s.flush(r.FlushTimeout)
+	return s.result()
+}
+
+func orDefault(v, def int) int {
+	if v <= 0 {
+		return def
 	}
-	if nq <= 0 {
-		nq = 4096
-	}
+	return v
+}
+
+// stream is the state of one Run.
+type stream struct {
+	r    *Runner
+	ctx  context.Context
+	meta Meta
+	res  Result
+	sum  Summary
+	// samples counts the samples (values that are not NoSample) of each channel.
+	samples []int64
+	// events queues events for the sinks' goroutine; sinksDone ends with it.
+	events    chan Event
+	sinksDone sync.WaitGroup
+	// err is the first error of the run; once set no batch is processed.
+	err error
+	// first and last are the times of the first and last frame; seen
+	// says whether there was one. mark is the last watermark sent.
+	first, last, mark int64
+	seen              bool
+}
+
+func (r *Runner) newStream(ctx context.Context) *stream {
 	meta := r.Source.Meta()
 	meta.Subject, meta.Site, meta.Session = r.Subject, r.Site, r.Session
-	nch := len(meta.Channels)
+	return &stream{r: r, ctx: ctx, meta: meta, samples: make([]int64, len(meta.Channels)),
+		res: Result{Events: map[string]int{}}}
+}
 
-	free := make(chan *Batch, nb)
-	full := make(chan batchMsg, nb)
-	for i := 0; i < nb; i++ {
-		free <- NewBatch(nch, bs)
+// fail keeps err as the run's error unless it has one already.
+func (s *stream) fail(err error) {
+	if err != nil && s.err == nil {
+		s.err = err
 	}
-	readCtx, stopRead := context.WithCancel(ctx)
-	defer stopRead()
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		r.read(readCtx, free, full)
-	}()
+}
 
-	// Wait for the first batch so the session can be derived from it.
-	first, ok := <-full
-	if ok && first.err == nil && first.b.Len() > 0 && meta.Session == "" {
-		meta.Session = DeriveSession(meta, first.b.Frames[0].Time)
+// startSinks starts the goroutine that writes queued events to every
+// sink, counting their errors. It fills in the summary's tags, now that
+// the session is known.
+func (s *stream) startSinks(queue int) {
+	s.res.Meta = s.meta
+	s.sum = Summary{
+		Tags:   Tags{Subject: s.meta.Subject, Site: s.meta.Site, Session: s.meta.Session},
+		File:   s.meta.File,
+		Format: s.meta.Format,
 	}
-
-	res := Result{Meta: meta}
-	events := make(chan Event, nq)
-	var sinkWG sync.WaitGroup
-	sinkWG.Add(1)
+	s.events = make(chan Event, queue)
+	s.sinksDone.Add(1)
 	go func() {
-		defer sinkWG.Done()
-		for ev := range events {
-			for _, s := range r.Sinks {
-				if err := s.Write(ev); err != nil {
-					res.SinkErrors++
-					if res.FirstSinkError == nil {
-						res.FirstSinkError = err
-					}
-				}
+		defer s.sinksDone.Done()
+		for ev := range s.events {
+			for _, k := range s.r.Sinks {
+				s.res.sinkError(k.Write(ev))
 			}
 		}
 	}()
+}
 
-	sum := Summary{
-		Tags:   Tags{Subject: meta.Subject, Site: meta.Site, Session: meta.Session},
-		File:   meta.File,
-		Format: meta.Format,
+// sinkError counts err (nil is no error) and keeps the first.
+func (res *Result) sinkError(err error) {
+	if err == nil {
+		return
 	}
-	counts := make([]int64, nch)
-	// deliver passes an event through the stages, counts it and queues it.
-	var deliver func(i int, ev Event)
-	deliver = func(i int, ev Event) {
-		if i < len(r.Stages) {
-			r.Stages[i].Handle(ev, func(e Event) { deliver(i+1, e) })
+	res.SinkErrors++
+	if res.FirstSinkError == nil {
+		res.FirstSinkError = err
+	}
+}
+
+// deliver passes ev through the stages from the i-th on, then counts it
+// and queues it for the sinks.
+func (s *stream) deliver(i int, ev Event) {
+	if i < len(s.r.Stages) {
+		s.r.Stages[i].Handle(ev, func(e Event) { s.deliver(i+1, e) })
+		return
+	}
+	if t := ev.EventType(); t != TypeWatermark {
+		s.res.Events[t]++
+	}
+	s.sum.Count(ev)
+	s.events <- ev
+}
+
+// emit is the Emit of the processors: the start of the stages.
+func (s *stream) emit(ev Event) { s.deliver(0, ev) }
+
+// begin calls Begin on every stage, then every processor.
+func (s *stream) begin() {
+	for _, st := range s.r.Stages {
+		if err := guard("stage Begin", func() error { return st.Begin(s.meta) }); err != nil {
+			s.fail(fmt.Errorf("pipeline: begin stage: %w", err))
+		}
+	}
+	for _, p := range s.r.Processors {
+		if err := guard("processor Begin", func() error { return p.Begin(s.meta, s.emit) }); err != nil {
+			s.fail(fmt.Errorf("pipeline: begin processor: %w", err))
+		}
+	}
+}
+
+// consume processes msg and every batch after it until the stream ends,
+// fails, or a processor fails.
+func (s *stream) consume(rd *reading, msg batchMsg, ok bool) {
+	for ok && s.err == nil {
+		if msg.err != nil {
+			if !errors.Is(msg.err, io.EOF) && !(s.ctx.Err() != nil && errors.Is(msg.err, s.ctx.Err())) {
+				s.fail(msg.err)
+			}
 			return
 		}
-		switch ev.EventType() {
-		case TypeTwitch:
-			sum.Twitches++
-		case TypeBout:
-			sum.Bouts++
-		case TypeCramp:
-			sum.Cramps++
+		if msg.b.Len() > 0 {
+			s.process(msg.b)
 		}
-		events <- ev
+		rd.free <- msg.b
+		msg, ok = <-rd.full
 	}
-	emit := func(ev Event) { deliver(0, ev) }
+}
 
-	var runErr error
-	for _, st := range r.Stages {
-		if err := guard("stage Begin", func() error { return st.Begin(meta) }); err != nil && runErr == nil {
-			runErr = fmt.Errorf("pipeline: begin stage: %w", err)
-		}
+// process counts one non-empty batch's samples, hands it to every
+// processor and sends a watermark when it moved on.
+func (s *stream) process(b *Batch) {
+	if !s.seen {
+		s.first, s.seen = b.Frames[0].Time, true
 	}
-	for _, p := range r.Processors {
-		if err := guard("processor Begin", func() error { return p.Begin(meta, emit) }); err != nil && runErr == nil {
-			runErr = fmt.Errorf("pipeline: begin processor: %w", err)
-		}
-	}
-	var firstT, lastT, lastMark int64
-	seen := false
-	msg := first
-	for ok && runErr == nil {
-		if msg.err != nil {
-			if !errors.Is(msg.err, io.EOF) && !(ctx.Err() != nil && errors.Is(msg.err, ctx.Err())) {
-				runErr = msg.err
-			}
+	s.last = b.Frames[b.Len()-1].Time
+	countSamples(s.samples, b)
+	for _, p := range s.r.Processors {
+		if err := guard("processor", func() error { return p.Process(b) }); err != nil {
+			s.fail(fmt.Errorf("pipeline: process: %w", err))
 			break
 		}
-		b := msg.b
-		if b.Len() > 0 {
-			if !seen {
-				firstT, seen = b.Frames[0].Time, true
-			}
-			lastT = b.Frames[b.Len()-1].Time
-			for fi := range b.Frames {
-				for ci, v := range b.Frames[fi].Values {
-					if v == v {
-						counts[ci]++
-					}
-				}
-			}
-			for _, p := range r.Processors {
-				if err := guard("processor", func() error { return p.Process(b) }); err != nil {
-					runErr = fmt.Errorf("pipeline: process: %w", err)
-					break
-				}
-			}
-			if w := r.watermark(lastT); w > lastMark {
-				lastMark = w
-				emit(&Watermark{Time: Timestamp(w)})
-			}
-		}
-		free <- b
-		msg, ok = <-full
 	}
-	stopRead()
-	// Drain so the reader can exit, recycling batches.
-	go func() {
-		for m := range full {
-			if m.b != nil {
-				select {
-				case free <- m.b:
-				default:
-				}
-			}
-		}
-	}()
-	wg.Wait()
+	if w := s.r.watermark(s.last); w > s.mark {
+		s.mark = w
+		s.emit(&Watermark{Time: Timestamp(w)})
+	}
+}
 
-	for _, p := range r.Processors {
-		if err := guard("processor End", func() error { return p.End(lastT) }); err != nil && runErr == nil {
-			runErr = fmt.Errorf("pipeline: end processor: %w", err)
+// countSamples adds the samples of b to counts, one per channel: every
+// value that is not NoSample.
+func countSamples(counts []int64, b *Batch) {
+	for fi := range b.Frames {
+		for ci, v := range b.Frames[fi].Values {
+			if v == v {
+				counts[ci]++
+			}
 		}
 	}
-	var endStages func(i int)
-	endStages = func(i int) {
-		if i >= len(r.Stages) {
-			return
+}
+
+// end calls End on every processor, then on every stage in order, each
+// stage's closing events passing through the stages after it.
+func (s *stream) end() {
+	for _, p := range s.r.Processors {
+		if err := guard("processor End", func() error { return p.End(s.last) }); err != nil {
+			s.fail(fmt.Errorf("pipeline: end processor: %w", err))
 		}
-		err := guard("stage End", func() error {
-			r.Stages[i].End(Timestamp(lastT), func(e Event) { deliver(i+1, e) })
+	}
+	for i, st := range s.r.Stages {
+		s.fail(guard("stage End", func() error {
+			st.End(Timestamp(s.last), func(e Event) { s.deliver(i+1, e) })
 			return nil
-		})
-		if err != nil && runErr == nil {
-			runErr = err
-		}
-		endStages(i + 1)
+		}))
 	}
-	endStages(0)
+}
 
-	st := r.Source.Stats()
-	sum.Start, sum.End = Timestamp(firstT), Timestamp(lastT)
-	sum.SkippedLines, sum.LostSamples = st.Skipped, st.Lost
+// summarise completes the summary from the source's counts and the
+// samples seen; it is queued for the sinks when the run succeeded.
+func (s *stream) summarise() {
+	st := s.r.Source.Stats()
+	s.sum.Start, s.sum.End = Timestamp(s.first), Timestamp(s.last)
+	s.sum.SkippedLines, s.sum.LostSamples = st.Skipped, st.Lost
 	for _, e := range st.Examples {
-		sum.SkippedExamples = append(sum.SkippedExamples, e.Error())
+		s.sum.SkippedExamples = append(s.sum.SkippedExamples, e.Error())
 	}
-	for i, c := range meta.Channels {
-		sum.Channels = append(sum.Channels, ChannelSummary{
-			Name: c.Name, Kind: c.Kind.String(), Unit: c.Unit, RateHz: c.RateHz, Samples: counts[i],
+	for i, c := range s.meta.Channels {
+		s.sum.Channels = append(s.sum.Channels, ChannelSummary{
+			Name: c.Name, Kind: c.Kind.String(), Unit: c.Unit, RateHz: c.RateHz, Samples: s.samples[i],
 		})
 	}
-	sum.Interrupted = ctx.Err() != nil
-	if runErr == nil && seen {
-		events <- &sum
+	s.sum.Interrupted = s.ctx.Err() != nil
+	if s.err == nil && s.seen {
+		s.events <- &s.sum
 	}
-	close(events)
-	sinkWG.Wait()
+}
 
-	to := r.FlushTimeout
-	if to <= 0 {
-		to = 2 * time.Minute
+// closeSinks waits until the sinks have taken every queued event.
+func (s *stream) closeSinks() {
+	close(s.events)
+	s.sinksDone.Wait()
+}
+
+// flush flushes every sink, for at most timeout (default 2 min) even
+// when the run's context is cancelled.
+func (s *stream) flush(timeout time.Duration) {
+	if timeout <= 0 {
+		timeout = 2 * time.Minute
 	}
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), to)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), timeout)
 	defer cancel()
-	for _, s := range r.Sinks {
-		if err := s.Flush(fctx); err != nil {
-			res.SinkErrors++
-			if res.FirstSinkError == nil {
-				res.FirstSinkError = err
-			}
-		}
+	for _, k := range s.r.Sinks {
+		s.res.sinkError(k.Flush(ctx))
 	}
-	res.Summary = sum
-	if runErr == nil && !seen && ctx.Err() == nil {
-		runErr = fmt.Errorf("pipeline: %s: no samples", meta.File)
+}
+
+// result returns the run's result and error: a stream without a single
+// sample that was not stopped is an error.
+func (s *stream) result() (Result, error) {
+	s.res.Summary = s.sum
+	if s.err == nil && !s.seen && s.ctx.Err() == nil {
+		s.err = fmt.Errorf("pipeline: %s: no samples", s.meta.File)
 	}
-	return res, runErr
+	return s.res, s.err
 }
 
 // guard runs f and turns a panic in it into an error, so a bug in one
@@ -286,6 +333,50 @@ func (r *Runner) watermark(last int64) int64 {
 		}
 	}
 	return w
+}
+
+// reading is the source's goroutine and the batches it passes: full
+// batches (or the error that ended the stream) come on full and go back
+// on free.
+type reading struct {
+	free   chan *Batch
+	full   chan batchMsg
+	cancel context.CancelFunc
+	done   sync.WaitGroup
+}
+
+// startReading allocates n batches of size frames of channels values
+// and starts reading the source into them.
+func (r *Runner) startReading(ctx context.Context, channels, size, n int) *reading {
+	rd := &reading{free: make(chan *Batch, n), full: make(chan batchMsg, n)}
+	for i := 0; i < n; i++ {
+		rd.free <- NewBatch(channels, size)
+	}
+	var readCtx context.Context
+	readCtx, rd.cancel = context.WithCancel(ctx)
+	rd.done.Add(1)
+	go func() {
+		defer rd.done.Done()
+		r.read(readCtx, rd.free, rd.full)
+	}()
+	return rd
+}
+
+// stop ends the reading goroutine and waits for it, recycling the
+// batches it still sends.
+func (rd *reading) stop() {
+	rd.cancel()
+	go func() {
+		for m := range rd.full {
+			if m.b != nil {
+				select {
+				case rd.free <- m.b:
+				default:
+				}
+			}
+		}
+	}()
+	rd.done.Wait()
 }
 
 // read fills batches until the source ends, fails, or ctx is done.

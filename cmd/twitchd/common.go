@@ -2,245 +2,159 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
-	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
-
-	"github.com/twitchd/twitchd/internal/rule"
-	"github.com/twitchd/twitchd/internal/rule/history"
-	"github.com/twitchd/twitchd/internal/sink/events"
-	"github.com/twitchd/twitchd/internal/sink/influx"
-	"github.com/twitchd/twitchd/pipeline"
+	"github.com/twitchd/twitchd/internal/influxconn"
+	"github.com/twitchd/twitchd/internal/ingest"
+	"github.com/twitchd/twitchd/internal/spool"
 )
 
-// influxFlags are the InfluxDB settings shared by every command that
-// writes or reads InfluxDB. URL, org and bucket come from flags or the
-// environment; the token only from INFLUX_TOKEN or a file, never a flag,
-// so it does not show in process lists or shell history.
-type influxFlags struct {
-	url, org, bucket, tokenFile string
-	// durable holds replay's and run's spool and TLS settings; nil for
-	// other commands.
-	durable *durableFlags
+// addInfluxFlags binds the InfluxDB flags of every command that writes
+// or reads InfluxDB into s, with the environment's values as defaults.
+// The token is read only from INFLUX_TOKEN or a file, never a flag, so
+// it does not show in process lists or shell history.
+func addInfluxFlags(fs *flag.FlagSet, s *influxconn.Settings) {
+	*s = influxconn.FromEnv()
+	fs.StringVar(&s.URL, "influx-url", s.URL, "InfluxDB URL, e.g. http://127.0.0.1:8086 (env INFLUX_URL); empty: no InfluxDB")
+	fs.StringVar(&s.Org, "influx-org", s.Org, "InfluxDB organisation (env INFLUX_ORG; ignored by InfluxDB 1.8)")
+	fs.StringVar(&s.Bucket, "influx-bucket", s.Bucket, "InfluxDB bucket, database/retention-policy on 1.8 (env INFLUX_BUCKET)")
+	fs.StringVar(&s.TokenFile, "influx-token-file", "", "file holding the InfluxDB token (else env INFLUX_TOKEN; user:password on 1.8)")
+	fs.StringVar(&s.CAFile, "influx-ca", "", "PEM file of the CA that signed the InfluxDB server's certificate (https URLs; default: the system's CAs)")
 }
 
-func addInfluxFlags(fs *flag.FlagSet) *influxFlags {
-	f := &influxFlags{}
-	fs.StringVar(&f.url, "influx-url", os.Getenv("INFLUX_URL"), "InfluxDB URL, e.g. http://127.0.0.1:8086 (env INFLUX_URL); empty: no InfluxDB")
-	fs.StringVar(&f.org, "influx-org", envOr("INFLUX_ORG", "twitchd"), "InfluxDB organisation (env INFLUX_ORG; ignored by InfluxDB 1.8)")
-	fs.StringVar(&f.bucket, "influx-bucket", envOr("INFLUX_BUCKET", "twitchd/autogen"), "InfluxDB bucket, database/retention-policy on 1.8 (env INFLUX_BUCKET)")
-	fs.StringVar(&f.tokenFile, "influx-token-file", "", "file holding the InfluxDB token (else env INFLUX_TOKEN; user:password on 1.8)")
-	return f
+// addPseudonymFlag binds the pseudonymisation key file into s.
+func addPseudonymFlag(fs *flag.FlagSet, s *influxconn.Settings) {
+	fs.StringVar(&s.PseudonymKeyFile, "pseudonymise-key-file", "", "file holding a secret key: the subject is replaced by p-<first 16 hex digits of HMAC-SHA256(key, subject)>")
 }
 
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
-}
-
-// enabled reports whether an InfluxDB URL was given.
-func (f *influxFlags) enabled() bool { return f.url != "" }
-
-// token reads the token from the file or the environment.
-func (f *influxFlags) token() (string, error) {
-	if f.tokenFile != "" {
-		b, err := os.ReadFile(f.tokenFile)
-		if err != nil {
-			return "", fmt.Errorf("influx token: %w", err)
-		}
-		return strings.TrimSpace(string(b)), nil
-	}
-	return os.Getenv("INFLUX_TOKEN"), nil
-}
-
-// config builds the sink configuration.
-func (f *influxFlags) config(log *slog.Logger) (*influx.Config, error) {
-	tok, err := f.token()
-	if err != nil {
-		return nil, err
-	}
-	cfg := influx.NewConfig(f.url, f.bucket).SetOrg(f.org).SetToken(tok).SetLogger(log)
-	if f.durable != nil {
-		tc, err := f.durable.tlsConfig()
-		if err != nil {
-			return nil, err
-		}
-		cfg.SetTLSConfig(tc).SetMaxRetryTime(f.durable.retryTime)
-	}
-	return cfg, nil
-}
-
-// outputFlags are the subject, site, events and InfluxDB settings shared
-// by replay and run.
-type outputFlags struct {
-	subject, site, session string
-	events                 string
-	epochs                 bool
-	verbose                bool
-	influx                 *influxFlags
-	durable                *durableFlags
-}
-
-func addOutputFlags(fs *flag.FlagSet) *outputFlags {
-	o := &outputFlags{}
-	fs.StringVar(&o.subject, "subject", "anonymous", "subject identifier (a person; use a pseudonym)")
-	fs.StringVar(&o.site, "site", "", "body location of the sensor, e.g. calf_left")
-	fs.StringVar(&o.session, "session", "", "session identifier (default: derived from the file name and its first time)")
-	fs.StringVar(&o.events, "events", "", "write events as JSON lines to this file ('-' for standard output)")
-	fs.BoolVar(&o.epochs, "epochs", false, "include per-epoch activity features in the events file")
+// addOutputFlags binds the flags replay and run share into cfg, which
+// starts from ingest.Defaults.
+func addOutputFlags(fs *flag.FlagSet, cfg *ingest.Config) *outputFlags {
+	*cfg = ingest.Defaults()
+	o := &outputFlags{cfg: cfg}
+	fs.StringVar(&cfg.Subject, "subject", cfg.Subject, "subject identifier (a person; use a pseudonym)")
+	fs.StringVar(&cfg.Site, "site", "", "body location of the sensor, e.g. calf_left")
+	fs.StringVar(&cfg.Session, "session", "", "session identifier (default: derived from the file name and its first time)")
+	fs.StringVar(&cfg.Events, "events", "", "write events as JSON lines to this file ('-' for standard output)")
+	fs.BoolVar(&cfg.Epochs, "epochs", false, "include per-epoch activity features in the events file")
 	fs.BoolVar(&o.verbose, "v", false, "log diagnostics")
-	o.influx = addInfluxFlags(fs)
-	o.durable = addDurableFlags(fs, o.influx)
+	addInfluxFlags(fs, &cfg.Influx)
+	addPseudonymFlag(fs, &cfg.Influx)
+	addSpoolFlags(fs, cfg)
+	fs.DurationVar(&cfg.RetryTime, "influx-retry-time", cfg.RetryTime,
+		"how long a batch is retried before it goes to the spool (or fails without one)")
+	fs.StringVar(&cfg.Health.Addr, "listen", "", "serve /healthz and /metrics at this address, e.g. 127.0.0.1:9464 (loopback only unless --listen-any)")
+	fs.BoolVar(&cfg.Health.AllowAny, "listen-any", false, "allow --listen on a non-loopback address")
 	return o
 }
 
-func (o *outputFlags) logger(stderr io.Writer) *slog.Logger {
-	level := slog.LevelWarn
+// addSpoolFlags binds the spool's flags into cfg.Spool.
+func addSpoolFlags(fs *flag.FlagSet, cfg *ingest.Config) {
+	cfg.Spool.Root = ingest.DefaultSpoolRoot()
+	fs.StringVar(&cfg.Spool.Root, "spool-dir", cfg.Spool.Root,
+		"directory for points InfluxDB could not take yet (a subdirectory per URL and bucket); empty: no spool, such points are lost and counted")
+	fs.Var((*spool.Size)(&cfg.Spool.MaxBytes), "spool-max", "most bytes the spool may hold (e.g. 256MiB, 1GiB); when full, new points are refused and counted as dropped")
+	fs.DurationVar(&cfg.Spool.Interval, "spool-interval", cfg.Spool.Interval, "how often to try sending the spool while it is not empty")
+}
+
+// outputFlags are the flags of replay and run that are not settings of
+// the run itself.
+type outputFlags struct {
+	cfg     *ingest.Config
+	verbose bool
+}
+
+// logger logs to stderr from level up, or everything with -v.
+func (o *outputFlags) logger(stderr io.Writer, level slog.Level) *slog.Logger {
 	if o.verbose {
 		level = slog.LevelDebug
 	}
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 }
 
-// outputs are the open sinks of one command run.
-type outputs struct {
-	sinks  []pipeline.Sink
-	events *events.Writer
-	file   *os.File
-	influx *influx.Sink
-	// client reads history back for the persistence rule.
-	client influxdb2.Client
-	bucket string
-	org    string
-	log    *slog.Logger
-	// durable is the spool and its drainer, nil without one.
-	durable *durable
-	// finalDrain is how long close may spend sending the spool before it
-	// closes the sink; 0: not at all.
-	finalDrain time.Duration
-	// metrics counts for /metrics and /healthz.
-	metrics    *metrics
-	durableMax int64
-}
-
-// stages returns the event stages of one stream: the persistence rule,
-// reading the person's history from InfluxDB when it is configured.
-func (out *outputs) stages(ctx context.Context) []pipeline.EventStage {
-	cfg := rule.DefaultConfig()
-	var hist rule.History
-	if out.client != nil {
-		hist = history.NewReader(out.client.QueryAPI(out.org), out.bucket).For(cfg)
+// runIngest runs cfg, printing each stream's summary as it ends, then
+// the totals of InfluxDB and the spool. It returns ingest.Run's error,
+// with errUsage for an address the health endpoint cannot use.
+func runIngest(ctx context.Context, name string, cfg ingest.Config, stderr io.Writer) (*ingest.Result, error) {
+	influx := cfg.Influx.Enabled()
+	cfg.OnStream = func(sr ingest.StreamResult) {
+		if sr.Err != nil {
+			fmt.Fprintf(stderr, "twitchd %s: %v\n", name, sr.Err)
+		}
+		if sr.Summary.File != "" {
+			printSummary(stderr, sr, influx)
+		}
 	}
-	return []pipeline.EventStage{rule.New(ctx, cfg, hist, out.log)}
-}
-
-// open creates the events file and the InfluxDB sink as configured.
-func (o *outputFlags) open(stdout io.Writer, log *slog.Logger) (*outputs, error) {
-	out := &outputs{log: log, metrics: newMetrics()}
-	subj, err := o.durable.pseudonymise(o.subject)
+	res, err := ingest.Run(ctx, cfg)
+	if errors.Is(err, ingest.ErrHealth) {
+		fmt.Fprintf(stderr, "twitchd %s: %v\n", name, err)
+		return nil, errUsage
+	}
 	if err != nil {
-		return nil, err
+		return res, err
 	}
-	o.subject = subj
-	switch o.events {
-	case "":
-	case "-":
-		out.events = events.NewWriter(stdout, o.epochs)
-	default:
-		f, err := os.OpenFile(o.events, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("events file: %w", err)
-		}
-		out.file = f
-		out.events = events.NewWriter(f, o.epochs)
-	}
-	if out.events != nil {
-		out.sinks = append(out.sinks, out.events)
-	}
-	if o.influx.enabled() {
-		cfg, err := o.influx.config(log)
-		if err != nil {
-			out.close(context.Background())
-			return nil, err
-		}
-		out.durableMax = int64(o.durable.spoolMax)
-		if out.durable, err = o.durable.openSpool(cfg, log); err != nil {
-			out.close(context.Background())
-			return nil, err
-		}
-		s, err := influx.New(cfg)
-		if err != nil {
-			out.close(context.Background())
-			return nil, fmt.Errorf("influxdb: %w", err)
-		}
-		out.influx = s
-		out.sinks = append(out.sinks, dataOnly{s})
-		out.client = influxdb2.NewClientWithOptions(cfg.URL, cfg.Token, influxdb2.DefaultOptions().SetLogLevel(0).SetTLSConfig(cfg.TLSConfig))
-		out.bucket, out.org = cfg.Bucket, cfg.Org
-		out.durable.start(s, out.ping, o.durable.drainEvery)
-	}
-	out.sinks = append(out.sinks, out.metrics)
-	return out, nil
+	printTotals(stderr, res)
+	return res, nil
 }
 
-// close flushes and closes everything; it returns the first error.
-func (out *outputs) close(ctx context.Context) error {
-	var first error
-	out.durable.stop(out.finalDrain)
-	if out.client != nil {
-		out.client.Close()
+// printTotals writes what InfluxDB and the spool took in the whole run.
+func printTotals(w io.Writer, res *ingest.Result) {
+	if c := res.Influx; c != nil {
+		fmt.Fprintf(w, "influxdb: %d points written, %d failed (%d rejected, %d given up, %d dropped), %d retries\n",
+			c.Written, c.Lost(), c.Rejected, c.Failed, c.Dropped, c.Retries)
 	}
-	if out.influx != nil {
-		if err := out.influx.Close(ctx); err != nil && first == nil {
-			first = fmt.Errorf("influxdb: %w", err)
-		}
+	if sp := res.Spool; sp != nil {
+		fmt.Fprintf(w, "spool: %d points spooled, %d sent again, %d refused (full), %d waiting in %s\n",
+			sp.Spooled, sp.Resent, sp.Refused, sp.Pending, sp.Dir)
 	}
-	if err := out.durable.close(); err != nil && first == nil {
-		first = err
-	}
-	if out.events != nil {
-		if err := out.events.Flush(ctx); err != nil && first == nil {
-			first = err
-		}
-	}
-	if out.file != nil {
-		if err := out.file.Close(); err != nil && first == nil {
-			first = fmt.Errorf("events file: %w", err)
-		}
-	}
-	return first
 }
 
-// dataOnly passes every event but watermarks, which only order the events
-// file, to a sink that stores observations.
-type dataOnly struct{ pipeline.Sink }
-
-// Write forwards ev unless it is a watermark.
-func (d dataOnly) Write(ev pipeline.Event) error {
-	if ev.EventType() == pipeline.TypeWatermark {
-		return nil
+// printSummary writes the human summary of one stream.
+func printSummary(w io.Writer, sr ingest.StreamResult, influx bool) {
+	s := sr.Summary
+	dur := time.Duration(s.End - s.Start)
+	var samples int64
+	var chans []string
+	for _, c := range s.Channels {
+		samples += c.Samples
+		chans = append(chans, fmt.Sprintf("%s %s %gHz", c.Name, c.Kind, c.RateHz))
 	}
-	return d.Sink.Write(ev)
-}
-
-// ping reports whether the InfluxDB server answers, within 5 s.
-func (out *outputs) ping(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	ok, err := out.client.Ping(ctx)
-	if err != nil {
-		return err
+	fmt.Fprintf(w, "%s (%s): %s from %s to %s, %d samples in %d channels [%s]\n",
+		s.File, s.Format, dur.Round(time.Millisecond), s.Start, s.End, samples, len(s.Channels), strings.Join(chans, ", "))
+	if s.SkippedLines > 0 {
+		fmt.Fprintf(w, "  skipped %d malformed lines; first: %s\n", s.SkippedLines, strings.Join(s.SkippedExamples, "; "))
 	}
-	if !ok {
-		return fmt.Errorf("influxdb: not ready")
+	if s.LostSamples > 0 {
+		fmt.Fprintf(w, "  lost samples: %d\n", s.LostSamples)
 	}
-	return nil
+	fmt.Fprintf(w, "  bouts %d, twitch bursts %d, cramps %d", s.Bouts, s.Twitches, s.Cramps)
+	if s.Interrupted {
+		fmt.Fprint(w, " (interrupted)")
+	}
+	fmt.Fprintln(w)
+	if ic := sr.Influx; influx && ic != nil {
+		fmt.Fprintf(w, "  influxdb: %d points written, %d rejected, %d failed, %d dropped\n", ic.Written, ic.Rejected, ic.Failed, ic.Dropped)
+	}
+	if sr.FirstSinkError != nil && !errors.Is(sr.FirstSinkError, context.Canceled) {
+		fmt.Fprintf(w, "  output errors: %d, first: %v\n", sr.SinkErrors, sr.FirstSinkError)
+	}
+	for i, a := range sr.Verdicts {
+		fmt.Fprintf(w, "  status %s: %s\n", a.Status, a.Reason)
+		for _, adv := range a.Advice {
+			fmt.Fprintf(w, "    - %s\n", adv)
+		}
+		if i == len(sr.Verdicts)-1 {
+			fmt.Fprintf(w, "  %s\n", a.Notice)
+		}
+	}
+	if d := sr.Serial; d != nil {
+		fmt.Fprintf(w, "  serial: %d bytes, %d connections, %d losses; lost samples %d by counter, %d by clock in %d gaps; %d counter resets\n",
+			d.Conn.Bytes, d.Conn.Connects, d.Conn.Losses, d.Stream.CounterLost, d.Stream.ClockLost, d.Stream.ClockGaps, d.Stream.Resets)
+	}
 }

@@ -8,10 +8,8 @@ import (
 	"strings"
 	"time"
 
-	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
-
+	"github.com/twitchd/twitchd/internal/influxconn"
 	"github.com/twitchd/twitchd/internal/rule"
-	"github.com/twitchd/twitchd/internal/sink/influx"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
@@ -33,7 +31,9 @@ func runNote(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	symptom := fs.String("symptom", "", "what you noticed: "+strings.Join(rule.Symptoms, ", ")+" (required)")
 	text := fs.String("text", "", "free text, e.g. \"hard to climb stairs\"")
 	when := fs.String("time", "", "when it happened, RFC 3339 (default now)")
-	inf := addInfluxFlags(fs)
+	var inf influxconn.Settings
+	addInfluxFlags(fs, &inf)
+	addPseudonymFlag(fs, &inf)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -43,24 +43,20 @@ func runNote(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fs.Usage()
 		return errUsage
 	}
-	if !inf.enabled() {
+	if !inf.Enabled() {
 		fmt.Fprintln(stderr, "twitchd note: no InfluxDB: set --influx-url or INFLUX_URL")
 		return errUsage
 	}
-	tok, err := inf.token()
+	conn, err := influxconn.Open(inf)
 	if err != nil {
 		return err
 	}
-	pts, err := influx.Points(ev)
-	if err != nil {
-		return err
-	}
-	client := influxdb2.NewClientWithOptions(inf.url, tok, influxdb2.DefaultOptions().SetLogLevel(0))
-	defer client.Close()
+	defer conn.Close()
+	ev.Subject = conn.Subject(ev.Subject)
 	wctx, cancel := context.WithTimeout(ctx, noteTimeout)
 	defer cancel()
-	if err := client.WriteAPIBlocking(inf.org, inf.bucket).WritePoint(wctx, pts...); err != nil {
-		return fmt.Errorf("write to %s bucket %s: %w", inf.url, inf.bucket, err)
+	if err := conn.Write(wctx, ev); err != nil {
+		return err
 	}
 	where := ev.Site
 	if where == "" {

@@ -4,9 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"sort"
+
+	"github.com/twitchd/twitchd/internal/source/serial"
 )
 
 func init() {
@@ -30,44 +29,16 @@ func runPorts(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// listPorts writes the serial ports under dev, then the stable
-// /dev/serial/by-id names with the port each points at, and returns how
-// many lines it wrote.
+// listPorts writes the serial ports under dev and returns how many lines
+// it wrote.
 func listPorts(w io.Writer, dev string, all bool) int {
-	patterns := []string{"ttyUSB*", "ttyACM*", "rfcomm*"}
-	if all {
-		patterns = append(patterns, "ttyS*")
-	}
-	n := 0
-	for _, p := range patterns {
-		names, _ := filepath.Glob(filepath.Join(dev, p))
-		sort.Slice(names, func(i, j int) bool { return natLess(names[i], names[j]) })
-		for _, name := range names {
-			fmt.Fprintln(w, name)
-			n++
+	ports := serial.List(dev, all)
+	for _, p := range ports {
+		if p.Target != "" {
+			fmt.Fprintf(w, "%s -> %s\n", p.Path, p.Target)
+		} else {
+			fmt.Fprintln(w, p.Path)
 		}
 	}
-	ids, _ := filepath.Glob(filepath.Join(dev, "serial", "by-id", "*"))
-	sort.Strings(ids)
-	for _, id := range ids {
-		target, err := filepath.EvalSymlinks(id)
-		if err != nil {
-			if _, lerr := os.Lstat(id); lerr == nil {
-				target = "(dangling)"
-			} else {
-				continue
-			}
-		}
-		fmt.Fprintf(w, "%s -> %s\n", id, target)
-		n++
-	}
-	return n
-}
-
-// natLess orders ttyUSB2 before ttyUSB10.
-func natLess(a, b string) bool {
-	if len(a) != len(b) {
-		return len(a) < len(b)
-	}
-	return a < b
+	return len(ports)
 }

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"context"
 	"fmt"
 	"math"
 	"os"
@@ -12,64 +9,17 @@ import (
 	"testing"
 
 	"github.com/twitchd/twitchd/internal/influxtest"
-	"github.com/twitchd/twitchd/internal/simulate"
+	"github.com/twitchd/twitchd/internal/testutil/recording"
 	"github.com/twitchd/twitchd/pipeline"
 )
-
-// bundled writes the bundled calf session into dir and returns its path.
-func bundled(t *testing.T, dir string) string {
-	t.Helper()
-	sc, err := simulate.Preset("bundled-calf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(dir, "calf.csv")
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := simulate.Generate(sc, 1, f); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func readEvents(t *testing.T, path string) []pipeline.Event {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var evs []pipeline.Event
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		ev, err := pipeline.UnmarshalEvent(sc.Bytes())
-		if err != nil {
-			t.Fatalf("%s:%d: %v", path, n, err)
-		}
-		evs = append(evs, ev)
-	}
-	return evs
-}
-
-func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var o, e bytes.Buffer
-	code = runMain(context.Background(), args, &o, &e)
-	return code, o.String(), e.String()
-}
 
 // TestReplayIntoInfluxDB replays a bundled session into a real influxd,
 // reads it back with Flux through the client, and checks that InfluxDB
 // holds exactly what the events file says, twice over (idempotent).
 func TestReplayIntoInfluxDB(t *testing.T) {
-	srv := influxtest.Start(t)
+	srv := influxtest.Shared(t)
 	dir := t.TempDir()
-	csv := bundled(t, dir)
+	csv := recording.Bundled(t, dir)
 	evPath := filepath.Join(dir, "events.jsonl")
 	t.Setenv("INFLUX_TOKEN", "")
 	args := []string{"replay", "-subject", "it", "-site", "calf_left", "-events", evPath,
@@ -83,7 +33,7 @@ func TestReplayIntoInfluxDB(t *testing.T) {
 			t.Fatalf("round %d: summary lacks the InfluxDB line:\n%s", round, stderr)
 		}
 	}
-	evs := readEvents(t, evPath)
+	evs := recording.ReadEvents(t, evPath)
 	var twitches []*pipeline.Twitch
 	var bouts, summaries, assessments int
 	var last pipeline.Timestamp
@@ -152,7 +102,7 @@ func TestReplayIntoInfluxDB(t *testing.T) {
 	}
 }
 
-// TestReplayWithoutInflux checks the events file alone and the summary.
+// TestReplayErrors checks exit statuses and messages for bad input and flags.
 func TestReplayErrors(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, body string) string {
@@ -175,6 +125,7 @@ func TestReplayErrors(t *testing.T) {
 		{"missing rate", []string{"replay", write("norate.csv", "emg\n0.1\n0.2\n")}, 1, "rate"},
 		{"bad map", []string{"replay", "-map", "emg=emg:furlongs", write("x.csv", "emg\n1\n")}, 2, "unit"},
 		{"strict stops", []string{"replay", "-strict", "-rate", "1000", write("bad.csv", "emg\n0.1\nabc\n0.2\n")}, 1, "bad.csv:3"},
+		{"listen not loopback", []string{"replay", "--listen", "0.0.0.0:0", "-rate", "1000", write("ok.csv", "emg\n0.1\n")}, 2, "not a loopback address"},
 		{"headerless without --columns", []string{"replay", "-rate", "100", write("nohdr.txt", "# x\n1\n2\n")}, 1, "name its column with --columns"},
 		{"empty column name", []string{"replay", "-columns", "emg,", write("y.txt", "1\n")}, 2, "no empty name"},
 		{"--columns on a header row", []string{"replay", "-rate", "100", "-columns", "emg", write("hdr.csv", "emg\n1\n")}, 1, "hdr.csv:1"},
@@ -227,7 +178,7 @@ func TestReplayHeaderless(t *testing.T) {
 			if code != 0 || !strings.Contains(stderr, tc.want) || strings.Contains(stderr, "skipped") {
 				t.Fatalf("exit %d, stderr:\n%s\nwant exit 0 and %q", code, stderr, tc.want)
 			}
-			evs := readEvents(t, ev)
+			evs := recording.ReadEvents(t, ev)
 			sum, ok := evs[len(evs)-1].(*pipeline.Summary)
 			if !ok || sum.Channels[0].Unit != "mV" || sum.Format != "csv" {
 				t.Errorf("last event %#v, want a csv summary in mV", evs[len(evs)-1])
@@ -262,7 +213,7 @@ func TestReplaySkipsBadLines(t *testing.T) {
 	if !strings.Contains(stderr, "skipped 2 malformed lines") || !strings.Contains(stderr, "s.csv:102") || !strings.Contains(stderr, "s.csv:202") {
 		t.Errorf("summary does not report the two bad lines with their numbers:\n%s", stderr)
 	}
-	evs := readEvents(t, evPath)
+	evs := recording.ReadEvents(t, evPath)
 	sum, ok := evs[len(evs)-1].(*pipeline.Summary)
 	if !ok || sum.SkippedLines != 2 || sum.Channels[0].Samples != 19998 {
 		t.Fatalf("last event %#v, want a summary with 2 skipped lines and 19998 samples", evs[len(evs)-1])

@@ -9,8 +9,7 @@ import (
 	"strings"
 	"time"
 
-	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
-
+	"github.com/twitchd/twitchd/internal/influxconn"
 	"github.com/twitchd/twitchd/internal/rule"
 	"github.com/twitchd/twitchd/internal/rule/history"
 	"github.com/twitchd/twitchd/internal/rule/report"
@@ -34,7 +33,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	since := fs.String("since", "14d", "how far back: a number of days (14d) or a Go duration (36h)")
 	until := fs.String("until", "", "end of the period, RFC 3339 (default now)")
 	asJSON := fs.Bool("json", false, "write JSON for machines")
-	inf := addInfluxFlags(fs)
+	var inf influxconn.Settings
+	addInfluxFlags(fs, &inf)
+	addPseudonymFlag(fs, &inf)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -44,21 +45,21 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Usage()
 		return errUsage
 	}
-	if !inf.enabled() {
+	if !inf.Enabled() {
 		fmt.Fprintln(stderr, "twitchd report: no InfluxDB: set --influx-url or INFLUX_URL")
 		return errUsage
 	}
-	tok, err := inf.token()
+	conn, err := influxconn.Open(inf)
 	if err != nil {
 		return err
 	}
-	client := influxdb2.NewClientWithOptions(inf.url, tok, influxdb2.DefaultOptions().SetLogLevel(0))
-	defer client.Close()
+	defer conn.Close()
+	opts.Subject = conn.Subject(opts.Subject)
 	qctx, cancel := context.WithTimeout(ctx, reportTimeout)
 	defer cancel()
-	rep, err := report.Build(qctx, history.NewReader(client.QueryAPI(inf.org), inf.bucket), opts)
+	rep, err := report.Build(qctx, history.NewReader(conn.Query(), conn.Bucket()), opts)
 	if err != nil {
-		return fmt.Errorf("%s bucket %s: %w", inf.url, inf.bucket, err)
+		return fmt.Errorf("%s bucket %s: %w", influxconn.Redact(inf.URL), inf.Bucket, err)
 	}
 	if *asJSON {
 		return rep.WriteJSON(stdout)

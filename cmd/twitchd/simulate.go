@@ -10,7 +10,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/twitchd/twitchd/internal/decode"
 	_ "github.com/twitchd/twitchd/internal/decode/csv"
 	"github.com/twitchd/twitchd/internal/simulate"
 	"github.com/twitchd/twitchd/internal/simulate/device"
@@ -45,6 +44,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	port := fs.String("port", "pty", "with -device: serial port path, or pty for a new pseudo-terminal (its name is printed)")
 	speed := fs.Float64("speed", 1, "with -device: 1 real time, N times faster, 0 as fast as the reader takes it")
 	baud := fs.Int("baud", 115200, "with -device and a port path: baud rate")
+	capture := fs.String("capture", "", "with -device: write the bytes the device would send to this file instead of playing them on a port")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -96,6 +96,9 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if *dev != "" {
 		opts := device.Options{Protocol: *dev, Port: *port, Baud: *baud, Speed: *speed, Log: stderr, Seed: uint64(*seed)}
+		if *capture != "" {
+			return captureSimulation(sc, *seed, opts, *capture, *labels)
+		}
 		return playSimulation(ctx, sc, *seed, opts, *labels, stderr)
 	}
 	lpath := *labels
@@ -186,40 +189,14 @@ func writeSimulation(_ context.Context, sc simulate.Scenario, seed int64, format
 	return nil
 }
 
-// playSimulation streams the generated CSV through the csv decoder into a
-// device stand-in (internal/simulate/device), in constant memory: the
-// generator writes into a pipe that the decoder reads. The labels are
-// written to lpath, when given, once the whole recording was played.
+// playSimulation plays the scenario as a serial device and writes its
+// labels to lpath, when given, once the whole recording was played.
 func playSimulation(ctx context.Context, sc simulate.Scenario, seed int64, opts device.Options, lpath string, stderr io.Writer) error {
-	pr, pw := io.Pipe()
-	var l *simulate.Labels
-	var genErr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		l, genErr = simulate.Generate(sc, seed, pw)
-		pw.CloseWithError(genErr) // nil: the reader sees EOF
-	}()
-	stop := func() {
-		pr.CloseWithError(io.ErrClosedPipe) // unblocks a generator still writing
-		<-done
-	}
-	f, err := decode.Lookup("csv")
-	if err != nil {
-		stop()
-		return err
-	}
-	src, err := f.Open(pr, decode.Options{Name: "simulate:" + sc.Name, Strict: true})
-	if err != nil {
-		stop()
-		return err
-	}
-	err = device.Play(ctx, src, opts)
-	stop()
+	l, err := device.PlayScenario(ctx, sc, seed, opts)
 	if err != nil {
 		return err
 	}
-	if ctx.Err() != nil || genErr != nil {
+	if l == nil {
 		fmt.Fprintln(stderr, "twitchd simulate: stopped before the end; labels not written")
 		return nil
 	}
@@ -230,6 +207,27 @@ func playSimulation(ctx context.Context, sc simulate.Scenario, seed int64, opts 
 		fmt.Fprintf(stderr, "twitchd simulate: played %s seed %d (%.0f s); labels %s\n", sc.Name, seed, sc.Seconds(), lpath)
 	}
 	return nil
+}
+
+// captureSimulation writes what the device would send for the scenario
+// to path, and its labels to lpath (default: path without extension +
+// .labels.json).
+func captureSimulation(sc simulate.Scenario, seed int64, opts device.Options, path, lpath string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	l, err := device.CaptureScenario(sc, seed, opts, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if lpath == "" {
+		lpath = strings.TrimSuffix(path, filepath.Ext(path)) + ".labels.json"
+	}
+	return simulate.WriteLabelsFile(lpath, l)
 }
 
 func listScenarios(w io.Writer) error {

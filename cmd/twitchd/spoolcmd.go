@@ -6,8 +6,7 @@ import (
 	"io"
 	"log/slog"
 
-	"github.com/twitchd/twitchd/internal/sink/influx"
-	"github.com/twitchd/twitchd/internal/spool"
+	"github.com/twitchd/twitchd/internal/ingest"
 )
 
 func init() {
@@ -20,28 +19,25 @@ func init() {
 
 func runSpool(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("spool", "spool [-send] [--spool-dir DIR] --influx-url URL [--influx-bucket B]", stderr)
-	inf := addInfluxFlags(fs)
-	d := addDurableFlags(fs, inf)
+	cfg := ingest.Defaults()
+	addInfluxFlags(fs, &cfg.Influx)
+	addSpoolFlags(fs, &cfg)
 	send := fs.Bool("send", false, "send the spooled points to InfluxDB now, and wait until they are written")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if !inf.enabled() || d.spoolDir == "" {
+	if !cfg.Influx.Enabled() || cfg.Spool.Root == "" {
 		fmt.Fprintln(stderr, "twitchd spool: --influx-url (or INFLUX_URL) and --spool-dir are needed: the spool is kept per server and bucket")
 		return errUsage
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	cfg, err := inf.config(log)
+	b, err := ingest.OpenBacklog(cfg.Influx, cfg.Spool, log)
 	if err != nil {
 		return err
 	}
-	du, err := d.openSpool(cfg, log)
-	if err != nil {
-		return err
-	}
-	defer du.close()
-	st := du.spool.Stats()
-	fmt.Fprintf(stdout, "%s: %d points, %d bytes in %d segments", du.spool.Dir(), st.Pending, st.PendingBytes, st.Segments)
+	defer b.Close()
+	st := b.Stats()
+	fmt.Fprintf(stdout, "%s: %d points, %d bytes in %d segments", b.Dir(), st.Pending, st.PendingBytes, st.Segments)
 	if st.TornTails > 0 {
 		fmt.Fprintf(stdout, "; %d torn tails (%d bytes) dropped", st.TornTails, st.TornBytes)
 	}
@@ -49,23 +45,8 @@ func runSpool(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !*send || st.Pending == 0 {
 		return nil
 	}
-	sink, err := influx.New(cfg)
-	if err != nil {
-		return fmt.Errorf("influxdb: %w", err)
-	}
-	dr := &spool.Drainer{Spool: du.spool, Target: sink}
-	derr := dr.Once(ctx)
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
-	defer cancel()
-	cerr := sink.Close(cctx)
-	sst := sink.Stats()
+	sent, err := b.Send(ctx)
 	fmt.Fprintf(stdout, "sent %d points: %d written, %d rejected, %d back in the spool; %d left\n",
-		du.spool.Stats().Resent, sst.Written, sst.Rejected, sst.Overflowed, du.spool.Stats().Pending)
-	if derr != nil {
-		return derr
-	}
-	if cerr != nil {
-		return fmt.Errorf("influxdb: %w", cerr)
-	}
-	return nil
+		sent.Resent, sent.Written, sent.Rejected, sent.Back, sent.Left)
+	return err
 }

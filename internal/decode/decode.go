@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twitchd/twitchd/pipeline"
@@ -336,10 +337,30 @@ type File struct {
 	pipeline.Source
 	Format string
 	f      *os.File
+	read   *countingReader
+	size   int64
 }
 
 // Close closes the underlying file.
 func (f *File) Close() error { return f.f.Close() }
+
+// Position returns how many bytes the decoder has read from the file so
+// far (a buffer ahead of the samples delivered) and the file's size (0
+// when it has none, e.g. a pipe). It may be called from any goroutine,
+// for a progress display.
+func (f *File) Position() (read, size int64) { return f.read.n.Load(), f.size }
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
 
 // OpenFile opens path and decodes it with the named format, or with the
 // detected one when format is empty. opts.Name defaults to path.
@@ -351,7 +372,12 @@ func OpenFile(path, format string, opts Options) (*File, error) {
 	if opts.Name == "" {
 		opts.Name = path
 	}
-	br := bufio.NewReaderSize(fh, 64<<10)
+	cr := &countingReader{r: fh}
+	var size int64
+	if st, err := fh.Stat(); err == nil && st.Mode().IsRegular() {
+		size = st.Size()
+	}
+	br := bufio.NewReaderSize(cr, 64<<10)
 	head, err := br.Peek(SniffSize)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		fh.Close()
@@ -386,7 +412,7 @@ func OpenFile(path, format string, opts Options) (*File, error) {
 		fh.Close()
 		return nil, err
 	}
-	return &File{Source: src, Format: f.Name, f: fh}, nil
+	return &File{Source: src, Format: f.Name, f: fh, read: cr, size: size}, nil
 }
 
 // isText reports whether head looks like text: no NUL bytes and few

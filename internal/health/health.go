@@ -2,22 +2,19 @@
 // over HTTP, on loopback unless told otherwise.
 //
 // /healthz answers 200 "ok" when the Check function returns nil and 503
-// with the error's text otherwise. /metrics writes what the Gather
-// function puts into a Writer in the Prometheus text exposition format
-// (version 0.0.4), by hand: HELP and TYPE lines, then the samples.
+// with the error's text otherwise. /metrics writes what the Metrics
+// collector writes, in the Prometheus text format (internal/metrics).
 package health
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/twitchd/twitchd/internal/metrics"
 )
 
 // ErrNotLoopback is wrapped by Listen's error for an address that is not
@@ -32,8 +29,8 @@ type Config struct {
 	AllowAny bool
 	// Check returns nil when the process is healthy, or why it is not.
 	Check func() error
-	// Gather writes the metrics.
-	Gather func(w *Writer)
+	// Metrics writes the metrics.
+	Metrics metrics.Collector
 }
 
 // Server is a running health endpoint.
@@ -70,7 +67,7 @@ func Listen(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		srv: &http.Server{
-			Handler:           Handler(cfg.Check, cfg.Gather),
+			Handler:           Handler(cfg.Check, cfg.Metrics),
 			ReadHeaderTimeout: 5 * time.Second,
 			ReadTimeout:       10 * time.Second,
 			WriteTimeout:      10 * time.Second,
@@ -95,7 +92,7 @@ func (s *Server) Close(ctx context.Context) error {
 }
 
 // Handler returns the handler of /healthz and /metrics.
-func Handler(check func() error, gather func(*Writer)) http.Handler {
+func Handler(check func() error, m metrics.Collector) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -113,77 +110,11 @@ func Handler(check func() error, gather func(*Writer)) http.Handler {
 	})
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		bw := bufio.NewWriter(w)
-		mw := &Writer{w: bw}
-		if gather != nil {
-			gather(mw)
+		mw := metrics.NewWriter(w)
+		if m != nil {
+			m.Collect(mw)
 		}
-		bw.Flush()
+		mw.Flush()
 	})
 	return mux
 }
-
-// Writer writes metrics in the Prometheus text format. Each metric's
-// HELP and TYPE lines are written before its first sample.
-type Writer struct {
-	w    *bufio.Writer
-	last string
-}
-
-// Counter writes a sample of a counter.
-func (w *Writer) Counter(name, help string, v float64, labels ...string) {
-	w.sample(name, "counter", help, name, v, labels)
-}
-
-// Gauge writes a sample of a gauge.
-func (w *Writer) Gauge(name, help string, v float64, labels ...string) {
-	w.sample(name, "gauge", help, name, v, labels)
-}
-
-// Summary writes a summary without quantiles: its sum and count.
-func (w *Writer) Summary(name, help string, sum float64, count int64, labels ...string) {
-	w.sample(name, "summary", help, name+"_sum", sum, labels)
-	w.sample(name, "summary", help, name+"_count", float64(count), labels)
-}
-
-// sample writes one line; labels are name, value pairs.
-func (w *Writer) sample(family, typ, help, name string, v float64, labels []string) {
-	if family != w.last {
-		fmt.Fprintf(w.w, "# HELP %s %s\n# TYPE %s %s\n", family, escapeHelp(help), family, typ)
-		w.last = family
-	}
-	w.w.WriteString(name)
-	if len(labels) >= 2 {
-		w.w.WriteByte('{')
-		for i := 0; i+1 < len(labels); i += 2 {
-			if i > 0 {
-				w.w.WriteByte(',')
-			}
-			fmt.Fprintf(w.w, "%s=\"%s\"", labels[i], escapeLabel(labels[i+1]))
-		}
-		w.w.WriteByte('}')
-	}
-	w.w.WriteByte(' ')
-	w.w.WriteString(formatValue(v))
-	w.w.WriteByte('\n')
-}
-
-func formatValue(v float64) string {
-	switch {
-	case math.IsNaN(v):
-		return "NaN"
-	case math.IsInf(v, 1):
-		return "+Inf"
-	case math.IsInf(v, -1):
-		return "-Inf"
-	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
-}
-
-var (
-	helpEscaper  = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
-	labelEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`, `"`, `\"`)
-)
-
-func escapeHelp(s string) string  { return helpEscaper.Replace(s) }
-func escapeLabel(s string) string { return labelEscaper.Replace(s) }

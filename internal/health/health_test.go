@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/twitchd/twitchd/internal/metrics"
 )
 
 func TestCheckAddr(t *testing.T) {
@@ -65,13 +67,13 @@ func TestServeOverHTTP(t *testing.T) {
 			}
 			return nil
 		},
-		Gather: func(w *Writer) {
+		Metrics: metrics.Func(func(w *metrics.Writer) {
 			w.Counter("twitchd_samples_read_total", "Samples read.", float64(n.Load()))
 			w.Counter("twitchd_events_total", "Events by type.", 3, "type", "twitch")
 			w.Counter("twitchd_events_total", "Events by type.", 1, "type", `odd"type\`)
 			w.Gauge("twitchd_spool_bytes", "Bytes in the spool.\nSecond line.", math.Inf(1))
 			w.Summary("twitchd_write_latency_seconds", "Write latency.", 1.5, 4)
-		},
+		}),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -122,7 +122,11 @@ func Shared(t testing.TB) *Server {
 
 // Main runs the tests of a package that uses Shared and then stops the
 // shared server: call it from TestMain.
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main without the exit, for a TestMain with its own clean-up: it
+// returns m.Run's exit code.
+func Run(m *testing.M) int {
 	code := m.Run()
 	shared.mu.Lock()
 	if shared.srv != nil {
@@ -130,7 +134,7 @@ func Main(m *testing.M) {
 		os.RemoveAll(shared.dir)
 	}
 	shared.mu.Unlock()
-	os.Exit(code)
+	return code
 }
 
 // launch starts influxd with its files in dir and creates the database.

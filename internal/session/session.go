@@ -22,6 +22,8 @@ type Config struct {
 	Speed float64
 	// Detect configures the detectors; the zero value means detect.Default().
 	Detect *detect.Config
+	// Processors, when set, replace the detectors.
+	Processors []pipeline.Processor
 	// Stages transform the event stream before the sinks (the persistence rule).
 	Stages []pipeline.EventStage
 	// Sinks receive every event (events file, InfluxDB, collectors in tests).
@@ -32,20 +34,17 @@ type Config struct {
 
 // Run processes src until it ends or ctx is cancelled.
 func Run(ctx context.Context, src pipeline.Source, cfg Config) (pipeline.Result, error) {
-	dc := detect.Default()
-	if cfg.Detect != nil {
-		dc = *cfg.Detect
-	}
-	if dc.Log == nil {
-		dc.Log = cfg.Log
-	}
-	det, err := detect.New(dc)
-	if err != nil {
-		return pipeline.Result{}, err
+	procs := cfg.Processors
+	if procs == nil {
+		det, err := Detectors(cfg.Detect, cfg.Log)
+		if err != nil {
+			return pipeline.Result{}, err
+		}
+		procs = []pipeline.Processor{det}
 	}
 	r := &pipeline.Runner{
 		Source:     src,
-		Processors: []pipeline.Processor{det},
+		Processors: procs,
 		Stages:     cfg.Stages,
 		Sinks:      cfg.Sinks,
 		Subject:    cfg.Subject,
@@ -54,6 +53,19 @@ func Run(ctx context.Context, src pipeline.Source, cfg Config) (pipeline.Result,
 		Speed:      cfg.Speed,
 	}
 	return r.Run(ctx)
+}
+
+// Detectors returns twitchd's detectors configured by dc (nil:
+// detect.Default()), logging to log unless dc has a logger.
+func Detectors(dc *detect.Config, log *slog.Logger) (*detect.Detector, error) {
+	c := detect.Default()
+	if dc != nil {
+		c = *dc
+	}
+	if c.Log == nil {
+		c.Log = log
+	}
+	return detect.New(c)
 }
 
 // ReplayFile decodes the file at path (format detected when empty) and

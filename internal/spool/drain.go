@@ -163,3 +163,45 @@ func (d *Drainer) segment(ctx context.Context, seg *segment, chunk int, since <-
 	}
 	return flush()
 }
+
+// ServerWait is how long Final waits for a server that is not answering
+// before it leaves the spool to the next start.
+const ServerWait = 10 * time.Second
+
+// Final sends what the spool holds at the end of a run, until ctx ends:
+// the server may be coming back just as the stream ends, so it waits up
+// to wait (ServerWait when 0, and never past ctx) for Ready, then drains,
+// trying again every second after a failure. It returns nil once the
+// spool is empty, and otherwise why not; what is left stays on disk for
+// the next start, and is logged as such. Call it after Run has returned.
+func (d *Drainer) Final(ctx context.Context, wait time.Duration) error {
+	if d.Spool.Empty() {
+		return nil
+	}
+	if wait <= 0 {
+		wait = ServerWait
+	}
+	waitUntil := time.Now().Add(wait)
+	var err error
+	for {
+		if d.Ready == nil || d.Ready(ctx) == nil {
+			if err = d.Once(ctx); err == nil {
+				return nil
+			}
+		} else {
+			err = errors.New("server not answering")
+			if !time.Now().Before(waitUntil) {
+				d.Spool.log.Warn("spool: server not answering; the next start sends the spool")
+				return err
+			}
+		}
+		t := time.NewTimer(time.Second)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			d.Spool.log.Warn("spool: not all of it was sent; the next start sends the rest", "err", err)
+			return err
+		case <-t.C:
+		}
+	}
+}

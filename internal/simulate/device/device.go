@@ -12,28 +12,33 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"strconv"
 	"time"
 
 	"github.com/creack/pty"
 
+	"github.com/twitchd/twitchd/internal/decode/ascii"
 	"github.com/twitchd/twitchd/internal/decode/bitalino"
 	"github.com/twitchd/twitchd/internal/decode/cyton"
 	"github.com/twitchd/twitchd/internal/source/serial"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
-// Protocol names accepted in Options.Protocol.
+// Names of the protocols registered today (any registered protocol is
+// accepted in Options.Protocol).
 const (
 	Cyton    = cyton.Name
 	BITalino = bitalino.Name
-	ASCII    = "ascii"
+	ASCII    = ascii.Name
 )
 
 // Options configure a simulated device.
 type Options struct {
-	// Protocol is Cyton, BITalino or ASCII.
+	// Protocol names a registered live protocol (serial.ProtocolNames).
 	Protocol string
+	// Settings are the protocol's settings of the device played, as its
+	// NewSettings returns them (nil: its defaults): the BITalino's
+	// sensors on A1–A6, the ASCII line rate (default 250 Hz) and counter.
+	Settings serial.Settings
 	// Port is a device path to open, or "pty" to open a pseudo-terminal
 	// pair and print the follower's name to Log.
 	Port string
@@ -47,14 +52,6 @@ type Options struct {
 	GarbageEvery int
 	// Log receives the pseudo-terminal's name and progress lines.
 	Log io.Writer
-	// Rate is the ASCII line rate in Hz (default 250). Cyton runs at 250
-	// Hz; BITalino at the rate the host asks for.
-	Rate float64
-	// Counter makes ASCII lines start with a millisecond counter.
-	Counter bool
-	// BITalino describes the sensors the stand-in has on A1–A6 (default
-	// bitalino.DefaultConfig()).
-	BITalino *bitalino.Config
 	// Seed seeds the garbage generator (0: 1).
 	Seed uint64
 }
@@ -63,7 +60,7 @@ type Options struct {
 // calls, so a test can drop the connection and serve a new one.
 type Device struct {
 	opts Options
-	enc  Encoder
+	enc  serial.Encoder
 	rs   *resampler
 	rng  *rand.Rand
 
@@ -76,46 +73,19 @@ type Device struct {
 	Frames, Dropped int64
 }
 
-// Encoder turns one held sample of the source into a device frame.
-type Encoder interface {
-	// Rate is the device's frame rate in Hz.
-	Rate() float64
-	// Begin maps the source's channels; it is called once.
-	Begin(meta pipeline.Meta) error
-	// Append encodes frame k with the source values vals.
-	Append(dst []byte, k int64, vals []float64) []byte
-	// Command handles one byte from the host; it may write a reply to
-	// dst and returns whether streaming should start (1), stop (-1) or
-	// stay as it is (0).
-	Command(dst []byte, c byte) ([]byte, int)
-	// Garbage returns bytes that are not a frame.
-	Garbage(dst []byte, rng *rand.Rand) []byte
-	// StreamsOnConnect says whether the device streams without a command.
-	StreamsOnConnect() bool
-	// KeepsStreaming says whether streaming survives a dropped connection.
-	KeepsStreaming() bool
-}
-
 // NewDevice returns a stand-in for opts.Protocol reading frames from src.
 func NewDevice(src pipeline.Source, opts Options) (*Device, error) {
-	var enc Encoder
-	switch opts.Protocol {
-	case Cyton:
-		enc = &CytonEncoder{}
-	case BITalino:
-		cfg := bitalino.DefaultConfig()
-		if opts.BITalino != nil {
-			cfg = *opts.BITalino
-		}
-		enc = &BITalinoEncoder{Config: cfg}
-	case ASCII:
-		r := opts.Rate
-		if r <= 0 {
-			r = 250
-		}
-		enc = &ASCIIEncoder{Hz: r, Counter: opts.Counter}
-	default:
-		return nil, fmt.Errorf("device: unknown protocol %q (want %s, %s or %s)", opts.Protocol, Cyton, BITalino, ASCII)
+	p, err := serial.LookupProtocol(opts.Protocol)
+	if err != nil {
+		return nil, fmt.Errorf("device: %w", err)
+	}
+	st := opts.Settings
+	if st == nil {
+		st = p.NewSettings()
+	}
+	enc, err := p.StandIn(st)
+	if err != nil {
+		return nil, fmt.Errorf("device: %w", err)
 	}
 	if err := enc.Begin(src.Meta()); err != nil {
 		return nil, err
@@ -264,6 +234,19 @@ func (d *Device) Serve(ctx context.Context, rw io.ReadWriter) error {
 	}
 }
 
+// Capture writes every frame the device would send from the start of
+// the source to its end to w, as fast as w takes them, as if the host had
+// started streaming: a raw capture of the protocol, with no command
+// replies (banners).
+func (d *Device) Capture(w io.Writer) error {
+	d.streaming = true
+	for {
+		if err := d.emit(w, d.k+1000); err != nil {
+			return d.finish(err)
+		}
+	}
+}
+
 func (d *Device) finish(err error) error {
 	if errors.Is(err, io.EOF) {
 		return nil
@@ -397,261 +380,3 @@ func (r *resampler) at(t int64) ([]float64, error) {
 
 // pick returns the indexes of meta's channels of kind, and of the
 // accelerometer axes x, y, z of the first group (-1 when absent).
-func pick(meta pipeline.Meta) (emg []int, acc [3]int) {
-	acc = [3]int{-1, -1, -1}
-	group := ""
-	for i, c := range meta.Channels {
-		switch c.Kind {
-		case pipeline.KindEMG:
-			emg = append(emg, i)
-		case pipeline.KindAcc:
-			if group == "" {
-				group = c.Group
-			}
-			if c.Group != group {
-				continue
-			}
-			if c.Axis >= 'x' && c.Axis <= 'z' && acc[c.Axis-'x'] < 0 {
-				acc[c.Axis-'x'] = i
-			}
-		}
-	}
-	return emg, acc
-}
-
-func val(vals []float64, i int) float64 {
-	if i < 0 || vals[i] != vals[i] {
-		return 0
-	}
-	return vals[i]
-}
-
-// CytonEncoder encodes Cyton packets: the source's EMG channels (mV) on
-// exg0.., its first accelerometer on the aux bytes every 10th packet
-// (zeros between, as the firmware sends), footer 0xC0.
-type CytonEncoder struct {
-	Gain float64
-	emg  []int
-	acc  [3]int
-	exg  [cyton.Channels]int32
-}
-
-// Rate implements Encoder.
-func (e *CytonEncoder) Rate() float64 { return cyton.Rate }
-
-// Begin implements Encoder.
-func (e *CytonEncoder) Begin(meta pipeline.Meta) error {
-	e.emg, e.acc = pick(meta)
-	if len(e.emg) > cyton.Channels {
-		e.emg = e.emg[:cyton.Channels]
-	}
-	return nil
-}
-
-// Append implements Encoder.
-func (e *CytonEncoder) Append(dst []byte, k int64, vals []float64) []byte {
-	for i := range e.exg {
-		e.exg[i] = 0
-		if i < len(e.emg) {
-			e.exg[i] = cyton.Counts(val(vals, e.emg[i])*1000, e.Gain)
-		}
-	}
-	var a [3]int16
-	if k%10 == 0 {
-		for i := range a {
-			a[i] = cyton.AccelCounts(val(vals, e.acc[i]))
-		}
-		if a == [3]int16{} {
-			a[2] = 1 // all zero would read as "no new data"
-		}
-	}
-	return cyton.AppendPacket(dst, byte(k), &e.exg, a, 0xC0)
-}
-
-// Command implements Encoder: v (banner), b (start), s (stop).
-func (e *CytonEncoder) Command(dst []byte, c byte) ([]byte, int) {
-	switch c {
-	case cyton.CmdReset:
-		return append(dst, cyton.Banner...), -1
-	case cyton.CmdStart:
-		return dst, 1
-	case cyton.CmdStop:
-		return dst, -1
-	}
-	return dst, 0
-}
-
-// Garbage implements Encoder.
-func (e *CytonEncoder) Garbage(dst []byte, rng *rand.Rand) []byte { return randomBytes(dst, rng) }
-
-// StreamsOnConnect implements Encoder.
-func (e *CytonEncoder) StreamsOnConnect() bool { return false }
-
-// KeepsStreaming implements Encoder: the board streams on over the radio.
-func (e *CytonEncoder) KeepsStreaming() bool { return true }
-
-func randomBytes(dst []byte, rng *rand.Rand) []byte {
-	n := 1 + rng.IntN(16)
-	for range n {
-		dst = append(dst, byte(rng.IntN(256)))
-	}
-	return dst
-}
-
-// BITalinoEncoder encodes BITalino frames for the channels the host's
-// start command selects, with the sensors of Config on A1–A6: EMG sensors
-// take the source's EMG channels in order, ACC sensors its accelerometer
-// axis of the same letter.
-type BITalinoEncoder struct {
-	Config bitalino.Config
-	rate   int
-	mask   byte
-	src    [6]int
-	raw    []int
-}
-
-// Rate implements Encoder.
-func (e *BITalinoEncoder) Rate() float64 {
-	if e.rate == 0 {
-		return 1000
-	}
-	return float64(e.rate)
-}
-
-// Begin implements Encoder.
-func (e *BITalinoEncoder) Begin(meta pipeline.Meta) error {
-	emg, acc := pick(meta)
-	ne := 0
-	for i, s := range e.Config.Sensors {
-		e.src[i] = -1
-		switch s.Kind {
-		case pipeline.KindEMG:
-			if ne < len(emg) {
-				e.src[i] = emg[ne]
-				ne++
-			}
-		case pipeline.KindAcc:
-			if s.Axis >= 'x' && s.Axis <= 'z' {
-				e.src[i] = acc[s.Axis-'x']
-			}
-		}
-	}
-	e.rate, e.mask = e.Config.Rate, e.Config.Mask
-	return nil
-}
-
-// Append implements Encoder.
-func (e *BITalinoEncoder) Append(dst []byte, k int64, vals []float64) []byte {
-	e.raw = e.raw[:0]
-	for i := range 6 {
-		if e.mask&(1<<i) == 0 {
-			continue
-		}
-		s := e.Config.Sensors[i]
-		bits := bitalino.Bits(i)
-		v := val(vals, e.src[i])
-		switch s.Kind {
-		case pipeline.KindEMG:
-			e.raw = append(e.raw, bitalino.ADCFromEMG(v, bits))
-		case pipeline.KindAcc:
-			cmin, cmax := s.Cmin, s.Cmax
-			if cmin == 0 && cmax == 0 {
-				cmin, cmax = bitalino.DefaultCmin, bitalino.DefaultCmax
-				if bits == 6 {
-					cmin, cmax = cmin/16, cmax/16
-				}
-			}
-			e.raw = append(e.raw, bitalino.ADCFromACC(v, cmin, cmax, bits))
-		default:
-			e.raw = append(e.raw, 1<<(bits-1))
-		}
-	}
-	if len(e.raw) == 0 {
-		return dst
-	}
-	return bitalino.AppendFrame(dst, e.raw, byte(k), 0)
-}
-
-// Command implements Encoder: 0x00 stop, 0x07 version, rate bytes
-// (xx000011), start bytes (mask<<2 | 1).
-func (e *BITalinoEncoder) Command(dst []byte, c byte) ([]byte, int) {
-	switch {
-	case c == bitalino.CmdStop:
-		return dst, -1
-	case c == bitalino.CmdVersion:
-		return append(dst, "BITalino_v5.2\n"...), 0
-	case c&0x03 == 0x01:
-		if m := c >> 2; m != 0 {
-			e.mask = m
-			return dst, 1
-		}
-	default:
-		if r, ok := bitalino.RateFromCommand(c); ok {
-			e.rate = r
-		}
-	}
-	return dst, 0
-}
-
-// Garbage implements Encoder.
-func (e *BITalinoEncoder) Garbage(dst []byte, rng *rand.Rand) []byte { return randomBytes(dst, rng) }
-
-// StreamsOnConnect implements Encoder.
-func (e *BITalinoEncoder) StreamsOnConnect() bool { return false }
-
-// KeepsStreaming implements Encoder: a dropped Bluetooth link stops acquisition.
-func (e *BITalinoEncoder) KeepsStreaming() bool { return false }
-
-// ASCIIEncoder prints one line per frame: an optional millisecond counter,
-// then name:value pairs of every source channel (mV, g), tab-separated.
-type ASCIIEncoder struct {
-	Hz      float64
-	Counter bool
-	names   []string
-}
-
-// Rate implements Encoder.
-func (e *ASCIIEncoder) Rate() float64 { return e.Hz }
-
-// Begin implements Encoder.
-func (e *ASCIIEncoder) Begin(meta pipeline.Meta) error {
-	for _, c := range meta.Channels {
-		e.names = append(e.names, c.Name)
-	}
-	return nil
-}
-
-// Append implements Encoder.
-func (e *ASCIIEncoder) Append(dst []byte, k int64, vals []float64) []byte {
-	if e.Counter {
-		dst = strconv.AppendInt(dst, int64(float64(k)*1000/e.Hz), 10)
-		dst = append(dst, '\t')
-	}
-	for i, n := range e.names {
-		if i > 0 {
-			dst = append(dst, '\t')
-		}
-		dst = append(dst, n...)
-		dst = append(dst, ':')
-		dst = strconv.AppendFloat(dst, val(vals, i), 'g', 8, 64)
-	}
-	return append(dst, '\r', '\n')
-}
-
-// Command implements Encoder: an Arduino sketch ignores input.
-func (e *ASCIIEncoder) Command(dst []byte, c byte) ([]byte, int) { return dst, 0 }
-
-// Garbage implements Encoder: a line of noise.
-func (e *ASCIIEncoder) Garbage(dst []byte, rng *rand.Rand) []byte {
-	n := 1 + rng.IntN(16)
-	for range n {
-		dst = append(dst, byte('!'+rng.IntN(90)))
-	}
-	return append(dst, '\n')
-}
-
-// StreamsOnConnect implements Encoder.
-func (e *ASCIIEncoder) StreamsOnConnect() bool { return true }
-
-// KeepsStreaming implements Encoder.
-func (e *ASCIIEncoder) KeepsStreaming() bool { return true }

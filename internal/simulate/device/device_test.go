@@ -157,7 +157,7 @@ func cases() []protoCase {
 		},
 		{
 			name: "ascii", rate: 250, step: 0.001, emgTol: 1e-9, accTol: 1e-7,
-			options: device.Options{Protocol: device.ASCII, Rate: 250, Counter: true},
+			options: device.Options{Protocol: device.ASCII, Settings: &ascii.Settings{Rate: 250, Counter: true}},
 			dial: func(ctx context.Context, cc serial.ConnConfig) (pipeline.Source, *serial.Conn, error) {
 				return ascii.Dial(ctx, cc, ascii.Config{Rate: 250, Counter: true}, serial.StreamOptions{})
 			},

@@ -9,19 +9,8 @@ import (
 
 	"github.com/influxdata/influxdb-client-go/v2/api/write"
 
+	"github.com/twitchd/twitchd/internal/schema"
 	"github.com/twitchd/twitchd/pipeline"
-)
-
-// Measurement names. README.md in this folder documents every tag and field.
-const (
-	MeasurementTwitch     = "twitch"
-	MeasurementBout       = "bout"
-	MeasurementRest       = "rest"
-	MeasurementCramp      = "cramp"
-	MeasurementActivity   = "activity"
-	MeasurementAssessment = "assessment"
-	MeasurementIngest     = "ingest"
-	MeasurementSymptom    = "symptom"
 )
 
 // errNoFields is returned for an event that would make a point without
@@ -105,16 +94,16 @@ func (p *point) str(key, v string) {
 }
 
 func (p *point) ids(t pipeline.Tags) {
-	p.tag("subject", t.Subject)
-	p.tag("site", t.Site)
-	p.tag("session", t.Session)
+	p.tag(schema.TagSubject, t.Subject)
+	p.tag(schema.TagSite, t.Site)
+	p.tag(schema.TagSession, t.Session)
 }
 
 // channel adds the tags of an event from one sensor channel.
 func (p *point) channel(t pipeline.Tags, sensor, channel string) {
 	p.ids(t)
-	p.tag("sensor", sensor)
-	p.tag("channel", channel)
+	p.tag(schema.TagSensor, sensor)
+	p.tag(schema.TagChannel, channel)
 }
 
 func seconds(start, end pipeline.Timestamp) float64 { return float64(end-start) / 1e9 }
@@ -139,97 +128,87 @@ func intensityLevel(s string) int64 {
 // (pipeline.Status.Level); -1 when unknown.
 func statusLevel(s string) int64 { return int64(pipeline.Status(s).Level()) }
 
-// reservedAssessment are the assessment's own field names; a Measures
-// entry with one of these names is written with the prefix "m_".
-func reservedAssessment(k string) bool {
-	switch k {
-	case "status_level", "reason", "advice", "notice", "time":
-		return true
-	}
-	return false
-}
-
 // fill sets p to the point for ev. It returns an error for an event type
 // the schema does not know and for an event with nothing to write.
 func fill(p *point, ev pipeline.Event) error {
 	switch e := ev.(type) {
 	case *pipeline.Twitch:
-		p.reset(MeasurementTwitch, e.Start)
+		p.reset(schema.Twitch, e.Start)
 		p.channel(e.Tags, e.Sensor, e.Channel)
-		p.tag("phase", e.Phase)
-		p.float("peak", e.Peak)
-		p.float("snr", e.SNR)
-		p.float("duration_s", seconds(e.Start, e.End))
-		p.int("potentials", int64(e.Potentials))
-		p.bool("confirmed", e.Confirmed)
+		p.tag(schema.TagPhase, e.Phase)
+		p.float(schema.FieldPeak, e.Peak)
+		p.float(schema.FieldSNR, e.SNR)
+		p.float(schema.FieldDuration, seconds(e.Start, e.End))
+		p.int(schema.FieldPotentials, int64(e.Potentials))
+		p.bool(schema.FieldConfirmed, e.Confirmed)
 	case *pipeline.Bout:
-		p.reset(MeasurementBout, e.Start)
+		p.reset(schema.Bout, e.Start)
 		p.ids(e.Tags)
-		p.tag("sensor", e.Sensor)
-		p.tag("intensity", e.Intensity)
-		p.float("duration_s", seconds(e.Start, e.End))
-		if strings.Contains(e.Sensor, "acc") {
-			p.float("mean_enmo_mg", e.MeanENMO)
-			p.float("peak_enmo_mg", e.PeakENMO)
-			p.float("peak_acc_g", e.PeakAcc)
+		p.tag(schema.TagSensor, e.Sensor)
+		p.tag(schema.TagIntensity, e.Intensity)
+		p.float(schema.FieldDuration, seconds(e.Start, e.End))
+		if strings.Contains(e.Sensor, pipeline.SensorAcc) {
+			p.float(schema.FieldMeanENMO, e.MeanENMO)
+			p.float(schema.FieldPeakENMO, e.PeakENMO)
+			p.float(schema.FieldPeakAcc, e.PeakAcc)
 		}
-		if strings.Contains(e.Sensor, "emg") {
-			p.float("peak_emg_rms_mv", e.PeakRMS)
-			p.float("mean_emg_rms_mv", e.MeanRMS)
+		if strings.Contains(e.Sensor, pipeline.SensorEMG) {
+			p.float(schema.FieldPeakEMGRMS, e.PeakRMS)
+			p.float(schema.FieldMeanEMGRMS, e.MeanRMS)
 		}
 		if l := intensityLevel(e.Intensity); l >= 0 {
-			p.int("intensity_level", l)
+			p.int(schema.FieldIntensityLevel, l)
 		}
 	case *pipeline.Rest:
-		p.reset(MeasurementRest, e.Start)
+		p.reset(schema.Rest, e.Start)
 		p.ids(e.Tags)
-		p.float("duration_s", seconds(e.Start, e.End))
-		p.bool("after_exercise", e.AfterExercise)
+		p.float(schema.FieldDuration, seconds(e.Start, e.End))
+		p.bool(schema.FieldAfterExercise, e.AfterExercise)
 	case *pipeline.Cramp:
-		p.reset(MeasurementCramp, e.Start)
+		p.reset(schema.Cramp, e.Start)
 		p.channel(e.Tags, e.Sensor, e.Channel)
-		p.float("duration_s", seconds(e.Start, e.End))
-		p.float("peak", e.Peak)
-		p.float("mean_rms", e.MeanRMS)
+		p.float(schema.FieldDuration, seconds(e.Start, e.End))
+		p.float(schema.FieldPeak, e.Peak)
+		p.float(schema.FieldMeanRMS, e.MeanRMS)
 	case *pipeline.Epoch:
-		p.reset(MeasurementActivity, e.Start)
+		p.reset(schema.Activity, e.Start)
 		p.channel(e.Tags, e.Sensor, e.Channel)
-		p.tag("intensity", e.Intensity)
-		if e.Sensor == "acc" || e.ENMO != 0 {
-			p.float("enmo_mg", e.ENMO)
+		p.tag(schema.TagIntensity, e.Intensity)
+		if e.Sensor == pipeline.SensorAcc || e.ENMO != 0 {
+			p.float(schema.FieldENMO, e.ENMO)
 		}
-		if e.Sensor == "emg" || e.RMS != 0 {
-			p.float("rms_mv", e.RMS)
+		if e.Sensor == pipeline.SensorEMG || e.RMS != 0 {
+			p.float(schema.FieldRMS, e.RMS)
 		}
-		p.float("noise", e.Noise)
+		p.float(schema.FieldNoise, e.Noise)
 		if l := intensityLevel(e.Intensity); l >= 0 {
-			p.int("intensity_level", l)
+			p.int(schema.FieldIntensityLevel, l)
 		}
-		p.float("duration_s", seconds(e.Start, e.End))
+		p.float(schema.FieldDuration, seconds(e.Start, e.End))
 	case *pipeline.Assessment:
 		fillAssessment(p, e)
 	case *pipeline.Summary:
-		p.reset(MeasurementIngest, e.Start)
+		p.reset(schema.Ingest, e.Start)
 		p.ids(e.Tags)
 		var samples int64
 		for _, c := range e.Channels {
 			samples += c.Samples
 		}
-		p.int("samples", samples)
-		p.float("duration_s", seconds(e.Start, e.End))
-		p.int("skipped_lines", e.SkippedLines)
-		p.int("lost_samples", e.LostSamples)
-		p.int("twitches", int64(e.Twitches))
-		p.int("bouts", int64(e.Bouts))
-		p.int("cramps", int64(e.Cramps))
-		p.str("file", e.File)
-		p.str("format", e.Format)
+		p.int(schema.FieldSamples, samples)
+		p.float(schema.FieldDuration, seconds(e.Start, e.End))
+		p.int(schema.FieldSkippedLines, e.SkippedLines)
+		p.int(schema.FieldLostSamples, e.LostSamples)
+		p.int(schema.FieldTwitches, int64(e.Twitches))
+		p.int(schema.FieldBouts, int64(e.Bouts))
+		p.int(schema.FieldCramps, int64(e.Cramps))
+		p.str(schema.FieldFile, e.File)
+		p.str(schema.FieldFormat, e.Format)
 	case *pipeline.Symptom:
-		p.reset(MeasurementSymptom, e.Time)
+		p.reset(schema.Symptom, e.Time)
 		p.ids(e.Tags)
-		p.tag("symptom", e.Symptom)
-		p.str("text", e.Text)
-		p.int("count", 1)
+		p.tag(schema.TagSymptom, e.Symptom)
+		p.str(schema.FieldText, e.Text)
+		p.int(schema.FieldCount, 1)
 	default:
 		return fmt.Errorf("influx: no schema for %q events", ev.EventType())
 	}
@@ -240,21 +219,21 @@ func fill(p *point, ev pipeline.Event) error {
 }
 
 func fillAssessment(p *point, e *pipeline.Assessment) {
-	p.reset(MeasurementAssessment, e.Time)
+	p.reset(schema.Assessment, e.Time)
 	p.ids(e.Tags)
-	p.tag("status", e.Status)
+	p.tag(schema.TagStatus, e.Status)
 	if l := statusLevel(e.Status); l >= 0 {
-		p.int("status_level", l)
+		p.int(schema.FieldStatusLevel, l)
 	}
-	p.str("reason", e.Reason)
+	p.str(schema.FieldReason, e.Reason)
 	if len(e.Advice) > 0 {
-		p.str("advice", strings.Join(e.Advice, "; "))
+		p.str(schema.FieldAdvice, strings.Join(e.Advice, schema.AdviceSeparator))
 	}
-	p.str("notice", e.Notice)
+	p.str(schema.FieldNotice, e.Notice)
 	first := len(p.fields)
 	for k, v := range e.Measures {
-		if reservedAssessment(k) {
-			k = "m_" + k
+		if schema.AssessmentField(k) {
+			k = schema.MeasurePrefix + k
 		}
 		p.float(k, v)
 	}
@@ -300,4 +279,17 @@ func AppendLines(dst []byte, ev pipeline.Event) ([]byte, int, error) {
 		return dst, 0, err
 	}
 	return p.appendLine(dst), 1, nil
+}
+
+// AppendDelivery appends to dst the line protocol line that adds to the
+// ingest point of the file s summarises how many of the file's points the
+// server rejected (points_rejected), once the sink has flushed them. It
+// has the ingest point's measurement, tags and time, so InfluxDB merges
+// the field into that point; the dashboards' ingest table shows it.
+func AppendDelivery(dst []byte, s *pipeline.Summary, rejected int64) []byte {
+	var p point
+	p.reset(schema.Ingest, s.Start)
+	p.ids(s.Tags)
+	p.int(schema.FieldPointsRejected, rejected)
+	return p.appendLine(dst)
 }

@@ -1,6 +1,7 @@
 package influx
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	lp "github.com/influxdata/line-protocol"
 
 	"github.com/twitchd/twitchd/internal/influxtest"
+	"github.com/twitchd/twitchd/internal/metrics"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
@@ -362,6 +364,9 @@ func TestOutage(t *testing.T) {
 		t.Errorf("error %q does not say %q", err, want)
 	}
 	checkStats(t, impatient.Stats(), 0, 0, int64(len(evs)), 0, 0)
+	if err := impatient.Check(); err == nil || !strings.Contains(err.Error(), "write failing since") {
+		t.Errorf("Check during the outage: %v, want write failing", err)
+	}
 
 	waitFor(t, "a failed attempt", func() bool { return patient.Stats().Retries > 0 })
 	srv.Restart(t)
@@ -372,6 +377,16 @@ func TestOutage(t *testing.T) {
 	checkStats(t, st, int64(len(evs)), 0, 0, 0, 0)
 	if st.Retries == 0 {
 		t.Errorf("no retries counted: %v", st)
+	}
+	if err := patient.Check(); err != nil {
+		t.Errorf("Check after the server came back: %v", err)
+	}
+	var b bytes.Buffer
+	w := metrics.NewWriter(&b)
+	patient.Collect(w)
+	w.Flush()
+	if want := fmt.Sprintf("twitchd_points_written_total %d\n", len(evs)); !strings.Contains(b.String(), want) {
+		t.Errorf("metrics lack %q:\n%s", want, b.String())
 	}
 	comparePoints(t, fetch(t, srv, ""), expected(t, encodeAll(t, evs)))
 }

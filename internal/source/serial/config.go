@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/twitchd/twitchd/pipeline"
 )
 
 // Limits on a device configuration: values past them are typos or hostile
@@ -25,9 +27,6 @@ const (
 	// MaxBaud is the largest line speed.
 	MaxBaud = 12_000_000
 )
-
-// Protocols lists the protocol names a device may use.
-var Protocols = []string{"ascii", "bitalino", "openbci-cyton"}
 
 // Config is a device configuration file (TOML): one or more devices.
 //
@@ -53,30 +52,34 @@ var Protocols = []string{"ascii", "bitalino", "openbci-cyton"}
 //	  vref = 5.0
 //	  offset = 2.5
 //	  gain = 1000
+//
+// The keys name, port, baud, protocol, subject and site are common to
+// every device; the others (rate, counter, gain, channel, ...) are the
+// protocol's own settings and are read with the protocol that the same
+// table names (see Protocol.NewSettings).
 type Config struct {
-	Devices []Device `toml:"device"`
+	Devices []Device
 	file    string
 }
 
 // Device configures one serial device.
 type Device struct {
-	Name     string  `toml:"name"`
-	Port     string  `toml:"port"`
-	Baud     int     `toml:"baud"`
-	Protocol string  `toml:"protocol"`
-	Subject  string  `toml:"subject"`
-	Site     string  `toml:"site"`
-	Rate     float64 `toml:"rate"`    // ascii: line rate; bitalino: 1, 10, 100 or 1000
-	Counter  bool    `toml:"counter"` // ascii: lines start with a millisecond counter
-	// Cyton settings.
-	Gain      float64 `toml:"gain"`
-	AccelHold bool    `toml:"accel_hold"`
-	// Channels maps columns (ascii) or analog inputs (bitalino, index 0 =
-	// A1) to kinds and units.
-	Channels []Channel `toml:"channel"`
+	Name     string `toml:"name"`
+	Port     string `toml:"port"`
+	Baud     int    `toml:"baud"`
+	Protocol string `toml:"protocol"`
+	Subject  string `toml:"subject"`
+	Site     string `toml:"site"`
+	// Settings are the protocol's own settings, as its NewSettings
+	// returns them, filled from the table; nil until needed (Validate
+	// fills in the protocol's defaults).
+	Settings Settings `toml:"-"`
+	// settingsOf is the protocol Settings were made for.
+	settingsOf string
 }
 
-// Channel maps one column or input.
+// Channel maps one column or input; protocols that let channels be
+// named, typed or scaled hold a list of them in their settings.
 type Channel struct {
 	Index   *int    `toml:"index"`
 	Label   string  `toml:"label"`
@@ -112,10 +115,15 @@ func LoadConfig(path string) (*Config, error) {
 	return ParseConfig(path, string(data))
 }
 
+// commonKeys lists the keys every device has, for error messages.
+const commonKeys = "name, port, baud, protocol, subject and site"
+
 // ParseConfig parses configuration text; name is used in errors.
 func ParseConfig(name, text string) (*Config, error) {
-	c := &Config{file: name}
-	md, err := toml.Decode(text, c)
+	var raw struct {
+		Devices []toml.Primitive `toml:"device"`
+	}
+	md, err := toml.Decode(text, &raw)
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
@@ -123,13 +131,27 @@ func ParseConfig(name, text string) (*Config, error) {
 		}
 		return nil, fmt.Errorf("config: %s: %w", name, err)
 	}
+	c := &Config{file: name}
+	noProtocol := false
+	for i, prim := range raw.Devices {
+		d, err := DecodeDevice(md, prim)
+		if err != nil {
+			return nil, fmt.Errorf("config: %s: device %d (%s): %w", name, i+1, d.Name, err)
+		}
+		noProtocol = noProtocol || d.Protocol == ""
+		c.Devices = append(c.Devices, d)
+	}
 	if und := md.Undecoded(); len(und) > 0 {
 		keys := make([]string, len(und))
 		for i, k := range und {
 			keys[i] = k.String()
 		}
 		sort.Strings(keys)
-		return nil, fmt.Errorf("config: %s: unknown keys: %s", name, strings.Join(keys, ", "))
+		hint := ""
+		if noProtocol {
+			hint = " (keys other than " + commonKeys + " belong to a protocol: give protocol = ... in the same [[device]])"
+		}
+		return nil, fmt.Errorf("config: %s: unknown keys: %s%s", name, strings.Join(keys, ", "), hint)
 	}
 	if len(c.Devices) == 0 {
 		return nil, fmt.Errorf("config: %s: no [[device]] sections", name)
@@ -148,6 +170,26 @@ func ParseConfig(name, text string) (*Config, error) {
 	return c, nil
 }
 
+// DecodeDevice decodes one device table of a TOML document (md, prim as
+// toml.Decode gave them, e.g. one element of a []toml.Primitive): the
+// common keys, then, when it names its protocol, the protocol's
+// settings. Keys neither knows stay in md.Undecoded. ParseConfig uses it
+// for [[device]] tables; a larger configuration file can too.
+func DecodeDevice(md toml.MetaData, prim toml.Primitive) (Device, error) {
+	var d Device
+	if err := md.PrimitiveDecode(prim, &d); err != nil {
+		return d, err
+	}
+	if d.Protocol == "" {
+		return d, nil
+	}
+	s, err := d.settings()
+	if err != nil {
+		return d, err
+	}
+	return d, md.PrimitiveDecode(prim, s)
+}
+
 // Find returns the device named name, or the only device when name is empty.
 func (c *Config) Find(name string) (Device, error) {
 	if name == "" {
@@ -164,22 +206,98 @@ func (c *Config) Find(name string) (Device, error) {
 	return Device{}, fmt.Errorf("config: %s: no device named %q", c.file, name)
 }
 
+// settings returns d's protocol settings, making the protocol's defaults
+// when there are none yet.
+func (d *Device) settings() (Settings, error) {
+	if d.Settings != nil {
+		if d.settingsOf != "" && d.settingsOf != d.Protocol {
+			return nil, fmt.Errorf("the settings given are those of protocol %q, not %q", d.settingsOf, d.Protocol)
+		}
+		return d.Settings, nil
+	}
+	p, err := LookupProtocol(d.Protocol)
+	if err != nil {
+		return nil, err
+	}
+	d.Settings, d.settingsOf = p.NewSettings(), p.Name
+	return d.Settings, nil
+}
+
+// Set sets the protocol setting key (a TOML key of its settings, e.g.
+// "rate") to value, as a command-line flag overrides the file. The
+// protocol must be known.
+func (d *Device) Set(key string, value any) error {
+	s, err := d.settings()
+	if err != nil {
+		return err
+	}
+	text, err := toml.Marshal(map[string]any{key: value})
+	if err != nil {
+		return fmt.Errorf("%s: %w", key, err)
+	}
+	md, err := toml.Decode(string(text), s)
+	if err != nil {
+		return fmt.Errorf("%s: %w", key, err)
+	}
+	if len(md.Undecoded()) > 0 {
+		return fmt.Errorf("protocol %s has no setting %q", d.Protocol, key)
+	}
+	return nil
+}
+
 // check validates what can be checked without flags (port and protocol
 // may still come from the command line: see Validate).
 func (d *Device) check() error {
-	if d.Protocol != "" && !knownProtocol(d.Protocol) {
-		return fmt.Errorf("unknown protocol %q (want %s)", d.Protocol, strings.Join(Protocols, ", "))
+	if d.Protocol != "" {
+		if _, err := LookupProtocol(d.Protocol); err != nil {
+			return err
+		}
 	}
 	if d.Baud < 0 || d.Baud > MaxBaud {
 		return fmt.Errorf("baud %d out of 0..%d", d.Baud, MaxBaud)
 	}
-	if !(d.Rate >= 0 && d.Rate <= MaxRate) {
-		return fmt.Errorf("rate %g out of 0..%d Hz", d.Rate, MaxRate)
+	if d.Settings != nil {
+		return d.Settings.Check()
 	}
-	if !finite(d.Gain) || d.Gain < 0 {
-		return fmt.Errorf("gain %g: want a finite number, not negative", d.Gain)
+	return nil
+}
+
+// Validate checks a device once flags have been applied, and fills in
+// its protocol's default settings when it has none.
+func (d *Device) Validate() error {
+	if d.Port == "" {
+		return errors.New("no port (--port or port = ... in the config)")
 	}
-	for i, ch := range d.Channels {
+	if d.Protocol == "" {
+		return fmt.Errorf("no protocol (--protocol or protocol = ...; one of %s)", strings.Join(ProtocolNames(), ", "))
+	}
+	if _, err := d.settings(); err != nil {
+		return err
+	}
+	return d.check()
+}
+
+// CheckRate checks a line or sample rate setting: 0 (unset) to MaxRate Hz.
+func CheckRate(rate float64) error {
+	if !(rate >= 0 && rate <= MaxRate) {
+		return fmt.Errorf("rate %g out of 0..%d Hz", rate, MaxRate)
+	}
+	return nil
+}
+
+// CheckGain checks a gain setting: finite and not negative.
+func CheckGain(gain float64) error {
+	if !finite(gain) || gain < 0 {
+		return fmt.Errorf("gain %g: want a finite number, not negative", gain)
+	}
+	return nil
+}
+
+// CheckChannels checks what every channel mapping must satisfy whatever
+// the protocol: a known kind, an index or a label, an index in range,
+// finite numbers, cmax above cmin, adc_bits up to 32, axis x, y or z.
+func CheckChannels(chs []Channel) error {
+	for i, ch := range chs {
 		switch ch.Kind {
 		case "", "emg", "acc", "other":
 		default:
@@ -217,24 +335,12 @@ func (d *Device) check() error {
 	return nil
 }
 
-// Validate checks a device once flags have been applied.
-func (d *Device) Validate() error {
-	if d.Port == "" {
-		return errors.New("no port (--port or port = ... in the config)")
-	}
-	if d.Protocol == "" {
-		return fmt.Errorf("no protocol (--protocol or protocol = ...; one of %s)", strings.Join(Protocols, ", "))
-	}
-	return d.check()
-}
-
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
-func knownProtocol(p string) bool {
-	for _, q := range Protocols {
-		if p == q {
-			return true
-		}
+// ParsedKind returns the channel's kind, KindOther when none is given.
+func (ch Channel) ParsedKind() (pipeline.Kind, error) {
+	if ch.Kind == "" {
+		return pipeline.KindOther, nil
 	}
-	return false
+	return pipeline.ParseKind(ch.Kind)
 }

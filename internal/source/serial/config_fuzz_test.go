@@ -1,4 +1,4 @@
-package serial
+package serial_test
 
 import (
 	"math"
@@ -6,6 +6,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/twitchd/twitchd/internal/decode/ascii"
+	"github.com/twitchd/twitchd/internal/decode/bitalino"
+	"github.com/twitchd/twitchd/internal/decode/cyton"
+	"github.com/twitchd/twitchd/internal/source/serial"
 )
 
 // FuzzParseConfig checks that no configuration text panics the parser,
@@ -25,11 +30,12 @@ func FuzzParseConfig(f *testing.F) {
 	f.Add(string(example[:len(example)/2]))
 	f.Add("[[device]]\n[[device.channel]]\nindex = -1\n")
 	f.Add("[[device]]\nbaud = 1e99\n")
+	f.Add("[[device]]\nprotocol = \"ascii\"\nrate = 1e99\n")
 	f.Add("[[device]]\nport = \"/dev/ttyUSB0\"\n[[device.channel]]\nlabel = \"emg\"\nvref = -inf\n")
 	f.Add("device = 1\n")
 	f.Add("[device]\nname = \"x\"\n")
 	f.Fuzz(func(t *testing.T, text string) {
-		c, err := ParseConfig("fuzz.toml", text)
+		c, err := serial.ParseConfig("fuzz.toml", text)
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "config: fuzz.toml") {
 				t.Fatalf("error does not name the file: %v", err)
@@ -44,16 +50,28 @@ func FuzzParseConfig(f *testing.F) {
 				d.Port = "/dev/ttyUSB0"
 			}
 			if d.Protocol == "" {
-				d.Protocol = Protocols[0]
+				d.Protocol = serial.ProtocolNames()[0]
 			}
 			if err := d.Validate(); err != nil {
 				t.Fatalf("device %d accepted but does not validate: %v", i+1, err)
 			}
-			if !(d.Rate >= 0 && d.Rate <= MaxRate) || d.Baud < 0 || d.Baud > MaxBaud || !finite(d.Gain) {
-				t.Fatalf("device %d: rate %g baud %d gain %g out of limits", i+1, d.Rate, d.Baud, d.Gain)
+			var rate, gain float64
+			var chans []serial.Channel
+			switch s := d.Settings.(type) {
+			case *ascii.Settings:
+				rate, chans = s.Rate, s.Channels
+			case *bitalino.Settings:
+				rate, chans = s.Rate, s.Channels
+			case *cyton.Settings:
+				gain, chans = s.Gain, s.Channels
+			default:
+				t.Fatalf("device %d: settings %T", i+1, d.Settings)
 			}
-			for j, ch := range d.Channels {
-				if ch.Index != nil && (*ch.Index < 0 || *ch.Index > MaxChannelIndex) {
+			if !(rate >= 0 && rate <= serial.MaxRate) || d.Baud < 0 || d.Baud > serial.MaxBaud || math.IsNaN(gain) || math.IsInf(gain, 0) {
+				t.Fatalf("device %d: rate %g baud %d gain %g out of limits", i+1, rate, d.Baud, gain)
+			}
+			for j, ch := range chans {
+				if ch.Index != nil && (*ch.Index < 0 || *ch.Index > serial.MaxChannelIndex) {
 					t.Fatalf("device %d channel %d: index %d", i+1, j+1, *ch.Index)
 				}
 				for _, x := range []float64{ch.VRef, ch.Gain, ch.Offset, ch.Scale, ch.Cmin, ch.Cmax} {

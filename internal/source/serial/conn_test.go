@@ -6,11 +6,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
 
+	"github.com/twitchd/twitchd/internal/metrics"
 	"github.com/twitchd/twitchd/internal/source/serial"
 )
 
@@ -112,6 +114,15 @@ func TestReplugWithinIdleCheck(t *testing.T) {
 			}
 			if st := conn.Stats(); st.Losses != 1 || st.Connects != 2 || st.Bytes != 2 {
 				t.Fatalf("stats %+v, want one loss, two connections, two bytes", st)
+			}
+			var b strings.Builder
+			w := metrics.NewWriter(&b)
+			conn.Collect(w)
+			w.Flush()
+			for _, want := range []string{"twitchd_serial_losses_total 1\n", "twitchd_serial_connects_total 2\n", "twitchd_serial_bytes_total 2\n"} {
+				if !strings.Contains(b.String(), want) {
+					t.Fatalf("metrics lack %q:\n%s", want, b.String())
+				}
 			}
 		})
 	}

@@ -1,7 +1,6 @@
-package main
+package ingest
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -11,9 +10,11 @@ import (
 
 	"github.com/twitchd/twitchd/internal/influxtest"
 	"github.com/twitchd/twitchd/internal/simulate/device"
+	"github.com/twitchd/twitchd/internal/testutil/recording"
+	"github.com/twitchd/twitchd/internal/testutil/standin"
 )
 
-// TestRunLatencyToInfluxDB runs "twitchd run" against a Cyton stand-in in
+// TestRunLatencyToInfluxDB runs a live ingest from a Cyton stand-in in
 // real time with a real influxd, polls InfluxDB for the activity epochs
 // as they appear, and logs how long after an epoch's last sample arrived
 // (its end time: sample timestamps follow the host clock at arrival) the
@@ -23,23 +24,19 @@ import (
 // InfluxDB while the run is live, nothing about time. It takes about 20 s,
 // so it runs only with TWITCHD_LATENCY=1.
 func TestRunLatencyToInfluxDB(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("TWITCHD_LATENCY") == "" {
 		t.Skip("set TWITCHD_LATENCY=1 for this 20 s real-time run with influxd")
 	}
 	srv := influxtest.Start(t)
-	t.Setenv("INFLUX_TOKEN", "")
 	dir := t.TempDir()
-	link := standIn(t, dir, device.Cyton)
+	cfg := liveConfig(standin.Serve(t, dir, recording.Bundled(t, dir), device.Cyton), device.Cyton, "lat")
+	cfg.Site, cfg.Events = "calf", filepath.Join(dir, "ev.jsonl")
+	cfg.Influx.URL, cfg.Influx.Bucket = srv.URL, srv.Bucket
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
 	rctx, stop := context.WithCancel(ctx)
-	done := make(chan int, 1)
-	var stderr bytes.Buffer
-	go func() {
-		var stdout bytes.Buffer
-		done <- runMain(rctx, []string{"run", "--port", link, "--protocol", "openbci-cyton", "--subject", "lat", "--site", "calf",
-			"--influx-url", srv.URL, "--influx-bucket", srv.Bucket, "--events", filepath.Join(dir, "ev.jsonl")}, &stdout, &stderr)
-	}()
+	done := runAsync(rctx, cfg)
 	seen := map[time.Time]bool{}
 	var lat []time.Duration
 	q := `from(bucket: "` + srv.Bucket + `") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "activity" and r._field == "duration_s" and r.subject == "lat")`
@@ -58,11 +55,9 @@ func TestRunLatencyToInfluxDB(t *testing.T) {
 		}
 	}
 	stop()
-	if code := <-done; code != 0 {
-		t.Fatalf("run exited %d:\n%s", code, stderr.String())
-	}
+	(<-done).check(t, "run")
 	if len(lat) == 0 {
-		t.Fatalf("no activity epoch reached InfluxDB:\n%s", stderr.String())
+		t.Fatal("no activity epoch reached InfluxDB")
 	}
 	slices.Sort(lat)
 	t.Logf("epoch end -> queryable in InfluxDB, %d epoch points: min %v, median %v, max %v (poll every 250 ms)",
