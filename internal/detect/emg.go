@@ -146,7 +146,10 @@ func (c *emgChan) step(t int64, x float64) {
 		c.rh.setFloor(f.level*f.level, 0)
 		c.on = max(f.threshold(c.cfg.OnSigma, c.cfg.OnRatio, 0), c.tailOn)
 		c.off = f.level + 0.5*(c.on-f.level)
-		c.mid = math.Min(c.cfg.ShoulderRatio*f.level, c.off)
+		// Well above the floor: ShoulderRatio times it, and above what
+		// noise alone reaches in nine slots of ten (a short window at a
+		// low sample rate is far spikier than a long one).
+		c.mid = max(c.cfg.ShoulderRatio*f.level, 1.2*c.tailOn/c.cfg.TailK)
 	}
 	c.rh.add(t, y*y, nil)
 	if c.slowFloor.observe(t, se, c.act.open) {

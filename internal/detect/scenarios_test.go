@@ -171,3 +171,22 @@ func TestAccelerometerAlone(t *testing.T) {
 		t.Errorf("found %d of %d (%.2f), %d false at %v", tl.tp[sensorAcc], len(tw), rec, tl.fp[sensorAcc], tl.falseAt)
 	}
 }
+
+// TestLowRateEMG: at 200 and 250 Hz the 15 ms envelope is three or four
+// samples and far spikier than at 1 kHz; potentials well above the noise
+// are still found, and noise alone gives nothing.
+func TestLowRateEMG(t *testing.T) {
+	for _, hz := range []float64{200, 250} {
+		t.Run(fmt.Sprintf("%.0f Hz", hz), func(t *testing.T) {
+			s := &synth{emgHz: hz, seconds: 240, seed: 12, emgNoise: 0.005}
+			tw := twitchTimes(20, 235, 25)
+			for _, x := range tw {
+				s.potential(x, 0.1, 0.012)
+			}
+			tl := score(s.run(t, Default()), tw, 0.05)
+			if tl.tp[sensorEMG] < len(tw)-1 || tl.fp[sensorEMG] > 0 {
+				t.Errorf("found %d of %d, %d false at %v", tl.tp[sensorEMG], len(tw), tl.fp[sensorEMG], tl.falseAt)
+			}
+		})
+	}
+}
