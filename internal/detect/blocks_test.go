@@ -38,6 +38,13 @@ func TestFloor(t *testing.T) {
 				}
 				return 1 + 0.1*r.NormFloat64()
 			}, lo: 0.8, hi: 1.2},
+		{name: "stays fallen while the long window forgets", seconds: 25.5,
+			value: func(i int, r *rand.Rand) float64 {
+				if float64(i)*step < 20 {
+					return 1.5 + 0.15*r.NormFloat64()
+				}
+				return 1 + 0.1*r.NormFloat64()
+			}, lo: 0.85, hi: 1.0},
 		{name: "frozen learns nothing", seconds: 20,
 			value:  func(_ int, r *rand.Rand) float64 { return 1 },
 			frozen: func(int) bool { return true }, notReady: true},

@@ -42,6 +42,7 @@ import (
 type cfar struct {
 	axis     [3]*dsp.SlidingQuantiles // |band-passed axis|, median
 	recent   [3]*dsp.SlidingQuantiles // the same over the last CFARNoiseShort seconds
+	boot     [3]*dsp.SlidingQuantiles // the same, undelayed, until the delayed estimates exist
 	steps    [3]*dsp.SlidingQuantiles // non-zero |change| of each raw axis, q0.1
 	sigma    [3]float64
 	step     [3]float64 // ADC step per axis (0: none seen yet)
@@ -137,6 +138,7 @@ func newCFAR(cfg *Config, fs float64, h []float64, delay float64, busy func(int6
 	for k := range c.axis {
 		c.axis[k] = dsp.NewSlidingQuantiles(max(16, int(cfg.CFARNoiseWindow*perSec)), 1e-7, 100, 0.01, 0.5)
 		c.recent[k] = dsp.NewSlidingQuantiles(max(16, int(cfg.CFARNoiseShort*perSec)), 1e-7, 100, 0.01, 0.5)
+		c.boot[k] = dsp.NewSlidingQuantiles(max(16, int(cfg.CFARNoiseShort*perSec)), 1e-7, 100, 0.01, 0.5)
 		c.steps[k] = dsp.NewSlidingQuantiles(max(16, int(cfg.CFARNoiseWindow*perSec)), 1e-7, 100, 0.01, 0.1)
 	}
 	return c
@@ -190,6 +192,9 @@ func (c *cfar) observe(t int64, raw, bp [3]float64, still bool) float64 {
 	}
 	if level > 1 {
 		c.detected(t)
+	}
+	if sampled && still && !c.delayedReady() {
+		c.bootstrap(bp)
 	}
 	c.enqueue(learnt{
 		t:   t,
@@ -337,11 +342,40 @@ func (c *cfar) noise() float64 {
 	return math.Sqrt((c.sigma[0]*c.sigma[0] + c.sigma[1]*c.sigma[1] + c.sigma[2]*c.sigma[2]) / 3)
 }
 
-// ready reports whether every axis has a noise estimate from at least
-// two seconds of quiet (or the whole window, if shorter).
+// delayedReady reports whether every axis has a noise estimate from at
+// least two seconds of quiet whose context is known (or the whole window,
+// if shorter).
+func (c *cfar) delayedReady() bool {
+	for _, a := range c.axis {
+		if a.Len() < min(a.Cap(), 2*cfarLearnHz) {
+			return false
+		}
+	}
+	return true
+}
+
+// bootstrap estimates the noise from the last CFARNoiseShort seconds of
+// still samples as they come, while the delay line has not delivered
+// enough: a short recording's first rest after exercise is otherwise
+// untested for the length of the delay.
+func (c *cfar) bootstrap(bp [3]float64) {
+	for k := 0; k < 3; k++ {
+		b := c.boot[k]
+		b.Push(math.Abs(bp[k]))
+		if b.Len() >= min(b.Cap(), 2*cfarLearnHz) {
+			c.sigma[k] = max(b.Quantile(0)/0.6745, c.step[k]*c.quant, c.minSigma)
+		}
+	}
+}
+
+// ready reports whether every axis has a noise estimate: from the delay
+// line, or from the bootstrap until then.
 func (c *cfar) ready() bool {
-	for k := range c.axis {
-		if a := c.axis[k]; c.sigma[k] == 0 || a.Len() < min(a.Cap(), 2*cfarLearnHz) {
+	if c.delayedReady() {
+		return true
+	}
+	for k, b := range c.boot {
+		if c.sigma[k] == 0 || b.Len() < min(b.Cap(), 2*cfarLearnHz) {
 			return false
 		}
 	}

@@ -72,13 +72,13 @@ type Config struct {
 	// midpoint. Bursts separated by less than MergeGap are one burst (the
 	// potentials of one fasciculation burst come 5-30 ms apart).
 	OnSigma, OnRatio, MergeGap float64
-	// TailK: the burst threshold is also at least TailK times the 0.9
-	// quantile of the largest fast envelope per 100 ms slot at rest over
-	// the last TailWindow seconds. For Gaussian noise at 1 kHz that is
-	// about OnRatio times the floor; a baseline with a heavy tail (an ADC
-	// only a few steps deep, glitches, a lower sample rate) raises it. A
+	// TailWindow: the burst threshold is also raised by how much heavier
+	// the noise's tail is than Gaussian noise's through the same filters:
+	// the 0.9 quantile of the largest fast envelope per 100 ms slot at
+	// rest over the last TailWindow seconds, against its Gaussian value. A
+	// baseline only a few ADC steps deep, or glitches, raise it. A
 	// quantile that high is unmoved by twitches in up to a tenth of slots.
-	TailK, TailWindow float64
+	TailWindow float64
 	// TwitchMin and TwitchMax bound an EMG twitch's duration: the
 	// potentials of one fasciculation burst (up to a handful, 2-25 ms
 	// each, 5-30 ms apart) span a couple of hundred milliseconds, and a
@@ -162,9 +162,13 @@ type Config struct {
 	// its floor, or, without an accelerometer to see a stroll move the
 	// limb, when voluntary activity lies within SandwichWindow seconds on
 	// both sides of it.
-	ShoulderRatio, ShoulderWindow float64
-	ShoulderSlots                 int
-	SandwichWindow                float64
+	// A candidate ShoulderMaxSNR times above the floor or more is not
+	// judged by its shoulders: a large potential rings on for a while in
+	// the mains notch, a contraction does not peak that far above its
+	// own ramp.
+	ShoulderRatio, ShoulderWindow, ShoulderMaxSNR float64
+	ShoulderSlots                                 int
+	SandwichWindow                                float64
 	// ActivitySigma and ActivityRatio set the activity threshold on the
 	// slow envelope like OnSigma and OnRatio do for bursts.
 	ActivitySigma, ActivityRatio float64
@@ -238,13 +242,13 @@ func Default() Config {
 		FastRMS: 0.015, SlowRMS: 0.25,
 		FloorStep: 0.02, FloorWindow: 20, FloorQuantile: 0.25, FloorShort: 2,
 		Warmup:  3,
-		OnSigma: 7, OnRatio: 3.5, MergeGap: 0.06, TailK: 2, TailWindow: 40,
+		OnSigma: 7, OnRatio: 3.5, MergeGap: 0.06, TailWindow: 40,
 		TwitchMin: 0.004, TwitchMax: 0.5, AccTwitchMax: 0.25, TwitchMaxPeakMV: 3,
 		TwitchLong: 0.18, TwitchLongSNR: 12, TwitchEffMax: 0.05,
 		LFRatio: 1,
 		Context: 1.0, ActiveMin: 0.6, PauseContext: 3,
 		RhythmWindow: 2, RhythmBursts: 5,
-		ShoulderRatio: 3, ShoulderWindow: 0.5, ShoulderSlots: 2, SandwichWindow: 2.5,
+		ShoulderRatio: 3, ShoulderWindow: 0.5, ShoulderSlots: 2, ShoulderMaxSNR: 40, SandwichWindow: 2.5,
 		RhythmPoint:   0.05,
 		CadenceWindow: 8, CadenceMin: 0.3, CadenceMax: 2,
 		RepWindow: 24, RepMin: 1.5, RepMax: 6.6,
@@ -258,7 +262,7 @@ func Default() Config {
 		AccWindow: 0.05, AccWindowLong: 0.1, AccFalseAlarms: 0.05,
 		CFARTailWindow: 120, CFARNoiseWindow: 30, CFARGuard: 0.3, CFARNoiseShort: 3, QuantFloor: 0.5, CFARMaxRatio: 3,
 		AccStillMaxG: 0.015, PostureDeg: 4,
-		FuseWindow: 0.1, GuideWindow: 0.15, GuideP: 1e-3,
+		FuseWindow: 0.1, GuideWindow: 0.1, GuideP: 1e-3,
 
 		EMGModerateMV: 0.1, EMGVigorousMV: 0.3,
 		EMGActiveFrac: 0.5,

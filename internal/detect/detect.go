@@ -417,7 +417,7 @@ func (d *Detector) decide(c candidate) {
 		d.cfg.debugf(c.start, "%s reject context (%s) peak %.3f snr %.1f", c.sensor, why, c.peak, c.snr)
 		return
 	}
-	if c.sensor == sensorEMG && d.shoulders(c.start, c.end) {
+	if c.sensor == sensorEMG && c.snr < d.cfg.ShoulderMaxSNR && d.shoulders(c.start, c.end) {
 		d.cfg.debugf(c.start, "emg reject shoulders peak %.3f snr %.1f", c.peak, c.snr)
 		return
 	}

@@ -3,6 +3,8 @@ package detect
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"sync"
 
 	"github.com/twitchd/twitchd/internal/dsp"
 )
@@ -46,6 +48,16 @@ type emgChan struct {
 	slotEnd  int64
 	slotMaxQ *dsp.SlidingQuantiles
 	tailOn   float64
+	q90      float64 // the noise's 0.9 quantile of slot maxima over the floor, as measured
+	gaussQ90 float64 // the same for Gaussian noise through the same filters
+	// gaussOn is the least burst threshold, over the floor, once the tail
+	// is known: a tenth above the 0.999 quantile of Gaussian noise's slot
+	// maxima, which passes OnRatio only at a low sample rate (a 15 ms
+	// envelope of 3-4 samples at 200-250 Hz). Before the tail is known
+	// (the first 10 s at rest) the noise may still carry mains that the
+	// notch has not yet been set for, whose steady envelope makes the
+	// floor high and the tail light, and OnRatio stands.
+	gaussOn float64
 
 	b                  burst
 	peak, eBP, eLF     float64
@@ -92,6 +104,11 @@ func newEMG(cfg *Config, idx int, name string, fs float64, tl *timeline, sink ca
 		rh:        newRhythm(cfg, tl, 0),
 		slotMaxQ:  dsp.NewSlidingQuantiles(max(16, int(cfg.TailWindow/0.1)), floorLo, floorHi, floorRes, 0.9),
 	}
+	g, err := gaussianTails(cfg, hi, fs)
+	if err != nil {
+		return nil, fmt.Errorf("detect: EMG channel %s: %w", name, err)
+	}
+	c.gaussQ90, c.gaussOn = g[0], 1.1*g[1]
 	c.b.gap = ns(cfg.MergeGap)
 	c.act.gap = ns(cfg.CrampGap)
 	if cfg.Mains > 0 {
@@ -145,11 +162,14 @@ func (c *emgChan) step(t int64, x float64) {
 		f := c.fastFloor
 		c.rh.setFloor(f.level*f.level, 0)
 		c.on = max(f.threshold(c.cfg.OnSigma, c.cfg.OnRatio, 0), c.tailOn)
+		if c.q90 > 0 {
+			c.on = max(c.on, c.gaussOn*f.level)
+		}
 		c.off = f.level + 0.5*(c.on-f.level)
 		// Well above the floor: ShoulderRatio times it, and above what
 		// noise alone reaches in nine slots of ten (a short window at a
 		// low sample rate is far spikier than a long one).
-		c.mid = max(c.cfg.ShoulderRatio*f.level, 1.2*c.tailOn/c.cfg.TailK)
+		c.mid = max(c.cfg.ShoulderRatio*f.level, 1.2*c.q90*f.level)
 	}
 	c.rh.add(t, y*y, nil)
 	if c.slowFloor.observe(t, se, c.act.open) {
@@ -184,11 +204,15 @@ func (c *emgChan) step(t int64, x float64) {
 // tailStep follows the largest fast envelope of each 100 ms slot spent at
 // rest, as a multiple of the floor (the tail's shape, not its scale, so
 // exercise that lifted the floor leaves nothing behind once it falls),
-// and reports whether the tail threshold changed: TailK times the 0.9
-// quantile of those ratios over the last TailWindow seconds, times the
-// floor, once 10 s are known. Slots with activity, or whose maximum passes
-// OnRatio times the floor (a twitch, whatever the tail says), are left
-// out, so brisk twitching cannot raise the threshold that judges it.
+// and reports whether the tail threshold changed: OnRatio times the floor,
+// times how much the 0.9 quantile of those ratios over the last
+// TailWindow seconds exceeds, by more than a tenth, what Gaussian noise
+// through the same filters gives (gaussianTails), once 10 s are known. A
+// baseline only a few ADC steps deep, or glitches, raise it; a low sample
+// rate, whose short envelope is spiky even for Gaussian noise, does not.
+// Slots with activity, or whose maximum passes OnRatio times the floor (a
+// twitch, whatever the tail says), are left out, so brisk twitching
+// cannot raise the threshold that judges it.
 func (c *emgChan) tailStep(t int64, fe float64) bool {
 	if t < c.slotEnd {
 		c.slotMax = max(c.slotMax, fe)
@@ -204,8 +228,73 @@ func (c *emgChan) tailStep(t int64, fe float64) bool {
 	if c.slotMaxQ.Len() < 100 {
 		return false
 	}
-	c.tailOn = c.cfg.TailK * c.slotMaxQ.Quantile(0) * level
+	c.q90 = c.slotMaxQ.Quantile(0)
+	c.tailOn = 0
+	if heavy := c.q90 / c.gaussQ90; heavy > 1.1 {
+		c.tailOn = c.cfg.OnRatio * heavy * level
+	}
 	return true
+}
+
+// gaussianTails returns the 0.9 and 0.999 quantiles, over 100 ms slots,
+// of the largest fast envelope of Gaussian noise passed through the EMG
+// band-pass (upper edge hi), over the floor's level (its FloorQuantile):
+// the tail of noise with nothing but its sample rate and filters to make
+// it spiky. It runs 3000 slots of seeded noise at construction.
+// The result depends only on the filters and the rate, so it is kept
+// for the next channel with the same ones (a Cyton has eight).
+func gaussianTails(cfg *Config, hi, fs float64) ([2]float64, error) {
+	k := tailKey{cfg.EMGOrder, cfg.EMGLow, hi, fs, cfg.FastRMS, cfg.FloorStep, cfg.FloorQuantile}
+	tailMu.Lock()
+	defer tailMu.Unlock()
+	if q, ok := tailMemo[k]; ok {
+		return q, nil
+	}
+	q, err := simulateTails(cfg, hi, fs)
+	if err == nil {
+		tailMemo[k] = q
+	}
+	return q, err
+}
+
+type tailKey struct {
+	order                                  int
+	low, hi, fs, fastRMS, step, floorQuant float64
+}
+
+var (
+	tailMu   sync.Mutex
+	tailMemo = map[tailKey][2]float64{}
+)
+
+func simulateTails(cfg *Config, hi, fs float64) ([2]float64, error) {
+	bp, err := dsp.ButterBandpass(cfg.EMGOrder, cfg.EMGLow, hi, fs)
+	if err != nil {
+		return [2]float64{}, err
+	}
+	rms := dsp.NewMovingRMS(max(2, int(math.Round(cfg.FastRMS*fs))))
+	per := max(1, int(math.Round(0.1*fs)))
+	every := max(1, int(math.Round(cfg.FloorStep*fs)))
+	const slots = 3000
+	env := dsp.NewSlidingQuantiles(slots*per/every+1, floorLo, floorHi, floorRes, cfg.FloorQuantile)
+	maxes := dsp.NewSlidingQuantiles(slots, floorLo, floorHi, floorRes, 0.9, 0.999)
+	rng := rand.New(rand.NewPCG(17, 29))
+	for i := 0; i < 200; i++ { // settle the filter
+		rms.Step(bp.Step(rng.NormFloat64()))
+	}
+	for s := 0; s < slots; s++ {
+		m := 0.0
+		for i := 0; i < per; i++ {
+			v := rms.Step(bp.Step(rng.NormFloat64()))
+			m = max(m, v)
+			if i%every == 0 {
+				env.Push(v)
+			}
+		}
+		maxes.Push(m)
+	}
+	l := env.Quantile(0)
+	return [2]float64{maxes.Quantile(0) / l, maxes.Quantile(1) / l}, nil
 }
 
 // lookForMains collects blocks of the band-passed signal and looks for

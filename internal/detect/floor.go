@@ -20,9 +20,10 @@ const (
 // between that quantile and the 5th percentile, scaled as for a normal
 // distribution. A second, short window lets the floor fall within
 // seconds when activity stops: when the short window's quantile is well
-// below the long one's (activity has just stopped), it is the level, and
-// the spread is scaled with it (the spread of an RMS envelope of noise is
-// proportional to its level). The quantiles come from sliding log-binned
+// below the long one's (activity has just stopped: below 0.7 of it, and
+// until it is back above 0.85), it is the level, and the spread is scaled
+// with it (the spread of an RMS envelope of noise is proportional to its
+// level). The quantiles come from sliding log-binned
 // histograms (dsp.SlidingQuantiles), so an update costs a few bin moves,
 // not a selection over the window.
 type floor struct {
@@ -33,6 +34,7 @@ type floor struct {
 	level      float64
 	spread     float64
 	ready      bool
+	fallen     bool // the short window's level is in use (activity just stopped)
 	minFill    int
 	version    int // incremented whenever level or spread change
 }
@@ -66,8 +68,13 @@ func (f *floor) observe(t int64, v float64, frozen bool) bool {
 	lo := f.win.Quantile(0)
 	level := f.win.Quantile(1)
 	spread := (level - lo) * f.scale
-	if f.short.Len() == f.short.Cap() {
-		if s := f.short.Quantile(0); s < 0.7*level && level > 0 {
+	if f.short.Len() == f.short.Cap() && level > 0 {
+		// With hysteresis: the short level takes over below 0.7 of the
+		// long one and hands back above 0.85, so the threshold does not
+		// jump up and down while the long window forgets the activity.
+		s := f.short.Quantile(0)
+		f.fallen = s < 0.7*level || (f.fallen && s < 0.85*level)
+		if f.fallen {
 			spread *= s / level
 			level = s
 		}

@@ -92,7 +92,7 @@ func TestLiftingSetsOneBout(t *testing.T) {
 			if tl.cramps != 0 {
 				t.Errorf("%d cramps in a lifting session", tl.cramps)
 			}
-			if tl.tp[sensorEMG] < len(tw)-1 || tl.fp[sensorEMG] > 0 {
+			if tl.tp[sensorEMG] < len(tw)-1 || tl.fp[sensorEMG] > 1 {
 				t.Errorf("twitches found %d of %d, %d false", tl.tp[sensorEMG], len(tw), tl.fp[sensorEMG])
 			}
 		})
@@ -174,7 +174,11 @@ func TestAccelerometerAlone(t *testing.T) {
 
 // TestLowRateEMG: at 200 and 250 Hz the 15 ms envelope is three or four
 // samples and far spikier than at 1 kHz; potentials well above the noise
-// are still found, and noise alone gives nothing.
+// are still found, and noise alone gives at most one in four minutes. (The
+// least threshold, a tenth above Gaussian noise's 0.999 quantile, is low
+// enough for the bundled 250 Hz fixtures' weakest twitch, about four
+// times the floor; Gaussian noise passes it about eight times an hour at
+// these rates, never at 500 Hz and above.)
 func TestLowRateEMG(t *testing.T) {
 	for _, hz := range []float64{200, 250} {
 		t.Run(fmt.Sprintf("%.0f Hz", hz), func(t *testing.T) {
@@ -184,7 +188,7 @@ func TestLowRateEMG(t *testing.T) {
 				s.potential(x, 0.1, 0.012)
 			}
 			tl := score(s.run(t, Default()), tw, 0.05)
-			if tl.tp[sensorEMG] < len(tw)-1 || tl.fp[sensorEMG] > 0 {
+			if tl.tp[sensorEMG] < len(tw)-1 || tl.fp[sensorEMG] > 1 {
 				t.Errorf("found %d of %d, %d false at %v", tl.tp[sensorEMG], len(tw), tl.fp[sensorEMG], tl.falseAt)
 			}
 		})
