@@ -30,7 +30,7 @@ func init() {
 var errBarsMissed = errors.New("bars missed")
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("eval", "eval -labels L.labels.json -events E.events.jsonl [-modality both|emg|acc] [-json] [-v]\n       twitchd eval -suite short|full|families|families-short [-family NAME,...] [-lofo] [-json] [-keep DIR] [-v]\n       twitchd eval -real DIR\n       twitchd eval -hybrid DIR [-seed N] [-draws N] [-json]", stderr)
+	fs := newFlagSet("eval", "eval -labels L.labels.json -events E.events.jsonl [-modality both|emg|acc] [-json] [-v]\n       twitchd eval -suite short|full|families|families-short|families-test|families-test-short [-family NAME,...] [-lofo] [-json] [-keep DIR] [-v]\n       twitchd eval -real DIR\n       twitchd eval -hybrid DIR [-seed N] [-draws N] [-json]", stderr)
 	labels := fs.String("labels", "", "labels JSON written by twitchd simulate")
 	events := fs.String("events", "", "events file (JSON lines) to score")
 	suite := fs.String("suite", "", "run a benchmark suite: "+strings.Join(eval.SuiteNames(), " or "))
@@ -67,7 +67,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return evalHybrid(ctx, *hybridDir, cfg, *asJSON, *verbose, stdout)
 	}
 	var reports []eval.Report
-	families := *suite == eval.SuiteFamilies || *suite == eval.SuiteFamiliesShort
+	families := strings.HasPrefix(*suite, eval.SuiteFamilies)
 	if (*family != "" || *lofo) && !families {
 		fmt.Fprintln(stderr, "twitchd eval: -family and -lofo need -suite families or families-short")
 		return errUsage
@@ -84,7 +84,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		if *family != "" {
 			var err error
-			if cases, err = familyCases(*family, *suite == eval.SuiteFamiliesShort); err != nil {
+			if cases, err = familyCases(*family, strings.HasSuffix(*suite, "-short")); err != nil {
 				return err
 			}
 		}

@@ -11,8 +11,10 @@ import (
 
 // accGroup follows one three-axis accelerometer: a gravity estimate per
 // axis (low-pass), the vector magnitude for ENMO, a band-pass where the
-// damped jerk of a visible twitch lives, and a movement envelope of the
-// dynamic acceleration that tells limb movement from stillness.
+// damped jerk of a visible twitch lives (tested by a constant-false-alarm
+// rate detector, cfar), a movement envelope of the dynamic acceleration
+// that tells limb movement from stillness, and the high-passed axes whose
+// periodicity says whether the limb moves rhythmically.
 type accGroup struct {
 	cfg   *Config
 	name  string
@@ -25,18 +27,15 @@ type accGroup struct {
 	seen  bool
 
 	grav, tw, lo [3]*dsp.SOS
-	env, mov     *dsp.MovingRMS
-	envFloor     *floor
-	confirmRatio float64
+	hp           [3]*dsp.SOS // above 0.3 Hz: the limb's movement, for its rhythm
+	mov          *dsp.MovingRMS
+	movFloor     *floor
+	rh           *rhythm
+	cf           *cfar
 
-	// For the EMG-guided search: the recent twitch-band magnitude, and
-	// the per-axis noise sigma from its median (a three-axis magnitude of
-	// Gaussian noise follows a chi distribution with 3 degrees of freedom).
-	hist                 history
-	noise                *dsp.RobustWindow
-	sigma                float64
-	nextNoise, nextSigma int64
-	movFloor             *floor
+	// hist keeps the recent twitch-band magnitude and whitened energy for
+	// the EMG-guided search and for the extent of a detection.
+	hist history
 
 	b              burst
 	peak, eTw, eLo float64
@@ -47,71 +46,85 @@ type accGroup struct {
 	epN               int64
 }
 
-func newAcc(cfg *Config, name string, ix [3]int, fs float64, tl *timeline, sink candidateSink) (*accGroup, error) {
+// twitchBand designs the band-pass where a visible twitch's jerk lives.
+// When the band's top is cut by Nyquist, a low-pass there only blunts the
+// twitch's few samples (and below 33 Hz its 8-20 Hz jerk aliases
+// anywhere): then everything above the movement band is kept.
+func twitchBand(cfg *Config, fs float64) (*dsp.SOS, error) {
 	hi := math.Min(cfg.AccHigh, 0.45*fs)
-	if hi <= cfg.AccLow*1.2 {
+	if hi < 0.9*cfg.AccHigh {
+		return dsp.ButterHighpass(2, cfg.AccLow, fs)
+	}
+	return dsp.ButterBandpass(2, cfg.AccLow, hi, fs)
+}
+
+// impulse returns the first seconds of s's impulse response (s is reset).
+func impulse(s *dsp.SOS, fs, seconds float64) []float64 {
+	h := make([]float64, int(seconds*fs)+16)
+	x := 1.0
+	for i := range h {
+		h[i] = s.Step(x)
+		x = 0
+	}
+	s.Reset()
+	return h
+}
+
+func newAcc(cfg *Config, name string, ix [3]int, fs float64, tl *timeline, sink candidateSink) (*accGroup, error) {
+	if hi := math.Min(cfg.AccHigh, 0.45*fs); hi <= cfg.AccLow*1.2 {
 		return nil, fmt.Errorf("detect: accelerometer %s at %g Hz is too slow for twitch detection", name, fs)
 	}
 	g := &accGroup{
 		cfg: cfg, name: name, ix: ix, fs: fs, dt: int64(1e9 / fs), tl: tl, sink: sink,
-		env:      dsp.NewMovingRMS(max(1, int(cfg.AccRMS*fs))),
 		mov:      dsp.NewMovingRMS(max(3, int(math.Round(0.25*fs)))),
-		envFloor: newFloor(math.Max(cfg.FloorStep, 1/fs), cfg.FloorWindow, cfg.FloorShort, cfg.FloorQuantile),
 		movFloor: newFloor(math.Max(cfg.FloorStep*5, 1/fs), cfg.FloorWindow*3, cfg.FloorShort, cfg.FloorQuantile),
+		rh:       newRhythm(cfg, tl, 3),
 	}
 	g.b.gap = ns(cfg.MergeGap)
 	g.mv.gap = ns(0.3)
-	g.hist = newHistory(int(math.Ceil(4 * fs)))
-	g.noise = dsp.NewRobustWindow(200)
-	g.confirmRatio = cfg.AccOnRatio
-	if g.env.Len() <= 2 {
-		// At 25-33 Hz the envelope is one or two samples of a three-axis
-		// magnitude, whose tail is far heavier than an RMS over several:
-		// ask for about four noise sigmas instead of three.
-		g.confirmRatio = 1.2 * cfg.AccOnRatio
-	}
+	// Until the limb has been still long enough for a floor, a rhythm
+	// needs more movement than a still limb shows on any sensor: a
+	// recording may start with a walk, or a rest may start after one.
+	still := cfg.AccStillMaxG
+	g.rh.setFloor(still*still/4, still*still)
+	// The EMG-guided search runs when an EMG twitch is decided, after
+	// the rhythm around it is known: keep that long.
+	g.hist = newHistory(int(math.Ceil((cfg.RepWindow/2 + 8) * fs)))
 	for a := 0; a < 3; a++ {
 		var err error
 		if g.grav[a], err = dsp.ButterLowpass(2, cfg.GravityHz, fs); err != nil {
 			return nil, fmt.Errorf("detect: accelerometer %s: %w", name, err)
 		}
-		if hi < 0.9*cfg.AccHigh {
-			// When the band's top is cut by Nyquist, a low-pass there only
-			// blunts the twitch's few samples (and below 33 Hz its 8-20 Hz
-			// jerk aliases anywhere): keep everything above the movement
-			// band.
-			g.tw[a], err = dsp.ButterHighpass(2, cfg.AccLow, fs)
-		} else {
-			g.tw[a], err = dsp.ButterBandpass(2, cfg.AccLow, hi, fs)
+		if g.tw[a], err = twitchBand(cfg, fs); err != nil {
+			return nil, fmt.Errorf("detect: accelerometer %s: %w", name, err)
 		}
-		if err != nil {
+		if g.hp[a], err = dsp.ButterHighpass(1, 0.3, fs); err != nil {
 			return nil, fmt.Errorf("detect: accelerometer %s: %w", name, err)
 		}
 		if g.lo[a], err = dsp.ButterBandpass(2, 0.5, cfg.AccLow*0.75, fs); err != nil {
 			return nil, fmt.Errorf("detect: accelerometer %s: %w", name, err)
 		}
 	}
+	// The noise estimates learn only once the rhythm around a sample is
+	// known (half a repetition window later).
+	g.cf = newCFAR(cfg, fs, impulse(g.tw[0], fs, 2), cfg.RepWindow/2+1.5, tl.movingOrRhythmic)
 	return g, nil
 }
 
 func (g *accGroup) step(t int64, a [3]float64) {
 	if !g.seen {
-		g.first, g.seen = t, true
-		for k := 0; k < 3; k++ {
-			// Start the gravity filters at the first reading, not at zero.
-			for i := 0; i < int(4*g.fs/g.cfg.GravityHz) && i < 4096; i++ {
-				g.grav[k].Step(a[k])
-			}
-		}
+		g.prime(t, a)
 	}
-	var gr [3]float64
-	var tw2, lo2, dyn2, vm2 float64
+	var gr, hp, bp [3]float64
+	var tw2, lo2, dyn2, vm2, hp2 float64
 	for k := 0; k < 3; k++ {
+		hp[k] = g.hp[k].Step(a[k])
+		hp2 += hp[k] * hp[k]
 		gr[k] = g.grav[k].Step(a[k])
 		d := a[k] - gr[k]
 		dyn2 += d * d
-		w := g.tw[k].Step(a[k])
-		tw2 += w * w
+		bp[k] = g.tw[k].Step(a[k])
+		tw2 += bp[k] * bp[k]
 		l := g.lo[k].Step(a[k])
 		lo2 += l * l
 		vm2 += a[k] * a[k]
@@ -120,42 +133,33 @@ func (g *accGroup) step(t int64, a [3]float64) {
 		g.epENMO += enmo
 	}
 	dyn := math.Sqrt(dyn2)
-	if dyn > g.epPeakDyn {
-		g.epPeakDyn = dyn
-	}
+	g.epPeakDyn = max(g.epPeakDyn, dyn)
 	g.epN++
 	s := g.tl.at(t)
 	s.grav, s.hasGrav = gr, true
 
-	mag := math.Sqrt(tw2)
-	g.hist.push(t, mag)
-	if t >= g.nextNoise && !g.mv.open {
-		g.nextNoise = t + ns(0.05)
-		g.noise.Push(mag)
-		if g.noise.Len() >= 40 && t >= g.nextSigma {
-			g.nextSigma = t + ns(0.5)
-			// The lower quartile keeps the estimate honest while up to
-			// three quarters of the window is still movement.
-			g.sigma = g.noise.Quantile(0.25) / chi3Q25
-		}
-	}
-	e := g.env.Step(mag)
 	m := g.mov.Step(dyn)
-	g.envFloor.observe(t, e, g.b.open)
-	g.movFloor.observe(t, m, g.mv.open)
-	if t-g.first < ns(g.cfg.Warmup) || !g.envFloor.ready || !g.movFloor.ready {
+	// The floor of the movement envelope is the still limb's: continuous
+	// movement (a jog, a cool-down walk) must not become its floor, or
+	// the limb would look still while it moves.
+	f, still := g.movFloor, g.cfg.AccStillMaxG
+	moving := g.mv.open || m > 2*still || (f.ready && m > max(still, 2*f.level))
+	if f.observe(t, m, moving) {
+		g.rh.setFloor(g.movFloor.level*g.movFloor.level, g.cfg.AccRhythmMinG*g.cfg.AccRhythmMinG)
+	}
+	g.rh.add(t, hp2, &hp)
+	stat := g.cf.observe(t, a, bp, !moving)
+	mag := math.Sqrt(tw2)
+	g.hist.push(t, mag, g.cf.lastEnergy)
+	if t-g.first < ns(g.cfg.Warmup) || !g.movFloor.ready || !g.cf.ready() {
 		return
 	}
 	g.movement(t, m)
 
-	weak := g.envFloor.threshold(g.cfg.AccConfirmSigma, g.confirmRatio, g.cfg.AccMinPeakG)
-	off := g.envFloor.level + 0.5*(weak-g.envFloor.level)
-	switch g.b.step(t, e, weak, off) {
+	switch g.b.step(t, stat, 1, 0.5) {
 	case burstOpened:
 		g.peak, g.eTw, g.eLo = mag, tw2, lo2
-		if g.b.peakEnv > g.strong() {
-			g.tl.addBurst(t)
-		}
+		g.tl.addBurst(t, true)
 	case burstClosed:
 		g.closeBurst()
 	default:
@@ -163,6 +167,19 @@ func (g *accGroup) step(t int64, a [3]float64) {
 			g.peak = math.Max(g.peak, mag)
 			g.eTw += tw2
 			g.eLo += lo2
+		}
+	}
+}
+
+// prime starts the slow filters at the first reading instead of zero.
+func (g *accGroup) prime(t int64, a [3]float64) {
+	g.first, g.seen = t, true
+	for k := 0; k < 3; k++ {
+		for i := 0; i < int(4*g.fs/g.cfg.GravityHz) && i < 4096; i++ {
+			g.grav[k].Step(a[k])
+		}
+		for i := 0; i < int(8*g.fs) && i < 4096; i++ {
+			g.hp[k].Step(a[k])
 		}
 	}
 }
@@ -186,35 +203,43 @@ func (g *accGroup) movement(t int64, m float64) {
 	}
 }
 
+// closeBurst turns a closed CFAR detection into a candidate: its extent
+// is where the band magnitude stays above half its peak (the statistic
+// sums a window, so it rises late and falls late).
 func (g *accGroup) closeBurst() {
-	end := g.b.lastOn + g.dt
-	d := end - g.b.start
-	if d > ns(g.cfg.TwitchMax) || d < min(ns(0.02), g.dt) {
-		g.cfg.debugf(g.b.start, "acc reject duration %.3f peak %.3f", float64(d)/1e9, g.peak)
+	from := g.b.start - int64(g.cf.wins[len(g.cf.wins)-1].w)*g.dt
+	start, end := g.b.start, g.b.lastOn
+	half := g.peak / 2
+	first := true
+	g.hist.each(from, g.b.lastOn+g.dt, func(t int64, v, _ float64) {
+		if v >= half {
+			if first {
+				start, first = t, false
+			}
+			end = t
+		}
+	})
+	end += g.dt
+	if d := end - start; d > ns(g.cfg.AccTwitchMax) {
+		g.cfg.debugf(start, "acc reject duration %.3f peak %.3f", float64(d)/1e9, g.peak)
 		return
 	}
 	if g.eLo > g.cfg.LFRatio*g.eTw {
-		g.cfg.debugf(g.b.start, "acc reject LF %.2f peak %.3f", g.eLo/g.eTw, g.peak)
+		g.cfg.debugf(start, "acc reject LF %.2f peak %.3f", g.eLo/g.eTw, g.peak)
 		return
 	}
-	strong := g.b.peakEnv > g.strong()
 	snr := 0.0
-	if g.envFloor.level > 0 {
-		snr = g.b.peakEnv / g.envFloor.level
+	if n := g.cf.noise(); n > 0 {
+		snr = g.peak / n
 	}
 	g.sink.twitchCandidate(candidate{
-		sensor: sensorAcc, channel: g.name, start: g.b.start, end: end,
-		peak: g.peak, snr: snr, potentials: 0, strong: strong,
+		sensor: sensorAcc, channel: g.name, start: start, end: end,
+		peak: g.peak, snr: snr, strong: true,
 	})
 }
 
-// strong is the threshold an accelerometer burst must pass to count as a
-// twitch without EMG to confirm it.
-func (g *accGroup) strong() float64 {
-	return g.envFloor.threshold(g.cfg.AccOnSigma, 1.5*g.cfg.AccOnRatio, g.cfg.AccAloneMinG)
-}
-
 func (g *accGroup) finish(last int64) {
+	g.rh.flush()
 	if g.b.open {
 		g.b.open = false
 		g.closeBurst()
@@ -233,27 +258,23 @@ func (g *accGroup) epoch() (enmoMG, peakDyn float64, n int64) {
 	return enmoMG, peakDyn, n
 }
 
-// chi3Q25 is the lower quartile of a chi distribution with 3 degrees of
-// freedom: the magnitude of three independent unit Gaussians.
-const chi3Q25 = 1.1013
-
 // guided looks for the limb's jerk after an EMG twitch at t0. Knowing
 // where to look allows a lower threshold than a blind search at the same
-// false-alarm rate, and the energy over the window (the sum of squares of
-// the three band-passed axes) gathers the oscillation's few samples: for
-// noise alone, energy / sigma² follows a chi-square distribution with
-// 3n degrees of freedom, so the threshold is its 1-p quantile. It returns
-// the interval where the magnitude stays above half its peak, the peak
-// and its ratio to sigma.
+// false-alarm rate: the whitened energy of the three axes over the n
+// samples of the window is, for Gaussian noise, a chi-square with 3n
+// degrees of freedom, and the threshold is its 1-p quantile, raised by as
+// much as the blind test's tail says the noise is heavier than Gaussian.
+// It returns the interval where the magnitude stays above half its peak,
+// the peak and its ratio to the per-axis noise.
 func (g *accGroup) guided(t0, window int64, p float64) (start, end int64, peak, ratio float64, ok bool) {
-	if g.sigma <= 0 {
+	if !g.cf.ready() {
 		return 0, 0, 0, 0, false
 	}
 	var tp int64
 	var energy float64
 	n := 0
-	g.hist.each(t0, t0+window, func(t int64, v float64) {
-		energy += v * v
+	g.hist.each(t0, t0+window, func(t int64, v, e float64) {
+		energy += e
 		n++
 		if v > peak {
 			peak, tp = v, t
@@ -262,14 +283,14 @@ func (g *accGroup) guided(t0, window int64, p float64) (start, end int64, peak, 
 	if n == 0 {
 		return 0, 0, 0, 0, false
 	}
-	ratio = peak / g.sigma
-	limit := distuv.ChiSquared{K: float64(3 * n)}.Quantile(1 - p)
-	if energy/(g.sigma*g.sigma) < limit {
+	ratio = peak / g.cf.noise()
+	limit := distuv.ChiSquared{K: float64(3 * n)}.Quantile(1-p) * g.cf.ratio()
+	if energy < limit {
 		return 0, 0, peak, ratio, false
 	}
 	start, end = tp, tp
 	half := peak / 2
-	g.hist.each(t0, t0+window, func(t int64, v float64) {
+	g.hist.each(t0, t0+window, func(t int64, v, _ float64) {
 		if v >= half {
 			start, end = min(start, t), max(end, t)
 		}
@@ -277,28 +298,31 @@ func (g *accGroup) guided(t0, window int64, p float64) (start, end int64, peak, 
 	return start, end + g.dt, peak, ratio, true
 }
 
-// history is a ring of recent (time, value) pairs.
+// history is a ring of recent samples: time, twitch-band magnitude and
+// whitened energy.
 type history struct {
-	t []int64
-	v []float64
-	n int // total pushed
+	t    []int64
+	v, e []float64
+	n    int // total pushed
 }
 
-func newHistory(n int) history { return history{t: make([]int64, n), v: make([]float64, n)} }
+func newHistory(n int) history {
+	return history{t: make([]int64, n), v: make([]float64, n), e: make([]float64, n)}
+}
 
-func (h *history) push(t int64, v float64) {
+func (h *history) push(t int64, v, e float64) {
 	i := h.n % len(h.t)
-	h.t[i], h.v[i] = t, v
+	h.t[i], h.v[i], h.e[i] = t, v, e
 	h.n++
 }
 
-// each calls f for the held pairs with a <= t < b, oldest first.
-func (h *history) each(a, b int64, f func(int64, float64)) {
+// each calls f for the held samples with a <= t < b, oldest first.
+func (h *history) each(a, b int64, f func(t int64, v, e float64)) {
 	k := min(h.n, len(h.t))
 	for j := h.n - k; j < h.n; j++ {
 		i := j % len(h.t)
 		if h.t[i] >= a && h.t[i] < b {
-			f(h.t[i], h.v[i])
+			f(h.t[i], h.v[i], h.e[i])
 		}
 	}
 }

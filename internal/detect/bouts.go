@@ -15,6 +15,7 @@ type epochFeatures struct {
 	peakDyn    float64 // peak dynamic acceleration, g
 	emgRMS     float64 // RMS of band-passed EMG, mV (largest over channels)
 	emgPeak    float64 // peak 250 ms RMS, mV
+	rep        bool    // lifting repetitions seen in it
 }
 
 // boutAcc accumulates one run of active epochs.
@@ -26,6 +27,7 @@ type boutAcc struct {
 	peakENMO, peakG float64
 	peakRMS         float64
 	hasAcc          bool
+	rep             bool // lifting repetitions: sets of one session merge across SetRest
 }
 
 func (b *boutAcc) add(f epochFeatures) {
@@ -37,6 +39,7 @@ func (b *boutAcc) add(f epochFeatures) {
 	b.peakG = max(b.peakG, f.peakDyn)
 	b.peakRMS = max(b.peakRMS, f.emgPeak)
 	b.hasAcc = b.hasAcc || f.hasAcc
+	b.rep = b.rep || f.rep
 }
 
 func (b *boutAcc) merge(o *boutAcc) {
@@ -48,20 +51,30 @@ func (b *boutAcc) merge(o *boutAcc) {
 	b.peakG = max(b.peakG, o.peakG)
 	b.peakRMS = max(b.peakRMS, o.peakRMS)
 	b.hasAcc = b.hasAcc || o.hasAcc
+	b.rep = b.rep || o.rep
 }
+
+// long reports whether the run has enough active time to be a bout.
+func (b *boutAcc) long(cfg *Config) bool { return float64(b.activeN)*cfg.Epoch >= cfg.BoutMin }
 
 type span struct{ start, end int64 }
 
 // bouts turns a sequence of epochs into exercise bouts: runs of active
-// epochs with gaps of at most BoutGap, kept when at least BoutMin of them
-// were active, and merged when separated by less than BoutMerge.
+// epochs with gaps of at most BoutGap, merged when separated by less than
+// BoutMerge, or by at most SetRest when both have lifting repetitions
+// (the sets of one session), and kept when at least BoutMin of the merged
+// run was active (a short set waits for the next one).
 type bouts struct {
 	cfg     *Config
 	run     *boutAcc // open run
 	lastAct int64
-	pending *boutAcc // valid bout waiting to see whether the next one merges
+	pending *boutAcc // closed run waiting to see whether the next one merges
 	done    []span   // recent finished bouts, oldest first
 	spare   []*boutAcc
+	through int64 // end of the last epoch seen
+	// veto, when set, says that a run is not exercise after all (a cramp
+	// that made EMG-active epochs).
+	veto func(start, end int64) bool
 }
 
 func (bt *bouts) newAcc(start int64) *boutAcc {
@@ -79,6 +92,7 @@ func (bt *bouts) newAcc(start int64) *boutAcc {
 
 // epoch feeds one closed epoch and returns bouts that became final.
 func (bt *bouts) epoch(f epochFeatures, out func(*boutAcc)) {
+	bt.through = f.end
 	if f.active {
 		if bt.run == nil {
 			bt.run = bt.newAcc(f.start)
@@ -88,22 +102,36 @@ func (bt *bouts) epoch(f epochFeatures, out func(*boutAcc)) {
 	} else if bt.run != nil && f.end-bt.lastAct > ns(bt.cfg.BoutGap) {
 		bt.closeRun(out)
 	}
-	if bt.pending != nil && f.end-bt.pending.end >= ns(bt.cfg.BoutMerge) &&
-		(bt.run == nil || bt.run.start-bt.pending.end >= ns(bt.cfg.BoutMerge)) {
-		bt.finish(out)
+	if p := bt.pending; p != nil {
+		// A pending run of sets may still be joined by a run that is open
+		// now (whose repetitions are not known until it closes).
+		reach := bt.mergeGap(p, p)
+		if f.end-p.end >= reach && (bt.run == nil || bt.run.start-p.end >= reach) {
+			bt.finish(out)
+		}
 	}
+}
+
+// mergeGap returns the longest gap across which runs a and b merge. A set
+// whose last repetitions fill less than half an epoch ends an epoch
+// early, so sets get two epochs of slack.
+func (bt *bouts) mergeGap(a, b *boutAcc) int64 {
+	if a.rep && b.rep {
+		return ns(max(bt.cfg.SetRest+2*bt.cfg.Epoch, bt.cfg.BoutMerge))
+	}
+	return ns(bt.cfg.BoutMerge)
 }
 
 func (bt *bouts) closeRun(out func(*boutAcc)) {
 	r := bt.run
 	bt.run = nil
-	if float64(r.activeN)*bt.cfg.Epoch < bt.cfg.BoutMin {
+	if !r.long(bt.cfg) && !r.rep {
 		bt.spare = append(bt.spare, r)
 		return
 	}
-	if bt.pending != nil {
-		if r.start-bt.pending.end < ns(bt.cfg.BoutMerge) {
-			bt.pending.merge(r)
+	if p := bt.pending; p != nil {
+		if r.start-p.end < bt.mergeGap(p, r) {
+			p.merge(r)
 			bt.spare = append(bt.spare, r)
 			return
 		}
@@ -112,14 +140,17 @@ func (bt *bouts) closeRun(out func(*boutAcc)) {
 	bt.pending = r
 }
 
+// finish emits the pending run if it is long enough to be a bout.
 func (bt *bouts) finish(out func(*boutAcc)) {
 	p := bt.pending
 	bt.pending = nil
-	bt.done = append(bt.done, span{p.start, p.end})
-	if len(bt.done) > 16 {
-		bt.done = append(bt.done[:0], bt.done[len(bt.done)-8:]...)
+	if p.long(bt.cfg) && (bt.veto == nil || !bt.veto(p.start, p.end)) {
+		bt.done = append(bt.done, span{p.start, p.end})
+		if len(bt.done) > 16 {
+			bt.done = append(bt.done[:0], bt.done[len(bt.done)-8:]...)
+		}
+		out(p)
 	}
-	out(p)
 	bt.spare = append(bt.spare, p)
 }
 
@@ -147,11 +178,14 @@ func (bt *bouts) unsettled() (int64, bool) {
 
 // phase returns the phase of time t and whether it is final.
 func (bt *bouts) phase(t int64, postExercise int64) (string, bool) {
+	if t >= bt.through {
+		return "", false // its epoch is not known yet
+	}
 	if bt.pending != nil && t >= bt.pending.start {
-		if t <= bt.pending.end {
+		if t <= bt.pending.end && bt.pending.long(bt.cfg) && bt.veto == nil {
 			return pipeline.PhaseActivity, true
 		}
-		return "", false
+		return "", false // merging, or a veto, may still change it
 	}
 	if bt.run != nil && t >= bt.run.start {
 		return "", false
@@ -165,7 +199,7 @@ func (bt *bouts) phase(t int64, postExercise int64) (string, bool) {
 			lastEnd, found = s.end, true
 		}
 	}
-	if bt.pending != nil && bt.pending.end < t {
+	if bt.pending != nil && bt.pending.end < t && bt.pending.long(bt.cfg) {
 		lastEnd, found = bt.pending.end, true
 	}
 	if found && t-lastEnd <= postExercise {

@@ -72,9 +72,33 @@ type Config struct {
 	// midpoint. Bursts separated by less than MergeGap are one burst (the
 	// potentials of one fasciculation burst come 5-30 ms apart).
 	OnSigma, OnRatio, MergeGap float64
-	// TwitchMin and TwitchMax bound a twitch's duration; longer bursts are
-	// voluntary activity, fidgets or cramps.
-	TwitchMin, TwitchMax float64
+	// TailWindow: the burst threshold is also raised by how much heavier
+	// the noise's tail is than Gaussian noise's through the same filters:
+	// the 0.9 quantile of the largest fast envelope per 100 ms slot at
+	// rest over the last TailWindow seconds, against its Gaussian value. A
+	// baseline only a few ADC steps deep, or glitches, raise it. A
+	// quantile that high is unmoved by twitches in up to a tenth of slots.
+	TailWindow float64
+	// TwitchMin and TwitchMax bound an EMG twitch's duration: the
+	// potentials of one fasciculation burst (up to a handful, 2-25 ms
+	// each, 5-30 ms apart) span a couple of hundred milliseconds, and a
+	// large one rings on in the mains notch on a very quiet channel;
+	// longer bursts are voluntary activity, tremor or cramps.
+	// AccTwitchMax bounds the part of an accelerometer
+	// twitch that stays above half its peak: a jerk damped within 150 ms
+	// spends about 0.2 s there, a movement or a cable swinging the sensor
+	// longer.
+	TwitchMin, TwitchMax, AccTwitchMax float64
+	// An EMG burst longer than TwitchLong must stand at least
+	// TwitchLongSNR times above the floor: a large fasciculation keeps the
+	// envelope up for a while, a contraction that only just crosses the
+	// threshold for a fifth of a second is a weak voluntary one.
+	TwitchLong, TwitchLongSNR float64
+	// TwitchEffMax bounds an EMG burst's effective duration, (Σy²)²/Σy⁴
+	// over its samples: the potentials of a fasciculation, however
+	// spread, stay within tens of milliseconds; a voluntary contraction's
+	// dense interference pattern comes to a third of its length.
+	TwitchEffMax float64
 	// TwitchMaxPeakMV rejects EMG bursts with a band-passed peak above
 	// this: fasciculation potentials reach hundreds of µV at the skin,
 	// electrode pops reach millivolts.
@@ -90,16 +114,61 @@ type Config struct {
 	// counts as activity (a twitch alone does not).
 	Context, ActiveMin float64
 	// PauseContext is the quiet needed on each side of a twitch found
-	// inside a bout: surface EMG between reps or strides is full of short
-	// voluntary bursts, so only a real pause is trusted.
+	// inside a bout (no activity, movement or rhythm, which itself reaches
+	// past the last stride or repetition): surface EMG between reps or
+	// strides is full of short voluntary bursts, so only a real pause is
+	// trusted.
 	PauseContext float64
 	// RhythmWindow and RhythmBursts: more than RhythmBursts bursts
-	// starting within RhythmWindow seconds of a candidate, on any sensor,
+	// starting within RhythmWindow seconds of a candidate, on one sensor,
 	// are a rhythm (strides, pedal strokes), not twitches. Fasciculations
 	// come irregularly, a few per minute even when brisk, so five bursts
 	// in a few seconds are very unlikely to be twitches alone.
 	RhythmWindow float64
 	RhythmBursts int
+	// Rhythmic activity (strides, pedal strokes, lifting repetitions) is
+	// recognised by its periodicity, whatever its cadence or intensity:
+	// each sensor's power is averaged over points of RhythmPoint seconds;
+	// a cadence window of CadenceWindow seconds looks for a period between
+	// CadenceMin and CadenceMax seconds (walking strides 0.7-1.2 Hz,
+	// running 1.2-1.8 Hz, cycling 0.8-1.8 Hz, and steps at twice that),
+	// and a repetition window of RepWindow seconds for one between RepMin
+	// and RepMax (lifting repetitions of 2-6 s). A window is periodic when
+	// its autocorrelation peaks at PeriodicR or more, PeriodicProminence
+	// above the dip before the peak, with at least PeriodicBursts bursts
+	// (points above RhythmActiveRatio times the noise floor's power; for an
+	// accelerometer also above AccRhythmMinG of dynamic acceleration, the
+	// least movement of a limb in rhythmic exercise) in it. Rhythmic
+	// stretches are activity: their bursts are never twitches, and an
+	// epoch with at least RhythmEpochFrac of it rhythmic is active.
+	RhythmPoint                           float64
+	CadenceWindow, CadenceMin, CadenceMax float64
+	RepWindow, RepMin, RepMax             float64
+	PeriodicR, PeriodicProminence         float64
+	PeriodicBursts                        int
+	RhythmActiveRatio, AccRhythmMinG      float64
+	RhythmEpochFrac                       float64
+	// SetRest is the longest rest between two runs of activity with
+	// lifting repetitions that still keeps them one bout (sets of one
+	// session with rests of up to 3 min between them).
+	SetRest float64
+
+	// Voluntary contractions that peak briefly above the twitch
+	// threshold (a fidget, a stride of a stroll) rise and fall over
+	// hundreds of milliseconds; a fasciculation starts and ends within a
+	// few. An EMG candidate is rejected when, in the ShoulderWindow
+	// seconds on each side beyond 0.1 s from it, more than ShoulderSlots
+	// of the 100 ms slots had the fast envelope above ShoulderRatio times
+	// its floor, or, without an accelerometer to see a stroll move the
+	// limb, when voluntary activity lies within SandwichWindow seconds on
+	// both sides of it.
+	// A candidate ShoulderMaxSNR times above the floor or more is not
+	// judged by its shoulders: a large potential rings on for a while in
+	// the mains notch, a contraction does not peak that far above its
+	// own ramp.
+	ShoulderRatio, ShoulderWindow, ShoulderMaxSNR float64
+	ShoulderSlots                                 int
+	SandwichWindow                                float64
 	// ActivitySigma and ActivityRatio set the activity threshold on the
 	// slow envelope like OnSigma and OnRatio do for bursts.
 	ActivitySigma, ActivityRatio float64
@@ -112,22 +181,28 @@ type Config struct {
 
 	// Accelerometer front end: the gravity estimate is a low-pass at
 	// GravityHz; the twitch band is a band-pass from AccLow to AccHigh Hz
-	// (kept below 0.45 times the rate), where the damped 8-20 Hz jerk of a
-	// visible twitch lives and posture changes do not. AccRMS is its
-	// envelope window.
-	GravityHz, AccLow, AccHigh, AccRMS float64
-	// AccOnSigma and AccOnRatio set the acc burst threshold. A weaker
-	// threshold, AccConfirmSigma, is used for acc bursts that coincide
-	// with an EMG twitch: a twitch seen in both is more certain.
-	AccOnSigma, AccOnRatio, AccConfirmSigma float64
-	// AccMinPeakG is an absolute floor under the acc threshold.
-	AccMinPeakG float64
-	// AccAloneMinG is the least peak (g) of an accelerometer twitch with
-	// no EMG to confirm it. A still sensor's quantisation steps (about
-	// 4 mg on a 12-bit ±8 g device) stand far above its tiny noise floor,
-	// so a relative threshold alone would take them for twitches; a
-	// visible twitch moves the limb by tens of mg.
-	AccAloneMinG float64
+	// (kept below 0.45 times the rate), where the damped 5-25 Hz jerk of
+	// a visible twitch lives and posture changes do not.
+	GravityHz, AccLow, AccHigh float64
+	// The accelerometer's twitch test is a constant-false-alarm-rate
+	// test (see cfar): the whitened energy of the three band-passed axes
+	// over AccWindow and over AccWindowLong seconds (a jerk damped within
+	// 20-150 ms puts most of its energy in one of them) against thresholds
+	// set for AccFalseAlarms false detections per hour of Gaussian noise,
+	// raised (at most CFARMaxRatio times) when a statistic's own tail over
+	// the last CFARTailWindow seconds of quiet is heavier.
+	// The per-axis noise is the median over CFARNoiseWindow seconds (over
+	// CFARNoiseShort when that is well below: movement just stopped), never
+	// below QuantFloor ADC steps; statistics within CFARGuard seconds of a
+	// detection stay out of the estimates.
+	AccWindow, AccWindowLong, AccFalseAlarms   float64
+	CFARTailWindow, CFARNoiseWindow, CFARGuard float64
+	CFARNoiseShort, QuantFloor, CFARMaxRatio   float64
+	// AccStillMaxG is the most dynamic acceleration (RMS over 250 ms, g)
+	// a still limb shows: more than that and more than twice the floor, or
+	// more than twice that, is movement, which neither the movement floor
+	// nor the accelerometer's noise estimates learn from.
+	AccStillMaxG float64
 	// PostureDeg rejects acc bursts across which the gravity direction
 	// turns by more than this: a posture shift, not a twitch.
 	PostureDeg float64
@@ -167,18 +242,27 @@ func Default() Config {
 		FastRMS: 0.015, SlowRMS: 0.25,
 		FloorStep: 0.02, FloorWindow: 20, FloorQuantile: 0.25, FloorShort: 2,
 		Warmup:  3,
-		OnSigma: 7, OnRatio: 3.5, MergeGap: 0.06,
-		TwitchMin: 0.004, TwitchMax: 0.5, TwitchMaxPeakMV: 3,
+		OnSigma: 7, OnRatio: 3.5, MergeGap: 0.06, TailWindow: 40,
+		TwitchMin: 0.004, TwitchMax: 0.5, AccTwitchMax: 0.25, TwitchMaxPeakMV: 3,
+		TwitchLong: 0.18, TwitchLongSNR: 12, TwitchEffMax: 0.05,
 		LFRatio: 1,
-		Context: 1.0, ActiveMin: 0.6, PauseContext: 10,
+		Context: 1.0, ActiveMin: 0.6, PauseContext: 3,
 		RhythmWindow: 2, RhythmBursts: 5,
+		ShoulderRatio: 3, ShoulderWindow: 0.5, ShoulderSlots: 2, ShoulderMaxSNR: 40, SandwichWindow: 2.5,
+		RhythmPoint:   0.05,
+		CadenceWindow: 8, CadenceMin: 0.3, CadenceMax: 2,
+		RepWindow: 24, RepMin: 1.5, RepMax: 6.6,
+		PeriodicR: 0.45, PeriodicProminence: 0.3, PeriodicBursts: 4,
+		RhythmActiveRatio: 4, AccRhythmMinG: 0.008, RhythmEpochFrac: 0.5,
+		SetRest:       180,
 		ActivitySigma: 8, ActivityRatio: 3,
 		CrampMin: 3, CrampGap: 0.5, CrampMotionFrac: 0.6,
 
-		GravityHz: 1.5, AccLow: 4, AccHigh: 25, AccRMS: 0.06,
-		AccOnSigma: 7, AccOnRatio: 3, AccConfirmSigma: 4, AccMinPeakG: 0.004, AccAloneMinG: 0.025,
-		PostureDeg: 4,
-		FuseWindow: 0.1, GuideWindow: 0.15, GuideP: 1e-3,
+		GravityHz: 1.5, AccLow: 3, AccHigh: 25,
+		AccWindow: 0.05, AccWindowLong: 0.1, AccFalseAlarms: 0.05,
+		CFARTailWindow: 120, CFARNoiseWindow: 30, CFARGuard: 0.3, CFARNoiseShort: 3, QuantFloor: 0.5, CFARMaxRatio: 3,
+		AccStillMaxG: 0.015, PostureDeg: 4,
+		FuseWindow: 0.1, GuideWindow: 0.1, GuideP: 1e-3,
 
 		EMGModerateMV: 0.1, EMGVigorousMV: 0.3,
 		EMGActiveFrac: 0.5,
@@ -190,7 +274,8 @@ func (c Config) Validate() error {
 	pos := map[string]float64{
 		"epoch": c.Epoch, "bout-min": c.BoutMin, "fast-rms": c.FastRMS, "slow-rms": c.SlowRMS,
 		"floor-step": c.FloorStep, "floor-window": c.FloorWindow, "twitch-max": c.TwitchMax,
-		"context": c.Context, "cramp-min": c.CrampMin, "acc-rms": c.AccRMS, "rest-segment": c.RestSegment,
+		"context": c.Context, "cramp-min": c.CrampMin, "acc-window": c.AccWindow, "acc-false-alarms": c.AccFalseAlarms, "rest-segment": c.RestSegment,
+		"rhythm-point": c.RhythmPoint, "cadence-window": c.CadenceWindow, "rep-window": c.RepWindow,
 	}
 	for name, v := range pos {
 		if !(v > 0) {
@@ -202,6 +287,9 @@ func (c Config) Validate() error {
 	}
 	if c.FloorQuantile <= 0.05 || c.FloorQuantile >= 1 {
 		return fmt.Errorf("detect: floor quantile must be in (0.05, 1), got %g", c.FloorQuantile)
+	}
+	if c.CadenceMax >= c.CadenceWindow/2 || c.RepMax >= c.RepWindow/2 || c.CadenceMin < 2*c.RhythmPoint || c.RepMin < 2*repPoints*c.RhythmPoint {
+		return fmt.Errorf("detect: rhythm lags must lie between two points and half their window")
 	}
 	if c.EMGLow <= 0 || c.EMGHigh <= c.EMGLow {
 		return fmt.Errorf("detect: EMG band %g-%g Hz is empty", c.EMGLow, c.EMGHigh)

@@ -65,13 +65,16 @@ type Detector struct {
 	emg  []*emgChan
 	acc  []*accGroup
 
-	cands   []candidate
-	cramps  []crampCandidate
-	waiting []decided // accepted twitches and cramps waiting for their phase
-	crampQ  []*pipeline.Cramp
-	bt      bouts
+	cands     []candidate
+	cramps    []crampCandidate
+	sustained []span    // recent sustained EMG activity (cramp candidates), for bouts
+	waiting   []decided // accepted twitches and cramps waiting for their phase
+	crampQ    []*pipeline.Cramp
+	bt        bouts
 
-	epochs   [128]epochFlag // recent epochs: was each active?
+	epochs   [128]epochFlag  // recent epochs: was each active?
+	pendingE []epochFeatures // closed epochs waiting for the rhythm verdicts over them
+	rhythms  []*rhythm
 	started  bool
 	epStart  int64
 	restFrom int64
@@ -95,6 +98,7 @@ func (d *Detector) Begin(meta pipeline.Meta, emit pipeline.Emit) error {
 	d.emit = emit
 	d.tags = pipeline.Tags{Subject: meta.Subject, Site: meta.Site, Session: meta.Session}
 	d.tl = newTimeline(240)
+	d.sustained = make([]span, 0, 16)
 	d.bt = bouts{cfg: &d.cfg}
 	d.hold = ns(d.cfg.Context+d.cfg.ActiveMin+d.cfg.FuseWindow) + 3*slotNS
 	groups := map[string]*[3]int{}
@@ -110,6 +114,7 @@ func (d *Detector) Begin(meta pipeline.Meta, emit pipeline.Emit) error {
 				return err
 			}
 			d.emg = append(d.emg, c)
+			d.rhythms = append(d.rhythms, c.rh)
 		case pipeline.KindAcc:
 			g := ch.Group
 			if g == "" {
@@ -147,6 +152,14 @@ func (d *Detector) Begin(meta pipeline.Meta, emit pipeline.Emit) error {
 			return err
 		}
 		d.acc = append(d.acc, a)
+		d.rhythms = append(d.rhythms, a.rh)
+	}
+	if len(d.acc) == 0 {
+		d.bt.veto = d.crampNotBout
+	} else {
+		for _, c := range d.emg {
+			c.rh.needStir = true
+		}
 	}
 	if len(d.emg) == 0 && len(d.acc) == 0 {
 		var names []string
@@ -214,6 +227,9 @@ func (d *Detector) End(last int64) error {
 	if last >= d.epStart {
 		d.closeEpoch(d.epStart, min(d.epStart+ep, last+1))
 	}
+	d.settleEpochs(true)
+	// Cramps first: one may veto the last run of active epochs as a bout.
+	d.decideCramps(last, last, true)
 	d.bt.end(d.boutDone)
 	d.tick(last, true)
 	if d.restOpen && last > d.restFrom {
@@ -235,6 +251,9 @@ func (d *Detector) Watermark() (int64, bool) {
 		return 0, false
 	}
 	low(d.epStart)
+	if len(d.pendingE) > 0 {
+		low(d.pendingE[0].start)
+	}
 	for _, c := range d.cands {
 		low(c.start)
 	}
@@ -272,8 +291,45 @@ func (d *Detector) Watermark() (int64, bool) {
 func (d *Detector) twitchCandidate(c candidate)     { d.cands = append(d.cands, c) }
 func (d *Detector) crampCandidate(c crampCandidate) { d.cramps = append(d.cramps, c) }
 
+// crampNotBout reports whether a run of active epochs is a cramp rather
+// than exercise: without an accelerometer, a sustained contraction of
+// tens of seconds at rest makes EMG-active epochs as a bout would; when
+// one or two steady contractions that passed as cramp candidates
+// (neither rhythmic nor tremulous) cover most of the run, it is not a
+// bout. Many shorter contractions (a fist clenched again and again) are
+// exercise, however steady each one is.
+func (d *Detector) crampNotBout(start, end int64) bool {
+	if end <= start {
+		return false
+	}
+	var covered int64
+	n := 0
+	for _, s := range d.sustained {
+		if a, b := max(s.start, start), min(s.end, end); b > a {
+			covered += b - a
+			n++
+		}
+	}
+	return n <= 2 && float64(covered) >= 0.6*float64(end-start)
+}
+
+// rhythmDecided returns the time up to which every sensor's rhythm
+// verdict is final.
+func (d *Detector) rhythmDecided() int64 {
+	t := int64(math.MaxInt64)
+	for _, r := range d.rhythms {
+		if r.started {
+			t = min(t, r.decided)
+		}
+	}
+	return t
+}
+
 // tick decides what has waited long enough.
 func (d *Detector) tick(now int64, final bool) {
+	d.settleEpochs(final)
+	rd := d.rhythmDecided()
+	ctx := ns(max(d.cfg.Context, d.cfg.RhythmWindow))
 	slices.SortStableFunc(d.cands, func(a, b candidate) int { return cmp.Compare(a.end, b.end) })
 	n := 0
 	for _, c := range d.cands {
@@ -281,7 +337,7 @@ func (d *Detector) tick(now int64, final bool) {
 		if c.sensor == sensorAcc {
 			wait += ns(d.cfg.FuseWindow)
 		}
-		if final || (c.end+wait <= now && !d.emgPending(c)) {
+		if final || (c.end+wait <= now && c.end+ctx <= rd && !d.emgPending(c)) {
 			d.decide(c)
 			continue
 		}
@@ -290,9 +346,17 @@ func (d *Detector) tick(now int64, final bool) {
 	}
 	d.cands = d.cands[:n]
 
-	n = 0
+	d.decideCramps(now, rd, final)
+
+	d.releasePhases(final)
+	d.restSegments(now)
+}
+
+// decideCramps decides the cramp candidates whose context is known.
+func (d *Detector) decideCramps(now, rd int64, final bool) {
+	n := 0
 	for _, c := range d.cramps {
-		if final || c.end+ns(d.cfg.ActiveMin)+2*slotNS <= now {
+		if final || (c.end+ns(d.cfg.ActiveMin)+2*slotNS <= now && c.end <= rd) {
 			d.decideCramp(c)
 			continue
 		}
@@ -300,9 +364,6 @@ func (d *Detector) tick(now int64, final bool) {
 		n++
 	}
 	d.cramps = d.cramps[:n]
-
-	d.releasePhases(final)
-	d.restSegments(now)
 }
 
 // emgPending reports whether an accelerometer candidate must wait for
@@ -327,23 +388,37 @@ func (d *Detector) emgPending(c candidate) bool {
 	return false
 }
 
-// quiet reports whether the context around [start, end] shows no
-// activity or movement.
-func (d *Detector) quiet(start, end int64) bool {
+// quiet returns why the context around [start, end] is not quiet
+// (activity, movement, rhythm, tremor or a train of bursts), or "".
+func (d *Detector) quiet(start, end int64) string {
 	margin := ns(0.3)
 	ctx := ns(d.cfg.Context)
 	if d.tl.busy(start-ctx, start-margin) || d.tl.busy(end+margin, end+ctx) {
-		return false
+		return "activity"
+	}
+	// Between two voluntary contractions a few seconds apart (the strides
+	// of a stroll too short to show a rhythm) a short burst is one more.
+	// An accelerometer sees a stroll move the limb; without one, EMG is
+	// all there is to go by.
+	if sw := ns(d.cfg.SandwichWindow); len(d.acc) == 0 && d.tl.busy(start-sw, start-margin) && d.tl.busy(end+margin, end+sw) {
+		return "between contractions"
 	}
 	// Rhythmic bursts (strides, pedal strokes) are activity even when
 	// each one is short and the envelope dips between them. The
 	// candidate itself (and its twin on the other sensor) count too.
-	return d.tl.burstCount(start-ns(d.cfg.RhythmWindow), end+ns(d.cfg.RhythmWindow)) <= d.cfg.RhythmBursts
+	if d.tl.burstCount(start-ns(d.cfg.RhythmWindow), end+ns(d.cfg.RhythmWindow)) > d.cfg.RhythmBursts {
+		return "burst train"
+	}
+	return ""
 }
 
 func (d *Detector) decide(c candidate) {
-	if !d.quiet(c.start, c.end) {
-		d.cfg.debugf(c.start, "%s reject context peak %.3f snr %.1f", c.sensor, c.peak, c.snr)
+	if why := d.quiet(c.start, c.end); why != "" {
+		d.cfg.debugf(c.start, "%s reject context (%s) peak %.3f snr %.1f", c.sensor, why, c.peak, c.snr)
+		return
+	}
+	if c.sensor == sensorEMG && c.snr < d.cfg.ShoulderMaxSNR && d.shoulders(c.start, c.end) {
+		d.cfg.debugf(c.start, "emg reject shoulders peak %.3f snr %.1f", c.peak, c.snr)
 		return
 	}
 	if !d.stillPosture(c.start, c.end) {
@@ -397,7 +472,7 @@ func (d *Detector) guide(emg *pipeline.Twitch) {
 			d.cfg.debugf(int64(emg.Start), "guided acc: nothing above noise (peak %.1f sigma)", ratio)
 			continue
 		}
-		if !d.quiet(a, b) || !d.stillPosture(a, b) {
+		if d.quiet(a, b) != "" || !d.stillPosture(a, b) {
 			continue
 		}
 		emg.Confirmed = true
@@ -407,6 +482,14 @@ func (d *Detector) guide(emg *pipeline.Twitch) {
 		}
 		d.waiting = append(d.waiting, decided{ev: ev, sensor: sensorAcc, start: a, end: b})
 	}
+}
+
+// shoulders reports whether the EMG around [start, end] rises and falls
+// slowly, as a voluntary contraction's does.
+func (d *Detector) shoulders(start, end int64) bool {
+	gap, w := ns(0.1), ns(d.cfg.ShoulderWindow)
+	n := d.tl.midCount(start-gap-w, start-gap-1) + d.tl.midCount(end+gap+1, end+gap+w)
+	return n > d.cfg.ShoulderSlots
 }
 
 // pause reports whether [start, end] lies in a quiet stretch of at least
@@ -422,8 +505,9 @@ func (d *Detector) pause(start, end int64) bool {
 	if d.tl.busy(start-w, start) || d.tl.busy(end, end+w) {
 		return false
 	}
+	// Its own epoch must be inactive too: a pause, not a lull in a set.
 	ep := ns(d.cfg.Epoch)
-	for t := start - w; t <= end+w; t += ep {
+	for _, t := range [2]int64{start, end} {
 		i := floorDiv(t, ep)
 		e := d.epochs[mod(i, int64(len(d.epochs)))]
 		if e.idx != i || e.active {
@@ -462,17 +546,21 @@ func (d *Detector) stillPosture(start, end int64) bool {
 }
 
 func (d *Detector) decideCramp(c crampCandidate) {
-	if len(d.acc) > 0 {
-		moving, _ := d.tl.fractions(c.start, c.end)
-		if moving > d.cfg.CrampMotionFrac {
-			d.cfg.debugf(c.start, "cramp reject moving %.2f until %s", moving, pipeline.Timestamp(c.end))
-			return
-		}
-	} else {
-		if _, fast := d.tl.fractions(c.start, c.end); fast < 0.6 {
-			return
-		}
+	sh := d.tl.fractions(c.start, c.end)
+	switch {
+	case sh.rhythm > 0.3 || sh.tremor > 0.3:
+		d.cfg.debugf(c.start, "cramp reject rhythmic %.2f tremor %.2f until %s", sh.rhythm, sh.tremor, pipeline.Timestamp(c.end))
+		return
+	case len(d.acc) > 0 && sh.moving > d.cfg.CrampMotionFrac:
+		d.cfg.debugf(c.start, "cramp reject moving %.2f until %s", sh.moving, pipeline.Timestamp(c.end))
+		return
+	case len(d.acc) == 0 && sh.fast < 0.6:
+		return
 	}
+	if len(d.sustained) == cap(d.sustained) {
+		d.sustained = append(d.sustained[:0], d.sustained[1:]...)
+	}
+	d.sustained = append(d.sustained, span{c.start, c.end})
 	d.crampQ = append(d.crampQ, &pipeline.Cramp{
 		Start: pipeline.Timestamp(c.start), End: pipeline.Timestamp(c.end), Tags: d.tags,
 		Sensor: sensorEMG, Channel: c.channel, Peak: c.peak, MeanRMS: c.rms,
@@ -482,9 +570,9 @@ func (d *Detector) decideCramp(c crampCandidate) {
 // releasePhases emits twitches and cramps whose phase is settled.
 func (d *Detector) releasePhases(final bool) {
 	fw := ns(d.cfg.FuseWindow)
-	// An accelerometer burst may end up to TwitchMax after its EMG twin
-	// and is decided FuseWindow later than EMG candidates: wait for it.
-	horizon := d.last - d.hold - 2*fw - ns(d.cfg.TwitchMax)
+	// An accelerometer burst may end up to AccTwitchMax after its EMG
+	// twin and is decided FuseWindow later than EMG candidates: wait for it.
+	horizon := d.last - d.hold - 2*fw - ns(max(d.cfg.TwitchMax, d.cfg.AccTwitchMax))
 	post := ns(d.cfg.PostExercise)
 	n := 0
 	for _, w := range d.waiting {
@@ -531,7 +619,6 @@ func (d *Detector) releasePhases(final bool) {
 }
 
 func (d *Detector) closeEpoch(start, end int64) {
-	ep := ns(d.cfg.Epoch)
 	f := epochFeatures{start: start, end: end}
 	emgActive := false
 	for _, g := range d.acc {
@@ -544,7 +631,7 @@ func (d *Detector) closeEpoch(start, end int64) {
 		f.peakDyn = math.Max(f.peakDyn, peak)
 		d.emit(&pipeline.Epoch{
 			Start: pipeline.Timestamp(start), End: pipeline.Timestamp(end), Tags: d.tags,
-			Sensor: sensorAcc, Channel: g.name, ENMO: round3(enmo), Noise: g.envFloor.level,
+			Sensor: sensorAcc, Channel: g.name, ENMO: round3(enmo), Noise: g.cf.noise(),
 			Intensity: d.cfg.epochIntensity(enmo),
 		})
 	}
@@ -568,9 +655,33 @@ func (d *Detector) closeEpoch(start, end int64) {
 	} else {
 		f.active = emgActive
 	}
-	i := floorDiv(start, ep)
-	d.epochs[mod(i, int64(len(d.epochs)))] = epochFlag{idx: i, active: f.active}
-	d.bt.epoch(f, d.boutDone)
+	d.pendingE = append(d.pendingE, f)
+	d.settleEpochs(false)
+}
+
+// settleEpochs hands the closed epochs whose rhythm is decided to bout
+// detection: an epoch that is mostly rhythmic is active whatever its
+// intensity (walking, a warm-up, sets of repetitions).
+func (d *Detector) settleEpochs(final bool) {
+	ep := ns(d.cfg.Epoch)
+	rd := d.rhythmDecided()
+	n := 0
+	for _, f := range d.pendingE {
+		if !final && f.end > rd {
+			break
+		}
+		sh := d.tl.fractions(f.start, f.end-1)
+		f.rep = sh.rep > 0
+		if !f.active && sh.rhythm >= d.cfg.RhythmEpochFrac {
+			d.cfg.debugf(f.start, "epoch active by rhythm %.2f (repetitions %.2f)", sh.rhythm, sh.rep)
+			f.active = true
+		}
+		i := floorDiv(f.start, ep)
+		d.epochs[mod(i, int64(len(d.epochs)))] = epochFlag{idx: i, active: f.active}
+		d.bt.epoch(f, d.boutDone)
+		n++
+	}
+	d.pendingE = append(d.pendingE[:0], d.pendingE[n:]...)
 }
 
 type epochFlag struct {

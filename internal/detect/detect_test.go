@@ -1,8 +1,11 @@
 package detect
 
 import (
+	"log/slog"
 	"math"
 	"math/rand/v2"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/twitchd/twitchd/pipeline"
@@ -12,27 +15,43 @@ func TestBouts(t *testing.T) {
 	cfg := Default()
 	ep := ns(cfg.Epoch)
 	// pattern: one character per 5 s epoch; A active (vigorous), L active
-	// (light), . inactive.
+	// (light), R active with lifting repetitions, S light with
+	// repetitions, . inactive. veto, when set, vetoes every run (a cramp).
 	tests := []struct {
 		name    string
 		pattern string
 		want    []span // in epochs
 		inten   []string
+		veto    bool
 	}{
-		{"none", "..........", nil, nil},
-		{"fidgets are not bouts", "A..A..A...A..A....", nil, nil},
-		{"one bout", "..AAAAAAAAAA....", []span{{2, 12}}, []string{pipeline.IntensityVigorous}},
-		{"short gaps stay inside", "AAAA.AAAA..AAAA.........", []span{{0, 15}}, []string{pipeline.IntensityVigorous}},
-		{"too short", "AAAAA...........", nil, nil},
-		{"two bouts apart", "AAAAAAA..........AAAAAAA.........", []span{{0, 7}, {17, 24}}, []string{pipeline.IntensityVigorous, pipeline.IntensityVigorous}},
-		{"close bouts merge", "AAAAAAA....AAAAAAA........", []span{{0, 18}}, []string{pipeline.IntensityVigorous}},
-		{"warm-up and main set", "LLLLAAAAAAAAALL........", []span{{0, 15}}, []string{pipeline.IntensityVigorous}},
-		{"light walk", "LLLLLLLLLL......", []span{{0, 10}}, []string{pipeline.IntensityLight}},
-		{"open at the end", "....AAAAAAAAA", []span{{4, 13}}, []string{pipeline.IntensityVigorous}},
+		{"none", "..........", nil, nil, false},
+		{"fidgets are not bouts", "A..A..A...A..A....", nil, nil, false},
+		{"one bout", "..AAAAAAAAAA....", []span{{2, 12}}, []string{pipeline.IntensityVigorous}, false},
+		{"short gaps stay inside", "AAAA.AAAA..AAAA.........", []span{{0, 15}}, []string{pipeline.IntensityVigorous}, false},
+		{"too short", "AAAAA...........", nil, nil, false},
+		{"two bouts apart", "AAAAAAA..........AAAAAAA.........", []span{{0, 7}, {17, 24}}, []string{pipeline.IntensityVigorous, pipeline.IntensityVigorous}, false},
+		{"close bouts merge", "AAAAAAA....AAAAAAA........", []span{{0, 18}}, []string{pipeline.IntensityVigorous}, false},
+		{"warm-up and main set", "LLLLAAAAAAAAALL........", []span{{0, 15}}, []string{pipeline.IntensityVigorous}, false},
+		{"light walk", "LLLLLLLLLL......", []span{{0, 10}}, []string{pipeline.IntensityLight}, false},
+		{"open at the end", "....AAAAAAAAA", []span{{4, 13}}, []string{pipeline.IntensityVigorous}, false},
+		// 24 epochs = 2 min of rest between sets, 40 = 3 min 20 s.
+		{"sets with 2 min rests are one bout", "RRRR" + strings.Repeat(".", 24) + "RRRR" + strings.Repeat(".", 24) + "RRRR.......",
+			[]span{{0, 60}}, []string{pipeline.IntensityVigorous}, false},
+		{"sets with over 3 min rests are not", "RRRRRRR" + strings.Repeat(".", 40) + "RRRRRRR.......",
+			[]span{{0, 7}, {47, 54}}, []string{pipeline.IntensityVigorous, pipeline.IntensityVigorous}, false},
+		{"short sets wait for the next", "SSS" + strings.Repeat(".", 20) + "SSS" + strings.Repeat(".", 20) + "SSS........",
+			[]span{{0, 49}}, []string{pipeline.IntensityLight}, false},
+		{"short runs without repetitions do not", "LLL" + strings.Repeat(".", 20) + "LLL" + strings.Repeat(".", 20) + "LLL........", nil, nil, false},
+		{"only walks merge within 30 s", "LLLLLLL" + strings.Repeat(".", 12) + "LLLLLLL.......",
+			[]span{{0, 7}, {19, 26}}, []string{pipeline.IntensityLight, pipeline.IntensityLight}, false},
+		{"a vetoed run is no bout", "..AAAAAAAAAA....", nil, nil, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			bt := bouts{cfg: &cfg}
+			if tc.veto {
+				bt.veto = func(int64, int64) bool { return true }
+			}
 			var got []span
 			var inten []string
 			out := func(b *boutAcc) {
@@ -46,6 +65,10 @@ func TestBouts(t *testing.T) {
 					f.active, f.enmo = true, 600
 				case 'L':
 					f.active, f.enmo = true, 60
+				case 'R':
+					f.active, f.enmo, f.rep = true, 600, true
+				case 'S':
+					f.active, f.enmo, f.rep = true, 60, true
 				default:
 					f.enmo = 5
 				}
@@ -132,7 +155,11 @@ func TestBeginErrors(t *testing.T) {
 // checks precision and recall exactly.
 func TestSyntheticTwitches(t *testing.T) {
 	const fs = 1000.0
-	d, _ := New(Default())
+	cfg := Default()
+	if testing.Verbose() {
+		cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	d, _ := New(cfg)
 	var got []*pipeline.Twitch
 	var cramps int
 	emit := func(e pipeline.Event) {
@@ -223,5 +250,38 @@ func TestTimeJumps(t *testing.T) {
 	}
 	if err := d.End(starts[len(starts)-1] + 999e6); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestNoAllocationPerSample checks that in steady state the detectors
+// allocate only for the events they emit (an epoch every 5 s per sensor,
+// a twitch now and then), never per sample: 5 s of EMG at 1 kHz with an
+// accelerometer at 100 Hz, 5 120 frames, may allocate a few times.
+func TestNoAllocationPerSample(t *testing.T) {
+	chans, batches := benchFrames(1000, 100, 120)
+	d, err := New(Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Begin(pipeline.Meta{Channels: chans}, func(pipeline.Event) {}); err != nil {
+		t.Fatal(err)
+	}
+	i := 0
+	feed := func() {
+		if err := d.Process(batches[i]); err != nil {
+			t.Fatal(err)
+		}
+		i++
+	}
+	for i < len(batches)/2 { // a minute of warm-up
+		feed()
+	}
+	per5s := testing.AllocsPerRun(5, func() {
+		for k := 0; k < 10; k++ { // 10 batches of 512 frames
+			feed()
+		}
+	})
+	if per5s > 20 {
+		t.Errorf("%.0f allocations per 5 s of frames, want only the events'", per5s)
 	}
 }

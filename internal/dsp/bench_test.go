@@ -56,6 +56,11 @@ func BenchmarkMovingRMS(b *testing.B) {
 	benchStep(b, NewMovingRMS(100).Step)
 }
 
+func BenchmarkSlidingQuantilesPush(b *testing.B) {
+	s := NewSlidingQuantiles(1000, 1e-3, 1e6, 0.02, 0.05, 0.25)
+	benchStep(b, func(x float64) float64 { s.Push(x); return s.Quantile(1) })
+}
+
 func BenchmarkMovingAverage(b *testing.B) {
 	benchStep(b, NewMovingAverage(100).Step)
 }

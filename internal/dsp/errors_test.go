@@ -103,6 +103,7 @@ func TestNoAllocationsPerSample(t *testing.T) {
 	var tk TKEO
 	op := NewOnePole(0.1, 1000)
 	rw := NewRobustWindow(600)
+	sq := NewSlidingQuantiles(600, 1e-3, 1e3, 0.02, 0.05, 0.5)
 	md := NewMainsDetector(4096, 1000)
 	block := makeBlock(t, 1, 4096, 1000, 1, false, []tone{{50, 1}})
 	x := 0.0
@@ -117,6 +118,7 @@ func TestNoAllocationsPerSample(t *testing.T) {
 		{"tkeo_step", func() { x = tk.Step(x + 1) }},
 		{"one_pole_step", func() { x = op.Step(x + 1) }},
 		{"robust_push_median_mad_quantile", func() { rw.Push(x); x = rw.Median() + rw.MAD() + rw.Quantile(0.9) }},
+		{"sliding_quantiles_push", func() { sq.Push(x); x = sq.Quantile(0) + sq.Quantile(1) }},
 		{"mains_detect", func() { f, r := md.Detect(block, 10); x = f + r }},
 	}
 	for _, c := range cases {

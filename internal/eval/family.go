@@ -73,7 +73,7 @@ func FamilyBars(rs []Report) []Miss {
 func HeldOutMisses(ms []Miss) []Miss {
 	var out []Miss
 	for _, m := range ms {
-		if m.Split == string(simulate.SplitHeldOut) {
+		if m.Split == string(simulate.SplitHeldOut) || m.Split == string(simulate.SplitTest) {
 			out = append(out, m)
 		}
 	}
@@ -194,15 +194,31 @@ func Summarize(rs []Report) FamilySummary {
 	for _, g := range groupReports(rs, func(r Report) string { return r.Family }) {
 		s.Families = append(s.Families, poolRow(g[0].Family, g[0].Split, g))
 	}
-	for _, split := range []simulate.Split{simulate.SplitTune, simulate.SplitHeldOut} {
-		s.Splits = append(s.Splits, poolRow(string(split), string(split), filter(rs, func(r Report) bool { return r.Split == string(split) })))
+	splits := presentSplits(rs)
+	for _, split := range splits {
+		s.Splits = append(s.Splits, poolRow(split, split, filter(rs, func(r Report) bool { return r.Split == split })))
 	}
 	for _, m := range simulate.Modalities {
 		s.Confusion = append(s.Confusion, confusion("all", m, filter(rs, func(r Report) bool { return r.Modality == m })))
 	}
-	for _, split := range []string{string(simulate.SplitTune), string(simulate.SplitHeldOut)} {
+	for _, split := range splits {
 		s.Confusion = append(s.Confusion, confusion(split, "all", filter(rs, func(r Report) bool { return r.Split == split })))
 	}
 	s.Confusion = append(s.Confusion, confusion("all", "all", rs))
 	return s
+}
+
+// presentSplits returns the splits of rs in the order tune, held-out,
+// test, leaving out those with no report.
+func presentSplits(rs []Report) []string {
+	var out []string
+	for _, sp := range []simulate.Split{simulate.SplitTune, simulate.SplitHeldOut, simulate.SplitTest} {
+		for _, r := range rs {
+			if r.Split == string(sp) {
+				out = append(out, string(sp))
+				break
+			}
+		}
+	}
+	return out
 }

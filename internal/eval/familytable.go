@@ -81,12 +81,12 @@ func WriteFamilyTable(w io.Writer, rs []Report, misses []Miss) error {
 	fmt.Fprintln(w, "FA/h: false twitches per hour of rest; cramps found/true/invented; bouts found (>= 50% covered by one)/true, s: split into several, +: invented;")
 	fmt.Fprintln(w, "status: recordings that reached the oracle's expected status / judged (ambiguous expectations are not judged); each case is replayed with both sensors, EMG only and acc only.")
 	held := HeldOutMisses(misses)
-	fmt.Fprintf(w, "%d bars missed, %d of them on held-out families:\n", len(misses), len(held))
+	fmt.Fprintf(w, "%d bars missed, %d of them on held-out or test families:\n", len(misses), len(held))
 	for _, m := range held {
-		fmt.Fprintf(w, "  held-out %s\n", m)
+		fmt.Fprintf(w, "  %-8s %s\n", m.Split, m)
 	}
 	for _, m := range misses {
-		if m.Split != string(simulate.SplitHeldOut) {
+		if m.Split == string(simulate.SplitTune) {
 			fmt.Fprintf(w, "  tune     %s\n", m)
 		}
 	}

@@ -25,7 +25,7 @@ type TunedParam struct {
 // detect.Config fields keeps this list in step.
 var TunedParams = []TunedParam{
 	{Name: "OnSigma", Values: []float64{5, 7, 9}, Set: func(c *detect.Config, v float64) { c.OnSigma = v }},
-	{Name: "AccOnSigma", Values: []float64{5, 7, 9}, Set: func(c *detect.Config, v float64) { c.AccOnSigma = v }},
+	{Name: "AccFalseAlarms", Values: []float64{0.01, 0.05, 0.25}, Set: func(c *detect.Config, v float64) { c.AccFalseAlarms = v }},
 }
 
 // LOFOResult is one family scored with the thresholds that did best on

@@ -67,11 +67,16 @@ const (
 	SuiteFull          = "full"
 	SuiteFamilies      = "families"
 	SuiteFamiliesShort = "families-short"
+	// SuiteFamiliesTest and SuiteFamiliesTestShort draw the sealed test
+	// families (simulate.TestFamilies): run them for a final report, never
+	// while changing the detectors.
+	SuiteFamiliesTest      = "families-test"
+	SuiteFamiliesTestShort = "families-test-short"
 )
 
 // SuiteNames lists the suites Suite knows.
 func SuiteNames() []string {
-	return []string{SuiteShort, SuiteFull, SuiteFamilies, SuiteFamiliesShort}
+	return []string{SuiteShort, SuiteFull, SuiteFamilies, SuiteFamiliesShort, SuiteFamiliesTest, SuiteFamiliesTestShort}
 }
 
 // Suite returns the cases of the named suite, or nil for an unknown name:
@@ -82,11 +87,15 @@ func SuiteNames() []string {
 //   - "families" draws every scenario family (simulate.Families) once per
 //     variant at full length (10-60 min), "families-short" two variants
 //     per family at the short end (3-20 min; Family.ShortSeeds); each case is replayed three times: both
-//     sensors, EMG columns only and accelerometer columns only.
+//     sensors, EMG columns only and accelerometer columns only;
+//   - "families-test" and "families-test-short" do the same with the
+//     sealed test families (simulate.TestFamilies).
 func Suite(name string) []Case {
 	switch name {
 	case SuiteFamilies, SuiteFamiliesShort:
 		return FamilyCases(simulate.Families(), name == SuiteFamiliesShort)
+	case SuiteFamiliesTest, SuiteFamiliesTestShort:
+		return FamilyCases(simulate.TestFamilies(), name == SuiteFamiliesTestShort)
 	case SuiteShort, SuiteFull:
 	default:
 		return nil

@@ -36,6 +36,7 @@ func TestFamiliesDraw(t *testing.T) {
 	if len(fams) < 16 {
 		t.Fatalf("%d families", len(fams))
 	}
+	fams = append(fams, TestFamilies()...)
 	splits := map[Split]int{}
 	for _, f := range fams {
 		splits[f.Split]++
@@ -290,5 +291,32 @@ func TestFamilyJSONRoundTrip(t *testing.T) {
 	b, _ := PlanLabels(back, 2)
 	if string(mustJSON(t, a)) != string(mustJSON(t, b)) {
 		t.Error("a family scenario does not survive a JSON round trip")
+	}
+}
+
+// TestTestFamiliesDrawAnew checks that the sealed test families draw
+// scenarios of their own: same kinds and held-out bands, other draws.
+func TestTestFamiliesDrawAnew(t *testing.T) {
+	held := map[string]Scenario{}
+	for _, f := range Families() {
+		if f.Split == SplitHeldOut {
+			held[f.kind.name] = f.Draw(1)
+		}
+	}
+	tf := TestFamilies()
+	if len(tf) != len(held) {
+		t.Fatalf("%d test families for %d held-out kinds", len(tf), len(held))
+	}
+	for _, f := range tf {
+		if f.Split != SplitTest || !strings.HasSuffix(f.Name, "-test") {
+			t.Errorf("%s: split %s", f.Name, f.Split)
+		}
+		sc, h := f.Draw(1), held[f.kind.name]
+		if sc.NoiseUV == h.NoiseUV && sc.EMGRate == h.EMGRate && sc.Seconds() == h.Seconds() {
+			t.Errorf("%s draws what %s-held draws", f.Name, f.kind.name)
+		}
+		if g, err := FamilyByName(f.Name); err != nil || g.Name != f.Name {
+			t.Errorf("FamilyByName(%q) = %v, %v", f.Name, g.Name, err)
+		}
 	}
 }
