@@ -2,18 +2,17 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/twitchd/twitchd/internal/detect"
 	"github.com/twitchd/twitchd/internal/eval"
 	"github.com/twitchd/twitchd/internal/hybrid"
+	"github.com/twitchd/twitchd/internal/realdata"
 	"github.com/twitchd/twitchd/internal/realdata/replay"
 	"github.com/twitchd/twitchd/internal/simulate"
 )
@@ -84,12 +83,19 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		if *family != "" {
 			var err error
-			if cases, err = familyCases(*family, strings.HasSuffix(*suite, "-short")); err != nil {
+			if cases, err = eval.FamilyCasesByName(*family, strings.HasSuffix(*suite, "-short")); err != nil {
 				return err
 			}
 		}
 		if *lofo {
-			return runLOFO(ctx, cases, *asJSON, stdout)
+			res, err := eval.LeaveOneFamilyOut(ctx, cases, eval.TunedParams, detect.Default())
+			if err != nil {
+				return err
+			}
+			if *asJSON {
+				return eval.WriteLOFOJSON(stdout, res)
+			}
+			return eval.WriteLOFOTable(stdout, res, eval.TunedParams)
 		}
 		if *keep != "" {
 			if err := os.MkdirAll(*keep, 0o755); err != nil {
@@ -125,68 +131,13 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if families {
 		misses = eval.FamilyBars(reports)
 	}
-	if !*verbose {
-		for i := range reports {
-			reports[i].Errors = nil
-		}
-	}
-	var err error
-	switch {
-	case *asJSON && families:
-		err = eval.WriteFamilyJSON(stdout, reports, misses)
-	case *asJSON:
-		err = eval.WriteJSON(stdout, reports, misses)
-	default:
-		if families {
-			err = eval.WriteFamilyTable(stdout, reports, misses)
-		} else {
-			err = eval.WriteTable(stdout, reports, misses)
-		}
-		if *verbose {
-			for _, r := range reports {
-				for _, e := range r.Errors {
-					fmt.Fprintf(stdout, "%s [%s]: %s\n", r.Scenario, r.Modality, e)
-				}
-				if !r.Status.Agree && r.Status.Expected != "" {
-					fmt.Fprintf(stdout, "%s [%s]: status %s, expected %s (%s); got because: %s\n", r.Scenario, r.Modality, r.Status.Got, r.Status.Expected, r.Status.Reason, r.Status.GotReason)
-				}
-			}
-		}
-	}
-	if err != nil {
+	if err := eval.WriteReports(stdout, reports, misses, eval.Output{Families: families, JSON: *asJSON, Verbose: *verbose}); err != nil {
 		return err
 	}
 	if *suite != "" && len(misses) > 0 {
 		return fmt.Errorf("%w: %d", errBarsMissed, len(misses))
 	}
 	return nil
-}
-
-// familyCases returns the families suite's cases of the named families.
-func familyCases(names string, short bool) ([]eval.Case, error) {
-	var fams []simulate.Family
-	for _, n := range strings.Split(names, ",") {
-		f, err := simulate.FamilyByName(strings.TrimSpace(n))
-		if err != nil {
-			return nil, err
-		}
-		fams = append(fams, f)
-	}
-	return eval.FamilyCases(fams, short), nil
-}
-
-// runLOFO runs the leave-one-family-out evaluation and prints it.
-func runLOFO(ctx context.Context, cases []eval.Case, asJSON bool, stdout io.Writer) error {
-	res, err := eval.LeaveOneFamilyOut(ctx, cases, eval.TunedParams, detect.Default())
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
-	}
-	return eval.WriteLOFOTable(stdout, res, eval.TunedParams)
 }
 
 // countSet counts the true values.
@@ -200,64 +151,27 @@ func countSet(bs ...bool) int {
 	return n
 }
 
-// checkRealDir says clearly when dir is not the real-recordings folder.
-func checkRealDir(dir string) error {
-	if _, err := os.Stat(filepath.Join(dir, "PROVENANCE.md")); err != nil {
-		return fmt.Errorf("%s is not the real-recordings folder (no PROVENANCE.md): %w", dir, err)
-	}
-	return nil
-}
-
 // evalReal prints the guard's table: every real recording replayed.
 func evalReal(ctx context.Context, dir string, stdout io.Writer) error {
-	if err := checkRealDir(dir); err != nil {
-		return err
+	bad, err := replay.Check(ctx, dir, stdout)
+	if err == nil && bad > 0 {
+		err = fmt.Errorf("%w: %d real recordings end persistent or fail", errBarsMissed, bad)
 	}
-	outs := replay.ReplayAll(ctx, dir)
-	if err := replay.WriteTable(stdout, outs); err != nil {
-		return err
-	}
-	bad := 0
-	for _, o := range outs {
-		if o.Err != nil || o.Alarm() {
-			bad++
-		}
-	}
-	if bad > 0 {
-		return fmt.Errorf("%w: %d real recordings end persistent or fail", errBarsMissed, bad)
-	}
-	return nil
+	return err
 }
 
 // evalHybrid prints the hybrid recordings' scores.
 func evalHybrid(ctx context.Context, dir string, cfg hybrid.Config, asJSON, verbose bool, stdout io.Writer) error {
-	if err := checkRealDir(dir); err != nil {
+	if err := realdata.CheckDir(dir); err != nil {
 		return err
 	}
 	rs, err := hybrid.Run(ctx, dir, cfg)
 	if err != nil {
 		return err
 	}
-	pooled := hybrid.Pool(rs)
-	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(map[string]any{"recordings": rs, "pooled": pooled, "misses": hybrid.Bars(pooled)})
-	} else {
-		err = hybrid.WriteTable(stdout, rs)
-		if verbose {
-			for _, r := range rs {
-				for _, e := range r.Errors {
-					fmt.Fprintf(stdout, "%s: %s\n", r.Path, e)
-				}
-			}
-		}
+	ms, err := hybrid.Report(stdout, rs, asJSON, verbose)
+	if err == nil && len(ms) > 0 {
+		err = fmt.Errorf("%w: %d", errBarsMissed, len(ms))
 	}
-	if err != nil {
-		return err
-	}
-	if ms := hybrid.Bars(pooled); len(ms) > 0 {
-		return fmt.Errorf("%w: %d", errBarsMissed, len(ms))
-	}
-	return nil
+	return err
 }

@@ -9,10 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twitchd/twitchd/internal/ingest"
 	"github.com/twitchd/twitchd/internal/simulate/device"
-	"github.com/twitchd/twitchd/internal/sink/influx"
-	"github.com/twitchd/twitchd/internal/spool"
 	"github.com/twitchd/twitchd/internal/testutil/recording"
 	"github.com/twitchd/twitchd/internal/testutil/standin"
 	"github.com/twitchd/twitchd/pipeline"
@@ -116,22 +113,3 @@ func TestListPorts(t *testing.T) {
 	}
 }
 
-// TestPrintTotals checks the closing lines of replay and run, which the
-// fault tests of internal/ingest no longer parse (they read the Result).
-func TestPrintTotals(t *testing.T) {
-	var b bytes.Buffer
-	printTotals(&b, &ingest.Result{
-		Influx: &influx.Stats{Written: 90, Rejected: 1, Failed: 2, Dropped: 3, Retries: 4},
-		Spool:  &ingest.SpoolReport{Dir: "/s/abc", Spooled: 7, Stats: spool.Stats{Resent: 5, Refused: 2, Pending: 2}},
-	})
-	want := "influxdb: 90 points written, 6 failed (1 rejected, 2 given up, 3 dropped), 4 retries\n" +
-		"spool: 7 points spooled, 5 sent again, 2 refused (full), 2 waiting in /s/abc\n"
-	if b.String() != want {
-		t.Fatalf("printed:\n%s\nwant:\n%s", b.String(), want)
-	}
-	b.Reset()
-	printTotals(&b, &ingest.Result{})
-	if b.Len() != 0 {
-		t.Fatalf("without InfluxDB: %q", b.String())
-	}
-}

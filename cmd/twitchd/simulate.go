@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
-	"text/tabwriter"
 
 	_ "github.com/twitchd/twitchd/internal/decode/csv"
 	"github.com/twitchd/twitchd/internal/simulate"
@@ -49,7 +45,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	if *list {
-		return listScenarios(stdout)
+		return simulate.WriteCatalogue(stdout)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "twitchd simulate: unexpected arguments %q\n", fs.Args())
@@ -97,7 +93,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *dev != "" {
 		opts := device.Options{Protocol: *dev, Port: *port, Baud: *baud, Speed: *speed, Log: stderr, Seed: uint64(*seed)}
 		if *capture != "" {
-			return captureSimulation(sc, *seed, opts, *capture, *labels)
+			return device.CaptureScenarioFile(sc, *seed, opts, *capture, *labels)
 		}
 		return playSimulation(ctx, sc, *seed, opts, *labels, stderr)
 	}
@@ -107,16 +103,13 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			fmt.Fprintln(stderr, "twitchd simulate: -labels is required with -out -")
 			return errUsage
 		}
-		lpath = strings.TrimSuffix(*out, filepath.Ext(*out)) + ".labels.json"
+		lpath = simulate.LabelsPath(*out)
 	}
 	f := strings.ToLower(*format)
 	if f == "" {
-		f = "csv"
-		if strings.EqualFold(filepath.Ext(*out), ".edf") {
-			f = "edf"
-		}
+		f = simulate.FormatFor(*out)
 	}
-	if f != "csv" && f != "edf" {
+	if f != simulate.FormatCSV && f != simulate.FormatEDF {
 		fmt.Fprintf(stderr, "twitchd simulate: -format %q: want csv or edf\n", *format)
 		return errUsage
 	}
@@ -124,68 +117,27 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	case *emgOnly && *accOnly:
 		fmt.Fprintln(stderr, "twitchd simulate: give -emg-only or -acc-only, not both")
 		return errUsage
-	case (*emgOnly || *accOnly) && f != "csv":
+	case (*emgOnly || *accOnly) && f != simulate.FormatCSV:
 		fmt.Fprintln(stderr, "twitchd simulate: -emg-only and -acc-only write CSV")
 		return errUsage
 	case *emgOnly:
-		f = "emg"
+		f = simulate.FormatEMGCSV
 	case *accOnly:
-		f = "acc"
+		f = simulate.FormatAccCSV
 	}
-	return writeSimulation(ctx, sc, *seed, f, *out, lpath, stdout, stderr)
-}
-
-// writeSimulation generates the recording to out in format and its
-// labels to lpath.
-func writeSimulation(_ context.Context, sc simulate.Scenario, seed int64, format, out, lpath string, stdout, stderr io.Writer) error {
-	var w io.Writer = stdout
-	var f *os.File
-	if out != "-" {
-		var err error
-		if f, err = os.Create(out); err != nil {
+	if *out == "-" {
+		l, err := simulate.WriteRecording(sc, *seed, f, stdout)
+		if err != nil {
 			return err
 		}
-		w = f
+		return simulate.WriteLabelsFile(lpath, l)
 	}
-	gen := simulate.Generate
-	switch format {
-	case "edf":
-		gen = simulate.GenerateEDF
-	case "emg":
-		gen = func(sc simulate.Scenario, seed int64, w io.Writer) (*simulate.Labels, error) {
-			return simulate.GenerateCSV(sc, seed, simulate.Outputs{EMG: w})
-		}
-	case "acc":
-		gen = func(sc simulate.Scenario, seed int64, w io.Writer) (*simulate.Labels, error) {
-			return simulate.GenerateCSV(sc, seed, simulate.Outputs{Acc: w})
-		}
-	}
-	l, err := gen(sc, seed, w)
-	if f != nil {
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = cerr
-		}
-	}
+	l, err := simulate.WriteFiles(sc, *seed, f, *out, lpath)
 	if err != nil {
 		return err
 	}
-	if err := simulate.WriteLabelsFile(lpath, l); err != nil {
-		return err
-	}
-	inAcc := 0
-	for _, t := range l.Twitches {
-		if t.InAcc {
-			inAcc++
-		}
-	}
-	if out != "-" {
-		exp := l.ExpectedStatus
-		if e := l.Expected; e != nil {
-			exp = fmt.Sprintf("%s (EMG only %s, acc only %s)", e.Both.Status, e.EMG.Status, e.Acc.Status)
-		}
-		fmt.Fprintf(stderr, "twitchd simulate: %s seed %d: %.0f s at %g Hz EMG / %g Hz acc -> %s (%s); %d twitches (%d in acc), %d cramps, %d artifacts, %d bouts, expected status %s; labels %s\n",
-			sc.Name, seed, sc.Seconds(), sc.EMGRate, sc.AccRate, out, format, len(l.Twitches), inAcc, len(l.Cramps), len(l.Artifacts), len(l.Bouts), exp, lpath)
-	}
+	fmt.Fprintf(stderr, "twitchd simulate: %s seed %d: %.0f s at %g Hz EMG / %g Hz acc -> %s (%s); %s; labels %s\n",
+		sc.Name, *seed, sc.Seconds(), sc.EMGRate, sc.AccRate, *out, f, l.Describe(), lpath)
 	return nil
 }
 
@@ -207,50 +159,4 @@ func playSimulation(ctx context.Context, sc simulate.Scenario, seed int64, opts 
 		fmt.Fprintf(stderr, "twitchd simulate: played %s seed %d (%.0f s); labels %s\n", sc.Name, seed, sc.Seconds(), lpath)
 	}
 	return nil
-}
-
-// captureSimulation writes what the device would send for the scenario
-// to path, and its labels to lpath (default: path without extension +
-// .labels.json).
-func captureSimulation(sc simulate.Scenario, seed int64, opts device.Options, path, lpath string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	l, err := device.CaptureScenario(sc, seed, opts, f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	if lpath == "" {
-		lpath = strings.TrimSuffix(path, filepath.Ext(path)) + ".labels.json"
-	}
-	return simulate.WriteLabelsFile(lpath, l)
-}
-
-func listScenarios(w io.Writer) error {
-	bw := bufio.NewWriter(w)
-	tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tMIN\tSITE\tPHASES\tDESCRIPTION")
-	for _, sc := range simulate.Presets() {
-		var ph []string
-		for _, p := range sc.Phases {
-			s := p.Name
-			if p.Active() {
-				s += "(" + p.Activity + "," + p.Intensity + ")"
-			}
-			ph = append(ph, s)
-		}
-		fmt.Fprintf(tw, "%s\t%.1f\t%s\t%s\t%s\n", sc.Name, sc.Seconds()/60, sc.Site, strings.Join(ph, " "), sc.Description)
-	}
-	fmt.Fprintln(tw, "\nFAMILY\tSPLIT\tVARIANTS (seed 1, 2, ...)\tDESCRIPTION")
-	for _, f := range simulate.Families() {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Name, f.Split, strings.Join(f.Variants(), ", "), f.Description)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	return bw.Flush()
 }

@@ -29,8 +29,8 @@ import (
 )
 
 const (
-	sensorEMG = "emg"
-	sensorAcc = "acc"
+	sensorEMG = pipeline.SensorEMG
+	sensorAcc = pipeline.SensorAcc
 )
 
 type candidate struct {

@@ -2,6 +2,7 @@ package eval
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -168,4 +169,11 @@ func WriteLOFOTable(w io.Writer, res []LOFOResult, params []TunedParam) error {
 	sort.Strings(names)
 	_, err := fmt.Fprintf(w, "leave-one-family-out over %s: each family is scored with the values that missed the fewest bars on all the other families.\n", strings.Join(names, ", "))
 	return err
+}
+
+// WriteLOFOJSON writes the leave-one-family-out results as indented JSON.
+func WriteLOFOJSON(w io.Writer, res []LOFOResult) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(res)
 }

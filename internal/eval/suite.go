@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/twitchd/twitchd/internal/decode"
@@ -344,4 +345,18 @@ func writeEvents(path string, evs []pipeline.Event) error {
 		return fmt.Errorf("eval: %s: %w", path, err)
 	}
 	return nil
+}
+
+// FamilyCasesByName returns the families suite's cases of the families
+// named in names (comma-separated), short or long draws.
+func FamilyCasesByName(names string, short bool) ([]Case, error) {
+	var fams []simulate.Family
+	for _, n := range strings.Split(names, ",") {
+		f, err := simulate.FamilyByName(strings.TrimSpace(n))
+		if err != nil {
+			return nil, err
+		}
+		fams = append(fams, f)
+	}
+	return FamilyCases(fams, short), nil
 }

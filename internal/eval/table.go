@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 )
 
@@ -76,4 +77,47 @@ func SuiteMisses(rs []Report) []Miss {
 		ms = append(ms, Bars(Combine("overall", rs))...)
 	}
 	return ms
+}
+
+// Output says how WriteReports prints.
+type Output struct {
+	Families bool // the families table (tune and held-out splits) instead of one row per scenario
+	JSON     bool // JSON instead of a table
+	Verbose  bool // every missed and false detection, and why a status disagrees
+}
+
+// WriteReports writes rs and the missed bars as out says. Without
+// Verbose the reports' Errors are left out.
+func WriteReports(w io.Writer, rs []Report, misses []Miss, out Output) error {
+	if !out.Verbose {
+		rs = slices.Clone(rs)
+		for i := range rs {
+			rs[i].Errors = nil
+		}
+	}
+	switch {
+	case out.JSON && out.Families:
+		return WriteFamilyJSON(w, rs, misses)
+	case out.JSON:
+		return WriteJSON(w, rs, misses)
+	case out.Families:
+		if err := WriteFamilyTable(w, rs, misses); err != nil {
+			return err
+		}
+	default:
+		if err := WriteTable(w, rs, misses); err != nil {
+			return err
+		}
+	}
+	if out.Verbose {
+		for _, r := range rs {
+			for _, e := range r.Errors {
+				fmt.Fprintf(w, "%s [%s]: %s\n", r.Scenario, r.Modality, e)
+			}
+			if !r.Status.Agree && r.Status.Expected != "" {
+				fmt.Fprintf(w, "%s [%s]: status %s, expected %s (%s); got because: %s\n", r.Scenario, r.Modality, r.Status.Got, r.Status.Expected, r.Status.Reason, r.Status.GotReason)
+			}
+		}
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package hybrid
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -135,7 +136,7 @@ func (r *Result) add(rec realdata.Recording, nz Noise, plan *Plan, evs []pipelin
 	for _, ev := range evs {
 		if tw, ok := ev.(*pipeline.Twitch); ok {
 			k := 0
-			if tw.Sensor == "acc" {
+			if tw.Sensor == pipeline.SensorAcc {
 				k = 1
 			}
 			det[k] = append(det[k], eval.Interval{Start: int64(tw.Start), End: int64(tw.End)})
@@ -354,4 +355,28 @@ func noise(v, scale float64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.3g", v*scale)
+}
+
+// Report writes the results as a table (with every miss and false alarm
+// when verbose) or as JSON, and returns the bars the pooled results
+// miss.
+func Report(w io.Writer, rs []Result, asJSON, verbose bool) ([]eval.Miss, error) {
+	pooled := Pool(rs)
+	misses := Bars(pooled)
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return misses, enc.Encode(map[string]any{"recordings": rs, "pooled": pooled, "misses": misses})
+	}
+	if err := WriteTable(w, rs); err != nil {
+		return misses, err
+	}
+	if verbose {
+		for _, r := range rs {
+			for _, e := range r.Errors {
+				fmt.Fprintf(w, "%s: %s\n", r.Path, e)
+			}
+		}
+	}
+	return misses, nil
 }

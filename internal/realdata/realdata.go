@@ -213,3 +213,12 @@ func Find(path string) (Recording, bool) {
 	}
 	return Recording{}, false
 }
+
+// CheckDir says clearly when dir is not the real-recordings folder (it
+// has no PROVENANCE.md).
+func CheckDir(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, "PROVENANCE.md")); err != nil {
+		return fmt.Errorf("%s is not the real-recordings folder (no PROVENANCE.md): %w", dir, err)
+	}
+	return nil
+}

@@ -5,7 +5,6 @@ import (
 	"image/color"
 	"math"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -231,13 +230,13 @@ func (r *Recording) twitchMarks(p *plot.Plot) {
 	pts := map[key]plotter.XYs{}
 	for _, t := range r.Twitches {
 		y := lane("twitch EMG")
-		if !strings.EqualFold(t.Sensor, "emg") {
+		if t.Sensor != pipeline.SensorEMG {
 			y = lane("twitch acc")
 		}
 		k := key{t.Sensor, t.Confirmed}
 		pts[k] = append(pts[k], plotter.XY{X: sec(t.Start), Y: y})
 	}
-	for _, k := range []key{{"emg", true}, {"emg", false}, {"acc", true}, {"acc", false}} {
+	for _, k := range []key{{pipeline.SensorEMG, true}, {pipeline.SensorEMG, false}, {pipeline.SensorAcc, true}, {pipeline.SensorAcc, false}} {
 		xys := pts[k]
 		if len(xys) == 0 {
 			continue
@@ -247,7 +246,7 @@ func (r *Recording) twitchMarks(p *plot.Plot) {
 			continue
 		}
 		c := emgTwitch
-		if k.sensor == "acc" {
+		if k.sensor == pipeline.SensorAcc {
 			c = accTwitch
 		}
 		s.GlyphStyle = draw.GlyphStyle{Color: c, Radius: vg.Points(3.5), Shape: draw.RingGlyph{}}

@@ -170,3 +170,22 @@ func Reasons(outs []Outcome) string {
 	}
 	return b.String()
 }
+
+// Check replays every recording in dir (see ReplayAll), writes the
+// table (see WriteTable) to w and returns how many recordings failed or
+// ended persistent*, the guard's bar being none.
+func Check(ctx context.Context, dir string, w io.Writer) (bad int, err error) {
+	if err := realdata.CheckDir(dir); err != nil {
+		return 0, err
+	}
+	outs := ReplayAll(ctx, dir)
+	if err := WriteTable(w, outs); err != nil {
+		return 0, err
+	}
+	for _, o := range outs {
+		if o.Err != nil || o.Alarm() {
+			bad++
+		}
+	}
+	return bad, nil
+}

@@ -3,6 +3,7 @@ package device
 import (
 	"context"
 	"io"
+	"os"
 
 	"github.com/twitchd/twitchd/internal/decode"
 	_ "github.com/twitchd/twitchd/internal/decode/csv" // the generator writes CSV
@@ -69,4 +70,24 @@ func generated(sc simulate.Scenario, seed int64, fn func(pipeline.Source) error)
 		return nil, err
 	}
 	return l, nil
+}
+
+// CaptureScenarioFile is CaptureScenario into the file path; the labels
+// go to lpath (default: simulate.LabelsPath(path)).
+func CaptureScenarioFile(sc simulate.Scenario, seed int64, opts Options, path, lpath string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	l, err := CaptureScenario(sc, seed, opts, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if lpath == "" {
+		lpath = simulate.LabelsPath(path)
+	}
+	return simulate.WriteLabelsFile(lpath, l)
 }
