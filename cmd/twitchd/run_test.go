@@ -112,4 +112,3 @@ func TestListPorts(t *testing.T) {
 		t.Fatalf("listed (%d):\n%s\nwant:\n%s", n, b.String(), want)
 	}
 }
-
