@@ -1,0 +1,622 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twitchd/twitchd/internal/influxtest"
+	"github.com/twitchd/twitchd/internal/schema"
+	"github.com/twitchd/twitchd/internal/simulate/device"
+	"github.com/twitchd/twitchd/internal/testutil/recording"
+	"github.com/twitchd/twitchd/internal/testutil/standin"
+	"github.com/twitchd/twitchd/pipeline"
+)
+
+// The fleet benchmark's settings, from the environment.
+const (
+	envDevices = "TWITCHD_FLEET_DEVICES" // comma-separated fleet sizes (default 2)
+	envSeconds = "TWITCHD_FLEET_SECONDS" // measured window per size (default 20)
+	envBin     = "TWITCHD_FLEET_BIN"     // the twitchd binary (default: built into a temp dir)
+	envOut     = "TWITCHD_FLEET_OUT"     // a file for the table (default: only the test log)
+)
+
+// settle is how long the fleet runs after every device is healthy before
+// the window opens: the first epochs, the history read and the first
+// writes are behind it then.
+const settle = 10 * time.Second
+
+// TestFleet runs a fleet of live devices on this host, as a service
+// manager would: one BITalino stand-in (1 kHz EMG on A1 and a 3-axis
+// accelerometer on A2–A4, every channel at 1 kHz) per pseudo-terminal,
+// each played from its own point of the bundled calf session, and one
+// "twitchd run" process per device with its own spool directory, events
+// file and /metrics port, all writing into one influxd 1.8.10. Once every
+// device is healthy and has settled, it measures a window: the CPU time
+// of each process (utime+stime from /proc/<pid>/stat) as a share of one
+// core, its memory (VmRSS, VmHWM), the same of influxd and of this
+// process (the stand-ins), the host's load average and busy CPU, the
+// points each device wrote, its samples lost, and two latencies:
+//
+//   - queue to acknowledgement: from the sink queueing a point to
+//     InfluxDB acknowledging its write (the sink's
+//     twitchd_write_latency_seconds histogram, every point), and
+//   - sample to queryable: from the end of an activity epoch (the host
+//     time of its last sample) to the first poll, every 250 ms, that
+//     finds the epoch's point in InfluxDB with Flux; this includes the
+//     detectors' wait for the next sample, the sink's 1 s flush
+//     interval, the write and the poll's granularity.
+//
+// After the window it stops every process with SIGTERM, as systemd
+// would, and checks that each exited 0 having written points and lost
+// none, that every sample the stand-in played was read or counted as
+// lost, and that InfluxDB holds an activity point for every epoch of
+// each device's events file. It then lets influxd write its cache to TSM
+// and measures the data directory.
+//
+// By default (go test, make test) it runs 2 devices for a 20 s window,
+// about 45 s; make fleet-bench runs 1, 8, 16 and 32 devices for 60 s
+// each. Nothing about time or CPU is asserted.
+func TestFleet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a live fleet for at least half a minute")
+	}
+	sizes := []int{2}
+	if s := os.Getenv(envDevices); s != "" {
+		sizes = nil
+		for _, f := range strings.Split(s, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				t.Fatalf("%s=%q: want sizes like 1,8,16,32", envDevices, s)
+			}
+			sizes = append(sizes, n)
+		}
+	}
+	window := 20 * time.Second
+	if s := os.Getenv(envSeconds); s != "" {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || v <= 0 {
+			t.Fatalf("%s=%q: want seconds", envSeconds, s)
+		}
+		window = time.Duration(v * float64(time.Second))
+	}
+	bin := os.Getenv(envBin)
+	if bin == "" {
+		bin = filepath.Join(t.TempDir(), "twitchd")
+		out, err := exec.Command("go", "build", "-o", bin, "github.com/twitchd/twitchd/cmd/twitchd").CombinedOutput()
+		if err != nil {
+			t.Fatalf("go build: %v\n%s", err, out)
+		}
+	}
+	rec, err := LoadRecording(recording.Bundled(t, t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []result
+	for _, n := range sizes {
+		t.Run(fmt.Sprintf("N=%d", n), func(t *testing.T) {
+			r := runFleet(t, bin, rec, n, window)
+			t.Log("\n" + tableHeader + r.row())
+			rows = append(rows, r)
+		})
+	}
+	var b strings.Builder
+	b.WriteString(tableHeader)
+	for _, r := range rows {
+		b.WriteString(r.row())
+	}
+	b.WriteString(tableNotes)
+	for _, r := range rows {
+		b.WriteString(r.notes())
+	}
+	t.Log("\n" + b.String())
+	if out := os.Getenv(envOut); out != "" {
+		if err := os.WriteFile(out, []byte(b.String()), 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// member is one device of the fleet: its stand-in and its process.
+type member struct {
+	subject, dir, link, addr string
+	dev                      *device.Device
+	unplug                   func()
+	cmd                      *exec.Cmd
+	stderr                   string
+	exited                   chan error
+
+	cpu0, cpu1 Proc
+	m0, m1     Metrics
+	rss        []int64 // VmRSS sampled through the window
+}
+
+// result is what one fleet size measured.
+type result struct {
+	N      int
+	Window time.Duration
+	Load   [2][3]float64 // at the window's start and end
+	LoadHi float64       // highest 1-minute load average seen in it
+	// HostBusy is the host's busy CPU in the window, in cores; Others is
+	// that minus the fleet, influxd and the stand-ins.
+	HostBusy, Others float64
+
+	CPU, CPUMax       float64 // per device, % of a core: mean, highest
+	RSS, RSSMax, Peak float64 // per device, MiB: mean at the end, highest, highest VmHWM
+	InfluxCPU         float64 // % of a core
+	InfluxRSS         float64 // MiB at the end of the window
+	StandInCPU        float64 // this process: the stand-ins, polls, scrapes
+
+	PointsHour float64 // per device per hour, in the window
+	Points     int64   // written by every process, whole run
+	PointsLost int64   // rejected, failed or dropped, whole run
+
+	Played, Read, LostCounted, Unaccounted int64 // samples of channel 0 (frames), whole run
+	LostWindow                             float64 // twitchd_samples_lost_total gained in the window (all channels)
+
+	AckP50, AckP99, AckN float64 // queue to acknowledgement, s
+	E2EP50, E2EP99       float64 // end of epoch to queryable, s
+	E2EN                 int
+
+	DataBytes, WALBytes int64
+	BytesPerPoint       float64
+}
+
+const tableHeader = `| devices | CPU/device % core (mean, max) | RSS/device MiB (mean, max; peak) | influxd CPU % core | influxd RSS MiB | stand-ins CPU % core | points/device/h | samples lost (counted + unaccounted, of played) | queue→ack p50/p99 s | sample→queryable p50/p99 s (n) | load avg 1m start→end (max) | host busy cores (others) |
+|---|---|---|---|---|---|---|---|---|---|---|---|
+`
+
+const tableNotes = `
+CPU: utime+stime from /proc/<pid>/stat over the window, as % of one core. RSS: VmRSS at the window's end; peak: the highest VmHWM.
+queue→ack: the sink's twitchd_write_latency_seconds histogram (queueing a point to InfluxDB acknowledging it), every point of the window.
+sample→queryable: end of an activity epoch (host time of its last sample) to the 250 ms poll that first finds its point with Flux.
+load avg: /proc/loadavg (the host is shared; the fleet's own load is in it). host busy: /proc/stat, in cores of 2; others: minus the fleet, influxd and the stand-ins.
+`
+
+func (r result) row() string {
+	return fmt.Sprintf("| %d | %.2f, %.2f | %.1f, %.1f; %.1f | %.1f | %.0f | %.1f | %.0f | %d + %d of %d | %.2f / %.2f | %.2f / %.2f (%d) | %.2f→%.2f (%.2f) | %.2f (%.2f) |\n",
+		r.N, r.CPU, r.CPUMax, r.RSS, r.RSSMax, r.Peak, r.InfluxCPU, r.InfluxRSS, r.StandInCPU, r.PointsHour,
+		r.LostCounted, r.Unaccounted, r.Played, r.AckP50, r.AckP99, r.E2EP50, r.E2EP99, r.E2EN,
+		r.Load[0][0], r.Load[1][0], r.LoadHi, r.HostBusy, r.Others)
+}
+
+func (r result) notes() string {
+	return fmt.Sprintf("N=%d: window %v; %d points written (%d lost); InfluxDB data %.1f KiB + WAL %.1f KiB after the run, %.1f bytes per point; samples lost in the window (metrics, all channels) %.0f\n",
+		r.N, r.Window, r.Points, r.PointsLost, float64(r.DataBytes)/1024, float64(r.WALBytes)/1024, r.BytesPerPoint, r.LostWindow)
+}
+
+// runFleet runs n devices and measures a window of the given length.
+func runFleet(t *testing.T, bin string, rec *Recording, n int, window time.Duration) result {
+	// A cold cache is written to TSM after 2 s without writes, so that
+	// the data directory can be measured after the run.
+	srv := influxtest.StartWith(t, func(conf string) string {
+		return strings.Replace(conf, "[data]\n", "[data]\n  cache-snapshot-write-cold-duration = \"2s\"\n", 1)
+	})
+	root := t.TempDir()
+	env := cleanEnv()
+	ms := make([]*member, n)
+	for i := range ms {
+		m := &member{subject: fmt.Sprintf("fleet-%02d", i), dir: filepath.Join(root, strconv.Itoa(i))}
+		if err := os.Mkdir(m.dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		// Each device plays from its own point of the session, so that
+		// their epochs and events do not fall on the same instants.
+		// A stand-in drops the frames it cannot send within 250 ms, as
+		// a device with a small buffer does: a host too slow to read
+		// loses samples (and the run counts them).
+		dev, err := device.NewDevice(rec.Loop(i*rec.Frames()/n), device.Options{Protocol: device.BITalino, Speed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.dev = dev
+		m.link = filepath.Join(m.dir, "ttyUSB0")
+		m.unplug = standin.Plug(t, m.dev, m.link)
+		m.addr = freeAddr(t)
+		ms[i] = m
+	}
+	for _, m := range ms {
+		m.stderr = filepath.Join(m.dir, "stderr.log")
+		f, err := os.Create(m.stderr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.cmd = exec.Command(bin, "run", "--port", m.link, "--protocol", device.BITalino,
+			"--subject", m.subject, "--site", "calf_left",
+			"--influx-url", srv.URL, "--influx-bucket", srv.Bucket,
+			"--spool-dir", filepath.Join(m.dir, "spool"), "--events", filepath.Join(m.dir, "events.jsonl"), "--epochs",
+			"--listen", m.addr)
+		m.cmd.Env, m.cmd.Stderr = env, f
+		m.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		if err := m.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		m.exited = make(chan error, 1)
+		go func(m *member) { m.exited <- m.cmd.Wait() }(m)
+		t.Cleanup(func() {
+			if m.cmd.ProcessState == nil {
+				m.cmd.Process.Kill()
+				<-m.exited
+			}
+		})
+	}
+	hc := &http.Client{Timeout: 10 * time.Second}
+	waitHealthy(t, hc, ms)
+	time.Sleep(settle)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := result{N: n, Window: window}
+	// Window start.
+	r.Load[0] = must[[3]float64](t)(LoadAvg())
+	r.LoadHi = r.Load[0][0]
+	host0 := mustD(t)(HostCPU())
+	self0 := must[Proc](t)(ReadProc(0))
+	influx0 := must[Proc](t)(ReadProc(srv.Pid()))
+	e2e := startPoll(ctx, srv)
+	t0 := time.Now()
+	for _, m := range ms {
+		m.cpu0 = must[Proc](t)(ReadProc(m.cmd.Process.Pid))
+		m.m0 = must[Metrics](t)(Scrape(ctx, hc, "http://"+m.addr+"/metrics"))
+	}
+	// The window: memory and load sampled every 2 s.
+	for time.Since(t0) < window {
+		time.Sleep(min(2*time.Second, window-time.Since(t0)))
+		for _, m := range ms {
+			if p, err := ReadProc(m.cmd.Process.Pid); err == nil {
+				m.rss = append(m.rss, p.RSS)
+			}
+		}
+		if l, err := LoadAvg(); err == nil {
+			r.LoadHi = max(r.LoadHi, l[0])
+		}
+		for _, m := range ms {
+			select {
+			case err := <-m.exited:
+				t.Fatalf("%s exited during the window: %v\n%s", m.subject, err, readFile(m.stderr))
+			default:
+			}
+		}
+	}
+	// Window end.
+	var fleetCPU time.Duration
+	for _, m := range ms {
+		m.cpu1 = must[Proc](t)(ReadProc(m.cmd.Process.Pid))
+		m.m1 = must[Metrics](t)(Scrape(ctx, hc, "http://"+m.addr+"/metrics"))
+		fleetCPU += m.cpu1.CPU - m.cpu0.CPU
+	}
+	elapsed := time.Since(t0)
+	influx1 := must[Proc](t)(ReadProc(srv.Pid()))
+	self1 := must[Proc](t)(ReadProc(0))
+	host1 := mustD(t)(HostCPU())
+	r.Load[1] = must[[3]float64](t)(LoadAvg())
+	lat := e2e.stop()
+
+	share := func(d time.Duration) float64 { return 100 * d.Seconds() / elapsed.Seconds() }
+	var pooled Metrics = Metrics{}
+	var cpus, rsss []float64
+	for _, m := range ms {
+		c := share(m.cpu1.CPU - m.cpu0.CPU)
+		cpus = append(cpus, c)
+		rsss = append(rsss, mib(m.cpu1.RSS))
+		r.Peak = max(r.Peak, mib(m.cpu1.Peak))
+		pooled.Add(m.m1.Sub(m.m0))
+	}
+	r.CPU, r.CPUMax = mean(cpus), slices.Max(cpus)
+	r.RSS, r.RSSMax = mean(rsss), slices.Max(rsss)
+	r.InfluxCPU, r.InfluxRSS = share(influx1.CPU-influx0.CPU), mib(influx1.RSS)
+	r.StandInCPU = share(self1.CPU - self0.CPU)
+	r.HostBusy = (host1 - host0).Seconds() / elapsed.Seconds()
+	r.Others = r.HostBusy - (fleetCPU+influx1.CPU-influx0.CPU+self1.CPU-self0.CPU).Seconds()/elapsed.Seconds()
+	r.PointsHour = pooled["twitchd_points_written_total"] / float64(n) / elapsed.Hours()
+	r.LostWindow = pooled["twitchd_samples_lost_total"]
+	if h, ok := pooled.Histogram("twitchd_write_latency_seconds"); ok {
+		r.AckP50, r.AckP99, r.AckN = h.Quantile(0.5), h.Quantile(0.99), h.Total()
+	} else {
+		t.Error("no twitchd_write_latency_seconds histogram in /metrics")
+	}
+	r.E2EN = len(lat)
+	if len(lat) > 0 {
+		r.E2EP50, r.E2EP99 = quantile(lat, 0.5), quantile(lat, 0.99)
+	}
+
+	stopFleet(t, ms)
+	checkFleet(t, srv, ms, &r)
+	measureDisk(t, srv, &r)
+	return r
+}
+
+// cleanEnv is the environment without InfluxDB settings and systemd's
+// notification socket, which would override the flags or confuse a run.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "INFLUX_") && !strings.HasPrefix(kv, "NOTIFY_SOCKET=") && !strings.HasPrefix(kv, "STATE_DIRECTORY=") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// freeAddr returns a loopback address with a port that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// waitHealthy waits until every member's /healthz answers 200 (reading,
+// InfluxDB answering), for at most two minutes.
+func waitHealthy(t *testing.T, hc *http.Client, ms []*member) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for _, m := range ms {
+		for {
+			resp, err := hc.Get("http://" + m.addr + "/healthz")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					break
+				}
+			}
+			select {
+			case err := <-m.exited:
+				t.Fatalf("%s exited while starting: %v\n%s", m.subject, err, readFile(m.stderr))
+			case <-time.After(200 * time.Millisecond):
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s not healthy after 2 minutes\n%s", m.subject, readFile(m.stderr))
+			}
+		}
+	}
+}
+
+// poll finds activity epochs as they become queryable.
+type poll struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	lat    []float64
+}
+
+// startPoll queries InfluxDB every 250 ms for the activity epochs of the
+// last 30 s and records, for each epoch first seen after the first
+// query, the time from its end to the query's answer.
+func startPoll(ctx context.Context, srv *influxtest.Server) *poll {
+	ctx, cancel := context.WithCancel(ctx)
+	p := &poll{cancel: cancel, done: make(chan struct{})}
+	q := fmt.Sprintf(`from(bucket: %q) |> range(start: -30s) |> filter(fn: (r) => r._measurement == %q and r._field == %q)`,
+		srv.Bucket, schema.Activity, schema.FieldDuration)
+	api := srv.Client().QueryAPI(srv.Org)
+	go func() {
+		defer close(p.done)
+		seen := map[string]bool{}
+		for first := true; ctx.Err() == nil; first = false {
+			res, err := api.Query(ctx, q)
+			if err == nil {
+				now := time.Now()
+				for res.Next() {
+					v := res.Record().Values()
+					ts, ok1 := v["_time"].(time.Time)
+					d, ok2 := v["_value"].(float64)
+					if !ok1 || !ok2 {
+						continue
+					}
+					key := fmt.Sprint(v[schema.TagSubject], v[schema.TagSensor], v[schema.TagChannel], ts.UnixNano())
+					if seen[key] {
+						continue
+					}
+					seen[key] = true
+					if !first {
+						p.lat = append(p.lat, now.Sub(ts.Add(time.Duration(d*float64(time.Second)))).Seconds())
+					}
+				}
+				res.Close()
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(250 * time.Millisecond):
+			}
+		}
+	}()
+	return p
+}
+
+// stop ends the polls and returns the latencies in seconds.
+func (p *poll) stop() []float64 {
+	p.cancel()
+	<-p.done
+	return p.lat
+}
+
+// stopFleet sends every process SIGTERM, waits for them to exit, then
+// unplugs the stand-ins.
+func stopFleet(t *testing.T, ms []*member) {
+	t.Helper()
+	for _, m := range ms {
+		m.cmd.Process.Signal(syscall.SIGTERM)
+	}
+	for _, m := range ms {
+		select {
+		case err := <-m.exited:
+			if err != nil {
+				t.Errorf("%s: exit after SIGTERM: %v\n%s", m.subject, err, readFile(m.stderr))
+			}
+		case <-time.After(2 * time.Minute):
+			m.cmd.Process.Kill()
+			<-m.exited
+			t.Errorf("%s did not exit within 2 minutes of SIGTERM\n%s", m.subject, readFile(m.stderr))
+		}
+	}
+	var wg sync.WaitGroup
+	for _, m := range ms {
+		wg.Add(1)
+		go func() { defer wg.Done(); m.unplug() }()
+	}
+	wg.Wait()
+}
+
+var writtenRe = regexp.MustCompile(`(?m)^influxdb: (\d+) points written, (\d+) failed`)
+
+// checkFleet checks each member's whole run: points written and none
+// lost, every sample the stand-in played read or counted as lost, and an
+// activity point in InfluxDB for every epoch of the events file.
+func checkFleet(t *testing.T, srv *influxtest.Server, ms []*member, r *result) {
+	t.Helper()
+	stored := map[string]int64{}
+	q := fmt.Sprintf(`from(bucket: %q) |> range(start: -1d) |> filter(fn: (r) => r._measurement == %q and r._field == %q) |> group(columns: [%q]) |> count()`,
+		srv.Bucket, schema.Activity, schema.FieldDuration, schema.TagSubject)
+	for _, rec := range srv.Query(t, q) {
+		s, _ := rec[schema.TagSubject].(string)
+		c, _ := rec["_value"].(int64)
+		stored[s] = c
+	}
+	for _, m := range ms {
+		log := readFile(m.stderr)
+		w := writtenRe.FindStringSubmatch(log)
+		if w == nil {
+			t.Errorf("%s: no InfluxDB totals in its output:\n%s", m.subject, log)
+			continue
+		}
+		written, _ := strconv.ParseInt(w[1], 10, 64)
+		lost, _ := strconv.ParseInt(w[2], 10, 64)
+		r.Points += written
+		r.PointsLost += lost
+		if written == 0 || lost != 0 {
+			t.Errorf("%s: %d points written, %d lost: want some written, none lost", m.subject, written, lost)
+		}
+		var read, counted int64
+		epochs := int64(0)
+		for _, ev := range recording.ReadEvents(t, filepath.Join(m.dir, "events.jsonl")) {
+			switch e := ev.(type) {
+			case *pipeline.Summary:
+				if len(e.Channels) > 0 {
+					read += e.Channels[0].Samples
+				}
+				counted += e.LostSamples
+			case *pipeline.Epoch:
+				epochs++
+			}
+		}
+		// Frames the stand-in sent, dropped because the host read too
+		// late, or did not take while the host had stopped it.
+		played := m.dev.Frames + m.dev.Dropped + m.dev.Unsampled
+		r.Played += played
+		r.Read += read
+		r.LostCounted += counted
+		un := played - read - counted
+		r.Unaccounted += un
+		// What the stand-in wrote into the pseudo-terminal after the run
+		// stopped reading and before it stopped the device is neither
+		// read nor counted: allow 50 ms of it.
+		if read == 0 || un > 50 || un < -50 {
+			t.Errorf("%s: the stand-in played %d frames (%d dropped late, %d unsampled); the run read %d and counted %d lost: %d unaccounted",
+				m.subject, played, m.dev.Dropped, m.dev.Unsampled, read, counted, un)
+		}
+		if epochs == 0 || stored[m.subject] != epochs {
+			t.Errorf("%s: %d epochs in the events file, %d activity points in InfluxDB", m.subject, epochs, stored[m.subject])
+		}
+	}
+}
+
+// measureDisk waits for influxd to write its cache to TSM files (cold
+// after 2 s without writes), then measures its data and WAL directories.
+func measureDisk(t *testing.T, srv *influxtest.Server, r *result) {
+	t.Helper()
+	var err error
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		time.Sleep(time.Second)
+		if r.DataBytes, err = DiskUse(filepath.Join(srv.Dir, "data")); err != nil {
+			t.Fatal(err)
+		}
+		if r.WALBytes, err = DiskUse(filepath.Join(srv.Dir, "wal")); err != nil {
+			t.Fatal(err)
+		}
+		if hasTSM(filepath.Join(srv.Dir, "data")) || time.Now().After(deadline) {
+			break
+		}
+	}
+	if r.Points > 0 {
+		r.BytesPerPoint = float64(r.DataBytes+r.WALBytes) / float64(r.Points)
+	}
+}
+
+// hasTSM reports whether a .tsm file is under dir.
+func hasTSM(dir string) bool {
+	found := false
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".tsm") {
+			found = true
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found
+}
+
+func readFile(p string) string {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return err.Error()
+	}
+	if len(b) > 4000 {
+		b = append([]byte("..."), b[len(b)-4000:]...)
+	}
+	return string(b)
+}
+
+// must returns a function that returns v or fails t on err.
+func must[T any](t *testing.T) func(v T, err error) T {
+	return func(v T, err error) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+func mustD(t *testing.T) func(time.Duration, error) time.Duration { return must[time.Duration](t) }
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+func mean(xs []float64) float64 {
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+// quantile returns the q-quantile of xs by linear interpolation between
+// order statistics; xs is sorted in place.
+func quantile(xs []float64, q float64) float64 {
+	slices.Sort(xs)
+	if len(xs) == 1 {
+		return xs[0]
+	}
+	pos := q * float64(len(xs)-1)
+	i := int(math.Floor(pos))
+	if i >= len(xs)-1 {
+		return xs[len(xs)-1]
+	}
+	return xs[i] + (xs[i+1]-xs[i])*(pos-float64(i))
+}
