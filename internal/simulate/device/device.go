@@ -12,6 +12,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/creack/pty"
@@ -80,6 +81,22 @@ type Device struct {
 	// Unsampled the frames a device running on would have taken while a
 	// host command had stopped it (from a stop to the next start).
 	Frames, Dropped, Unsampled int64
+	// shown mirrors them for Counts, from another goroutine.
+	shown [3]atomic.Int64
+}
+
+// Counts returns Frames, Dropped and Unsampled as they were after the
+// last batch of frames; unlike the fields, it may be called while Serve
+// runs (a benchmark reads it to measure a window).
+func (d *Device) Counts() (frames, dropped, unsampled int64) {
+	return d.shown[0].Load(), d.shown[1].Load(), d.shown[2].Load()
+}
+
+// show publishes the counts for Counts.
+func (d *Device) show() {
+	d.shown[0].Store(d.Frames)
+	d.shown[1].Store(d.Dropped)
+	d.shown[2].Store(d.Unsampled)
 }
 
 // NewDevice returns a stand-in for opts.Protocol reading frames from src.
@@ -308,6 +325,7 @@ func (d *Device) command(w io.Writer, c byte) error {
 
 // drop skips frames up to (not including) k without sending them.
 func (d *Device) drop(k int64) error {
+	defer d.show()
 	for ; d.k < k; d.k++ {
 		if _, err := d.rs.at(d.timeOf(d.k)); err != nil {
 			return err
@@ -324,6 +342,7 @@ func (d *Device) timeOf(k int64) int64 {
 // emit writes frames up to (not including) k, at most 1000 at a time.
 func (d *Device) emit(w io.Writer, k int64) error {
 	k = min(k, d.k+1000)
+	defer d.show()
 	out := d.out[:0]
 	for ; d.k < k; d.k++ {
 		vals, err := d.rs.at(d.timeOf(d.k))
