@@ -142,7 +142,7 @@ type member struct {
 	cpu0, cpu1 Proc
 	m0, m1     Metrics
 	c0, c1     [3]int64 // the stand-in's frames, dropped, unsampled
-	rss        []int64 // VmRSS sampled through the window
+	rss        []int64  // VmRSS sampled through the window
 }
 
 // result is what one fleet size measured.

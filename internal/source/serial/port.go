@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"time"
-
 )
 
 // Port is an open serial line. Reads return 0, io.EOF when ReadTimeout
