@@ -21,6 +21,7 @@ import (
 	"github.com/twitchd/twitchd/internal/influxtest"
 	"github.com/twitchd/twitchd/internal/schema"
 	"github.com/twitchd/twitchd/internal/simulate/device"
+	"github.com/twitchd/twitchd/internal/sink/influx"
 	"github.com/twitchd/twitchd/internal/testutil/recording"
 	"github.com/twitchd/twitchd/internal/testutil/standin"
 	"github.com/twitchd/twitchd/pipeline"
@@ -32,6 +33,8 @@ const (
 	envSeconds = "TWITCHD_FLEET_SECONDS" // measured window per size (default 20)
 	envBin     = "TWITCHD_FLEET_BIN"     // the twitchd binary (default: built into a temp dir)
 	envOut     = "TWITCHD_FLEET_OUT"     // a file for the table (default: only the test log)
+	envTick    = "TWITCHD_FLEET_TICK"    // how often a stand-in writes (default 2ms; 16ms: an FTDI adapter)
+	envDays    = "TWITCHD_FLEET_DAYS"    // days of one device's points to store for the storage estimate (default 0: none)
 )
 
 // settle is how long the fleet runs after every device is healthy before
@@ -93,6 +96,13 @@ func TestFleet(t *testing.T) {
 		}
 		window = time.Duration(v * float64(time.Second))
 	}
+	tick := 2 * time.Millisecond
+	if s := os.Getenv(envTick); s != "" {
+		var err error
+		if tick, err = time.ParseDuration(s); err != nil || tick <= 0 {
+			t.Fatalf("%s=%q: want a duration like 16ms", envTick, s)
+		}
+	}
 	bin := os.Getenv(envBin)
 	if bin == "" {
 		bin = filepath.Join(t.TempDir(), "twitchd")
@@ -106,9 +116,9 @@ func TestFleet(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rows []result
-	for _, n := range sizes {
+	for i, n := range sizes {
 		t.Run(fmt.Sprintf("N=%d", n), func(t *testing.T) {
-			r := runFleet(t, bin, rec, n, window)
+			r := runFleet(t, bin, rec, n, window, tick, i == 0)
 			t.Log("\n" + tableHeader + r.row())
 			rows = append(rows, r)
 		})
@@ -147,10 +157,10 @@ type member struct {
 
 // result is what one fleet size measured.
 type result struct {
-	N      int
-	Window time.Duration
-	Load   [2][3]float64 // at the window's start and end
-	LoadHi float64       // highest 1-minute load average seen in it
+	N            int
+	Window, Tick time.Duration
+	Load         [2][3]float64 // at the window's start and end
+	LoadHi       float64       // highest 1-minute load average seen in it
 	// HostBusy is the host's busy CPU in the window, in cores; Others is
 	// that minus the fleet, influxd and the stand-ins.
 	HostBusy, Others float64
@@ -180,6 +190,13 @@ type result struct {
 
 	DataBytes, WALBytes int64
 	BytesPerPoint       float64
+
+	// One device's points copied over StoreDays (see storeDays): how
+	// many, and the bytes per point on disk once in TSM files.
+	StoreDays           float64
+	StorePoints         int64
+	StoreBytesPerPoint  float64
+	StoreData, StoreWAL int64
 }
 
 const tableHeader = `| devices | CPU/device % core (mean, max) | RSS/device MiB (mean, max; peak) | influxd CPU % core | influxd RSS MiB | stand-ins CPU % core | points/device/h | frames lost in window: dropped by stand-ins / counted by runs, of read | frames unread at stop (whole run) | queue→ack p50/p99 s | sample→queryable p50/p99 s (n) | load avg 1m start→end (max) | host busy cores (others) |
@@ -203,12 +220,23 @@ func (r result) row() string {
 }
 
 func (r result) notes() string {
-	return fmt.Sprintf("N=%d: window %v; whole run: %d points written (%d lost), %d frames played, %d read, %d counted lost; InfluxDB data %.1f KiB + WAL %.1f KiB after the run, %.1f bytes per point\n",
-		r.N, r.Window, r.Points, r.PointsLost, r.Played, r.Read, r.LostCounted, float64(r.DataBytes)/1024, float64(r.WALBytes)/1024, r.BytesPerPoint)
+	if r.StorePoints > 0 {
+		return r.notes1() + fmt.Sprintf("N=%d storage: one device's points copied over %g days (a new session each day): %d points, TSM %.1f MiB + WAL %.1f KiB, %.1f bytes per point; at %.0f points per device-hour that is %.0f MiB per subject-year\n",
+			r.N, r.StoreDays, r.StorePoints, mib(r.StoreData), float64(r.StoreWAL)/1024, r.StoreBytesPerPoint, r.PointsHour,
+			r.StoreBytesPerPoint*r.PointsHour*24*365.25/(1<<20))
+	}
+	return r.notes1()
+}
+
+func (r result) notes1() string {
+	return fmt.Sprintf("N=%d: stand-ins write every %v; window %v; whole run: %d points written (%d lost), %d frames played, %d read, %d counted lost; InfluxDB data %.1f KiB + WAL %.1f KiB after the run, %.1f bytes per point\n",
+		r.N, r.Tick, r.Window, r.Points, r.PointsLost, r.Played, r.Read, r.LostCounted, float64(r.DataBytes)/1024, float64(r.WALBytes)/1024, r.BytesPerPoint)
 }
 
 // runFleet runs n devices and measures a window of the given length.
-func runFleet(t *testing.T, bin string, rec *Recording, n int, window time.Duration) result {
+// With store, it also estimates storage from one device's points copied
+// over TWITCHD_FLEET_DAYS days (see storeDays).
+func runFleet(t *testing.T, bin string, rec *Recording, n int, window, tick time.Duration, store bool) result {
 	// A cold cache is written to TSM after 2 s without writes, so that
 	// the data directory can be measured after the run.
 	srv := influxtest.StartWith(t, func(conf string) string {
@@ -227,7 +255,7 @@ func runFleet(t *testing.T, bin string, rec *Recording, n int, window time.Durat
 		// A stand-in drops the frames it cannot send within 250 ms, as
 		// a device with a small buffer does: a host too slow to read
 		// loses samples (and the run counts them).
-		dev, err := device.NewDevice(rec.Loop(i*rec.Frames()/n), device.Options{Protocol: device.BITalino, Speed: 1})
+		dev, err := device.NewDevice(rec.Loop(i*rec.Frames()/n), device.Options{Protocol: device.BITalino, Speed: 1, Tick: tick})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -269,7 +297,7 @@ func runFleet(t *testing.T, bin string, rec *Recording, n int, window time.Durat
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	r := result{N: n, Window: window}
+	r := result{N: n, Window: window, Tick: tick}
 	// Window start.
 	r.Load[0] = must[[3]float64](t)(LoadAvg())
 	r.LoadHi = r.Load[0][0]
@@ -350,6 +378,13 @@ func runFleet(t *testing.T, bin string, rec *Recording, n int, window time.Durat
 	stopFleet(t, ms)
 	checkFleet(t, srv, ms, &r)
 	measureDisk(t, srv, &r)
+	if s := os.Getenv(envDays); store && s != "" && s != "0" {
+		days, err := strconv.ParseFloat(s, 64)
+		if err != nil || days <= 0 {
+			t.Fatalf("%s=%q: want days", envDays, s)
+		}
+		storeDays(t, srv, ms[0], days, &r)
+	}
 	return r
 }
 
@@ -634,3 +669,106 @@ func quantile(xs []float64, q float64) float64 {
 	}
 	return xs[i] + (xs[i+1]-xs[i])*(pos-float64(i))
 }
+
+// storeDays estimates storage from more points than a short run makes:
+// it encodes the events of m's events file (every event InfluxDB got,
+// the epochs included) as the sink does, and writes copies of them one
+// run's length apart over the given days into a database of its own,
+// each day's with its own session tag (a new series set per session, as
+// twitchd's schema has it), then lets influxd write them to TSM and
+// measures that database's directories. Copies repeat the same values,
+// which compress better than new ones would: an estimate from below.
+func storeDays(t *testing.T, srv *influxtest.Server, m *member, days float64, r *result) {
+	t.Helper()
+	const db = "storage"
+	srv.Exec(t, "CREATE DATABASE "+db)
+	// The points of the run; the summary's and the final assessment's
+	// are once a session, not once a run: they go in once a day.
+	var lines, daily []byte
+	var start, end pipeline.Timestamp
+	for _, ev := range recording.ReadEvents(t, filepath.Join(m.dir, "events.jsonl")) {
+		if s, ok := ev.(*pipeline.Summary); ok && start == 0 {
+			start, end = s.Start, s.End
+		}
+		var err error
+		switch ev.EventType() {
+		case pipeline.TypeSummary, pipeline.TypeAssessment:
+			daily, _, err = influx.AppendLines(daily, ev)
+		default:
+			lines, _, err = influx.AppendLines(lines, ev)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	span := int64(end - start)
+	if span <= 0 {
+		t.Fatal("no summary with a start and end in the events file")
+	}
+	base := strings.Split(strings.TrimSuffix(string(lines), "\n"), "\n")
+	once := strings.Split(strings.TrimSuffix(string(daily), "\n"), "\n")
+	copies := int(math.Ceil(days * 24 * float64(time.Hour) / float64(span)))
+	var body strings.Builder
+	flush := func() {
+		if body.Len() == 0 {
+			return
+		}
+		resp, err := http.Post(srv.URL+"/write?db="+db, "text/plain", strings.NewReader(body.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("write: %s", resp.Status)
+		}
+		body.Reset()
+	}
+	n := 0
+	for c := 0; c < copies; c++ {
+		off := int64(c) * span
+		day := off / int64(24*time.Hour)
+		ls := base
+		if c == 0 || (off-span)/int64(24*time.Hour) != day {
+			ls = append(slices.Clip(base), once...)
+		}
+		for _, l := range ls {
+			if l == "" {
+				continue
+			}
+			i := strings.LastIndexByte(l, ' ')
+			ts, err := strconv.ParseInt(l[i+1:], 10, 64)
+			if err != nil {
+				t.Fatalf("line %q: %v", l, err)
+			}
+			l = sessionRe.ReplaceAllString(l[:i], fmt.Sprintf("${1}-d%d", day))
+			fmt.Fprintf(&body, "%s %d\n", l, ts+off)
+			n++
+		}
+		if body.Len() > 1<<20 {
+			flush()
+		}
+	}
+	flush()
+	r.StoreDays, r.StorePoints = days, int64(n)
+	dataDir, walDir := filepath.Join(srv.Dir, "data", db), filepath.Join(srv.Dir, "wal", db)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		time.Sleep(2 * time.Second)
+		var err error
+		if r.StoreData, err = DiskUse(dataDir); err != nil {
+			t.Fatal(err)
+		}
+		if r.StoreWAL, err = DiskUse(walDir); err != nil {
+			t.Fatal(err)
+		}
+		// Snapshotted: the WAL holds no more than the empty segment.
+		if (hasTSM(dataDir) && r.StoreWAL < 1<<20) || time.Now().After(deadline) {
+			break
+		}
+	}
+	r.StoreBytesPerPoint = float64(r.StoreData+r.StoreWAL) / float64(n)
+}
+
+// sessionRe finds the session tag of a line (its value up to the next
+// unescaped comma or space).
+var sessionRe = regexp.MustCompile(`(,session=(?:[^,\\ ]|\\.)+)`)

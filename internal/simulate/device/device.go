@@ -54,6 +54,11 @@ type Options struct {
 	// small buffer does: default 250 ms; negative: never, for a stand-in
 	// whose host may be slow for a while without losing data.
 	MaxLag time.Duration
+	// Tick is how often a playing device writes the frames due (default
+	// 2 ms). A USB serial adapter hands the host what it received every
+	// latency-timer period instead (16 ms by default on FTDI chips), so
+	// a larger Tick stands for one.
+	Tick time.Duration
 	// GarbageEvery injects 1–16 random bytes (a junk line for ASCII) after
 	// every N frames; 0 never.
 	GarbageEvery int
@@ -212,7 +217,11 @@ func (d *Device) Serve(ctx context.Context, rw io.ReadWriter) error {
 			return d.finish(err)
 		}
 	}
-	tick := time.NewTicker(2 * time.Millisecond)
+	every := d.opts.Tick
+	if every <= 0 {
+		every = 2 * time.Millisecond
+	}
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
 		if d.streaming && d.opts.Speed == 0 {
