@@ -179,10 +179,11 @@ type result struct {
 	// channels), dropped by the stand-ins because their host did not
 	// read within 250 ms (lost), and counted as lost by the runs.
 	ReadWindow, DroppedWindow, CountedWindow float64
-	// Whole run, in frames: played by the stand-ins, read, counted lost,
-	// and the rest (the tail played after a run stopped reading at
-	// SIGTERM, or a loss nobody counted).
-	Played, Read, LostCounted, Unaccounted int64
+	// Whole run, in frames: played by the stand-ins, dropped by them
+	// (host too slow), read, counted lost, and the rest (the tail played
+	// after a run stopped reading at SIGTERM, or a loss nobody counted;
+	// negative when the runs counted more than was lost).
+	Played, Dropped, Read, LostCounted, Unaccounted int64
 
 	AckP50, AckP99, AckN float64 // queue to acknowledgement, s
 	E2EP50, E2EP99       float64 // end of epoch to queryable, s
@@ -229,8 +230,8 @@ func (r result) notes() string {
 }
 
 func (r result) notes1() string {
-	return fmt.Sprintf("N=%d: stand-ins write every %v; window %v; whole run: %d points written (%d lost), %d frames played, %d read, %d counted lost; InfluxDB data %.1f KiB + WAL %.1f KiB after the run, %.1f bytes per point\n",
-		r.N, r.Tick, r.Window, r.Points, r.PointsLost, r.Played, r.Read, r.LostCounted, float64(r.DataBytes)/1024, float64(r.WALBytes)/1024, r.BytesPerPoint)
+	return fmt.Sprintf("N=%d: stand-ins write every %v; window %v; whole run: %d points written (%d lost), %d frames played (%d dropped by the stand-ins), %d read, %d counted lost; InfluxDB data %.1f KiB + WAL %.1f KiB after the run, %.1f bytes per point\n",
+		r.N, r.Tick, r.Window, r.Points, r.PointsLost, r.Played, r.Dropped, r.Read, r.LostCounted, float64(r.DataBytes)/1024, float64(r.WALBytes)/1024, r.BytesPerPoint)
 }
 
 // runFleet runs n devices and measures a window of the given length.
@@ -567,6 +568,7 @@ func checkFleet(t *testing.T, srv *influxtest.Server, ms []*member, r *result) {
 		// late, or did not take while the host had stopped it.
 		played := m.dev.Frames + m.dev.Dropped + m.dev.Unsampled
 		r.Played += played
+		r.Dropped += m.dev.Dropped
 		r.Read += read
 		r.LostCounted += counted
 		un := played - read - counted
@@ -575,9 +577,16 @@ func checkFleet(t *testing.T, srv *influxtest.Server, ms []*member, r *result) {
 		// SIGTERM and before it stopped the device (or the stand-in was
 		// unplugged) is neither read nor counted: allow half a second
 		// of it.
-		if read == 0 || un > 500 || un < -50 {
+		// The run may count more than was lost: it estimates a gap's
+		// samples from arrival times, and a stall of the machine looks
+		// like a gap (a negative rest, logged).
+		switch {
+		case read == 0 || un > 500:
 			t.Errorf("%s: the stand-in played %d frames (%d dropped late, %d unsampled); the run read %d and counted %d lost: %d unaccounted",
 				m.subject, played, m.dev.Dropped, m.dev.Unsampled, read, counted, un)
+		case un < -50:
+			t.Logf("%s: the stand-in played %d frames (%d dropped late); the run read %d and counted %d lost: %d more than it lost",
+				m.subject, played, m.dev.Dropped, read, counted, -un)
 		}
 		if epochs == 0 || stored[m.subject] != epochs {
 			t.Errorf("%s: %d epochs in the events file, %d activity points in InfluxDB", m.subject, epochs, stored[m.subject])
