@@ -184,6 +184,9 @@ type result struct {
 	// after a run stopped reading at SIGTERM, or a loss nobody counted;
 	// negative when the runs counted more than was lost).
 	Played, Dropped, Read, LostCounted, Unaccounted int64
+	// DroppedBefore and DroppedAfter are the stand-ins' drops before the
+	// window (start-up, settling) and after it (the stop).
+	DroppedBefore, DroppedAfter int64
 
 	AckP50, AckP99, AckN float64 // queue to acknowledgement, s
 	E2EP50, E2EP99       float64 // end of epoch to queryable, s
@@ -230,8 +233,8 @@ func (r result) notes() string {
 }
 
 func (r result) notes1() string {
-	return fmt.Sprintf("N=%d: stand-ins write every %v; window %v; whole run: %d points written (%d lost), %d frames played (%d dropped by the stand-ins), %d read, %d counted lost; InfluxDB data %.1f KiB + WAL %.1f KiB after the run, %.1f bytes per point\n",
-		r.N, r.Tick, r.Window, r.Points, r.PointsLost, r.Played, r.Dropped, r.Read, r.LostCounted, float64(r.DataBytes)/1024, float64(r.WALBytes)/1024, r.BytesPerPoint)
+	return fmt.Sprintf("N=%d: stand-ins write every %v; window %v; whole run: %d points written (%d lost), %d frames played (%d dropped by the stand-ins: %d before the window, %d after), %d read, %d counted lost; InfluxDB data %.1f KiB + WAL %.1f KiB after the run, %.1f bytes per point\n",
+		r.N, r.Tick, r.Window, r.Points, r.PointsLost, r.Played, r.Dropped, r.DroppedBefore, r.DroppedAfter, r.Read, r.LostCounted, float64(r.DataBytes)/1024, float64(r.WALBytes)/1024, r.BytesPerPoint)
 }
 
 // runFleet runs n devices and measures a window of the given length.
@@ -356,6 +359,7 @@ func runFleet(t *testing.T, bin string, rec *Recording, n int, window, tick time
 		r.Peak = max(r.Peak, mib(m.cpu1.Peak))
 		pooled.Add(m.m1.Sub(m.m0))
 		r.DroppedWindow += float64(m.c1[1] - m.c0[1])
+		r.DroppedBefore += m.c0[1]
 	}
 	r.CPU, r.CPUMax = mean(cpus), slices.Max(cpus)
 	r.RSS, r.RSSMax = mean(rsss), slices.Max(rsss)
@@ -569,6 +573,7 @@ func checkFleet(t *testing.T, srv *influxtest.Server, ms []*member, r *result) {
 		played := m.dev.Frames + m.dev.Dropped + m.dev.Unsampled
 		r.Played += played
 		r.Dropped += m.dev.Dropped
+		r.DroppedAfter += m.dev.Dropped - m.c1[1]
 		r.Read += read
 		r.LostCounted += counted
 		un := played - read - counted
