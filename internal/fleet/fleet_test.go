@@ -29,12 +29,13 @@ import (
 
 // The fleet benchmark's settings, from the environment.
 const (
-	envDevices = "TWITCHD_FLEET_DEVICES" // comma-separated fleet sizes (default 2)
-	envSeconds = "TWITCHD_FLEET_SECONDS" // measured window per size (default 20)
-	envBin     = "TWITCHD_FLEET_BIN"     // the twitchd binary (default: built into a temp dir)
-	envOut     = "TWITCHD_FLEET_OUT"     // a file for the table (default: only the test log)
-	envTick    = "TWITCHD_FLEET_TICK"    // how often a stand-in writes (default 2ms; 16ms: an FTDI adapter)
-	envDays    = "TWITCHD_FLEET_DAYS"    // days of one device's points to store for the storage estimate (default 0: none)
+	envDevices = "TWITCHD_FLEET_DEVICES"    // comma-separated fleet sizes (default 2)
+	envSeconds = "TWITCHD_FLEET_SECONDS"    // measured window per size (default 20)
+	envBin     = "TWITCHD_FLEET_BIN"        // the twitchd binary (default: built into a temp dir)
+	envOut     = "TWITCHD_FLEET_OUT"        // a file for the table (default: only the test log)
+	envTick    = "TWITCHD_FLEET_TICK"       // how often a stand-in writes (default 2ms; 16ms: an FTDI adapter)
+	envDays    = "TWITCHD_FLEET_DAYS"       // days of one device's points to store for the storage estimate (default 0: none)
+	envProcs   = "TWITCHD_FLEET_GOMAXPROCS" // GOMAXPROCS of the twitchd processes (default: the Go default)
 )
 
 // settle is how long the fleet runs after every device is healthy before
@@ -248,6 +249,9 @@ func runFleet(t *testing.T, bin string, rec *Recording, n int, window, tick time
 	})
 	root := t.TempDir()
 	env := cleanEnv()
+	if p := os.Getenv(envProcs); p != "" {
+		env = append(env, "GOMAXPROCS="+p)
+	}
 	ms := make([]*member, n)
 	for i := range ms {
 		m := &member{subject: fmt.Sprintf("fleet-%02d", i), dir: filepath.Join(root, strconv.Itoa(i))}
