@@ -36,6 +36,7 @@ const (
 	envTick    = "TWITCHD_FLEET_TICK"       // how often a stand-in writes (default 2ms; 16ms: an FTDI adapter)
 	envDays    = "TWITCHD_FLEET_DAYS"       // days of one device's points to store for the storage estimate (default 0: none)
 	envProcs   = "TWITCHD_FLEET_GOMAXPROCS" // GOMAXPROCS of the twitchd processes (default: the Go default)
+	envOneProc = "TWITCHD_FLEET_ONEPROC"    // 1: one "twitchd run --device all" for every device
 )
 
 // settle is how long the fleet runs after every device is healthy before
@@ -119,7 +120,7 @@ func TestFleet(t *testing.T) {
 	var rows []result
 	for i, n := range sizes {
 		t.Run(fmt.Sprintf("N=%d", n), func(t *testing.T) {
-			r := runFleet(t, bin, rec, n, window, tick, i == 0)
+			r := runFleet(t, bin, rec, n, window, tick, i == 0, os.Getenv(envOneProc) == "1")
 			t.Log("\n" + tableHeader + r.row())
 			rows = append(rows, r)
 		})
@@ -141,25 +142,75 @@ func TestFleet(t *testing.T) {
 	}
 }
 
-// member is one device of the fleet: its stand-in and its process.
+// member is one device of the fleet: its stand-in, its events file and
+// the process that serves it.
 type member struct {
-	subject, dir, link, addr string
-	dev                      *device.Device
-	unplug                   func()
-	cmd                      *exec.Cmd
-	stderr                   string
-	exited                   chan error
+	name, subject, dir, link, events string
+	dev                              *device.Device
+	unplug                           func()
+	p                                *proc
+	c0, c1                           [3]int64 // the stand-in's frames, dropped, unsampled
+}
+
+// proc is one twitchd process: it serves one member, or all of them.
+type proc struct {
+	name   string
+	addr   string // of /healthz and /metrics; empty: none
+	cmd    *exec.Cmd
+	stderr string
+	exited chan error
 
 	cpu0, cpu1 Proc
 	m0, m1     Metrics
-	c0, c1     [3]int64 // the stand-in's frames, dropped, unsampled
-	rss        []int64  // VmRSS sampled through the window
+}
+
+// start starts p as bin args, its standard error to p.stderr.
+func (p *proc) start(t *testing.T, bin string, env []string, args ...string) {
+	t.Helper()
+	f, err := os.Create(p.stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p.cmd = exec.Command(bin, args...)
+	p.cmd.Env, p.cmd.Stderr = env, f
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p.exited = make(chan error, 1)
+	go func() { p.exited <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			<-p.exited
+		}
+	})
+}
+
+// output returns the part of p's standard error about m: all of it when
+// p serves m alone, else the block "device NAME:" that "--device all"
+// writes for it.
+func (p *proc) output(m *member) string {
+	out := readFile(p.stderr)
+	if p.name == m.name {
+		return out
+	}
+	_, block, ok := strings.Cut(out, "device "+m.name+":\n")
+	if !ok {
+		return ""
+	}
+	if i := strings.Index(block, "\ndevice "); i >= 0 {
+		block = block[:i+1]
+	}
+	return block
 }
 
 // result is what one fleet size measured.
 type result struct {
 	N            int
 	Window, Tick time.Duration
+	OneProc      bool          // one process served every device
 	Load         [2][3]float64 // at the window's start and end
 	LoadHi       float64       // highest 1-minute load average seen in it
 	// HostBusy is the host's busy CPU in the window, in cores; Others is
@@ -218,8 +269,12 @@ load avg: /proc/loadavg (the host is shared; the fleet's own load is in it). hos
 `
 
 func (r result) row() string {
-	return fmt.Sprintf("| %d | %.2f, %.2f | %.1f, %.1f; %.1f | %.1f | %.0f | %.1f | %.0f | %.0f / %.0f of %.0f | %d of %d | %.2f / %.2f | %.2f / %.2f (%d) | %.2f→%.2f (%.2f) | %.2f (%.2f) |\n",
-		r.N, r.CPU, r.CPUMax, r.RSS, r.RSSMax, r.Peak, r.InfluxCPU, r.InfluxRSS, r.StandInCPU, r.PointsHour,
+	n := strconv.Itoa(r.N)
+	if r.OneProc {
+		n += " in one process"
+	}
+	return fmt.Sprintf("| %s | %.2f, %.2f | %.1f, %.1f; %.1f | %.1f | %.0f | %.1f | %.0f | %.0f / %.0f of %.0f | %d of %d | %.2f / %.2f | %.2f / %.2f (%d) | %.2f→%.2f (%.2f) | %.2f (%.2f) |\n",
+		n, r.CPU, r.CPUMax, r.RSS, r.RSSMax, r.Peak, r.InfluxCPU, r.InfluxRSS, r.StandInCPU, r.PointsHour,
 		r.DroppedWindow, r.CountedWindow, r.ReadWindow, r.Unaccounted, r.Played, r.AckP50, r.AckP99, r.E2EP50, r.E2EP99, r.E2EN,
 		r.Load[0][0], r.Load[1][0], r.LoadHi, r.HostBusy, r.Others)
 }
@@ -234,14 +289,23 @@ func (r result) notes() string {
 }
 
 func (r result) notes1() string {
-	return fmt.Sprintf("N=%d: stand-ins write every %v; window %v; whole run: %d points written (%d lost), %d frames played (%d dropped by the stand-ins: %d before the window, %d after), %d read, %d counted lost; InfluxDB data %.1f KiB + WAL %.1f KiB after the run, %.1f bytes per point\n",
-		r.N, r.Tick, r.Window, r.Points, r.PointsLost, r.Played, r.Dropped, r.DroppedBefore, r.DroppedAfter, r.Read, r.LostCounted, float64(r.DataBytes)/1024, float64(r.WALBytes)/1024, r.BytesPerPoint)
+	mode := "a process per device"
+	if r.OneProc {
+		mode = "one process for all"
+	}
+	return fmt.Sprintf("N=%d, %s: stand-ins write every %v; window %v; whole run: %d points written (%d lost), %d frames played (%d dropped by the stand-ins: %d before the window, %d after), %d read, %d counted lost; InfluxDB data %.1f KiB + WAL %.1f KiB after the run, %.1f bytes per point\n",
+		r.N, mode, r.Tick, r.Window, r.Points, r.PointsLost, r.Played, r.Dropped, r.DroppedBefore, r.DroppedAfter, r.Read, r.LostCounted, float64(r.DataBytes)/1024, float64(r.WALBytes)/1024, r.BytesPerPoint)
 }
 
 // runFleet runs n devices and measures a window of the given length.
 // With store, it also estimates storage from one device's points copied
 // over TWITCHD_FLEET_DAYS days (see storeDays).
-func runFleet(t *testing.T, bin string, rec *Recording, n int, window, tick time.Duration, store bool) result {
+//
+// With oneProc, one "twitchd run --device all" serves every device, from a
+// configuration file with a [[device]] table each; it serves no
+// /metrics, so the queue→ack latency and the runs' own window counts are
+// missing, and points per device-hour are those of the whole run.
+func runFleet(t *testing.T, bin string, rec *Recording, n int, window, tick time.Duration, store, oneProc bool) result {
 	// A cold cache is written to TSM after 2 s without writes, so that
 	// the data directory can be measured after the run.
 	srv := influxtest.StartWith(t, func(conf string) string {
@@ -254,7 +318,7 @@ func runFleet(t *testing.T, bin string, rec *Recording, n int, window, tick time
 	}
 	ms := make([]*member, n)
 	for i := range ms {
-		m := &member{subject: fmt.Sprintf("fleet-%02d", i), dir: filepath.Join(root, strconv.Itoa(i))}
+		m := &member{name: fmt.Sprintf("d%02d", i), subject: fmt.Sprintf("fleet-%02d", i), dir: filepath.Join(root, strconv.Itoa(i))}
 		if err := os.Mkdir(m.dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -270,37 +334,49 @@ func runFleet(t *testing.T, bin string, rec *Recording, n int, window, tick time
 		m.dev = dev
 		m.link = filepath.Join(m.dir, "ttyUSB0")
 		m.unplug = standin.Plug(t, m.dev, m.link)
-		m.addr = freeAddr(t)
 		ms[i] = m
 	}
-	for _, m := range ms {
-		m.stderr = filepath.Join(m.dir, "stderr.log")
-		f, err := os.Create(m.stderr)
-		if err != nil {
+	var procs []*proc
+	if oneProc {
+		// One process for every device, from a configuration file with
+		// a [[device]] table each.
+		var conf strings.Builder
+		for _, m := range ms {
+			fmt.Fprintf(&conf, "[[device]]\nname = %q\nport = %q\nprotocol = %q\nsubject = %q\nsite = \"calf_left\"\n\n",
+				m.name, m.link, device.BITalino, m.subject)
+			m.events = filepath.Join(root, "events."+m.name+".jsonl")
+		}
+		path := filepath.Join(root, "fleet.toml")
+		if err := os.WriteFile(path, []byte(conf.String()), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		m.cmd = exec.Command(bin, "run", "--port", m.link, "--protocol", device.BITalino,
-			"--subject", m.subject, "--site", "calf_left",
+		p := &proc{name: "all", stderr: filepath.Join(root, "stderr.log")}
+		p.start(t, bin, env, "run", "--config", path, "--device", "all",
 			"--influx-url", srv.URL, "--influx-bucket", srv.Bucket,
-			"--spool-dir", filepath.Join(m.dir, "spool"), "--events", filepath.Join(m.dir, "events.jsonl"), "--epochs",
-			"--listen", m.addr)
-		m.cmd.Env, m.cmd.Stderr = env, f
-		m.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if err := m.cmd.Start(); err != nil {
-			t.Fatal(err)
+			"--spool-dir", filepath.Join(root, "spool"), "--events", filepath.Join(root, "events.jsonl"), "--epochs")
+		for _, m := range ms {
+			m.p = p
 		}
-		f.Close()
-		m.exited = make(chan error, 1)
-		go func(m *member) { m.exited <- m.cmd.Wait() }(m)
-		t.Cleanup(func() {
-			if m.cmd.ProcessState == nil {
-				m.cmd.Process.Kill()
-				<-m.exited
-			}
-		})
+		procs = append(procs, p)
+	} else {
+		for _, m := range ms {
+			m.events = filepath.Join(m.dir, "events.jsonl")
+			p := &proc{name: m.name, addr: freeAddr(t), stderr: filepath.Join(m.dir, "stderr.log")}
+			p.start(t, bin, env, "run", "--port", m.link, "--protocol", device.BITalino,
+				"--subject", m.subject, "--site", "calf_left",
+				"--influx-url", srv.URL, "--influx-bucket", srv.Bucket,
+				"--spool-dir", filepath.Join(m.dir, "spool"), "--events", m.events, "--epochs",
+				"--listen", p.addr)
+			m.p = p
+			procs = append(procs, p)
+		}
 	}
 	hc := &http.Client{Timeout: 10 * time.Second}
-	waitHealthy(t, hc, ms)
+	if oneProc {
+		waitPoints(t, srv, ms)
+	} else {
+		waitHealthy(t, hc, ms)
+	}
 	time.Sleep(settle)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -314,37 +390,40 @@ func runFleet(t *testing.T, bin string, rec *Recording, n int, window, tick time
 	influx0 := must[Proc](t)(ReadProc(srv.Pid()))
 	e2e := startPoll(ctx, srv)
 	t0 := time.Now()
+	for _, p := range procs {
+		p.cpu0 = must[Proc](t)(ReadProc(p.cmd.Process.Pid))
+		if p.addr != "" {
+			p.m0 = must[Metrics](t)(Scrape(ctx, hc, "http://"+p.addr+"/metrics"))
+		}
+	}
 	for _, m := range ms {
-		m.cpu0 = must[Proc](t)(ReadProc(m.cmd.Process.Pid))
-		m.m0 = must[Metrics](t)(Scrape(ctx, hc, "http://"+m.addr+"/metrics"))
 		m.c0[0], m.c0[1], m.c0[2] = m.dev.Counts()
 	}
-	// The window: memory and load sampled every 2 s.
+	// The window: the load sampled every 2 s.
 	for time.Since(t0) < window {
 		time.Sleep(min(2*time.Second, window-time.Since(t0)))
-		for _, m := range ms {
-			if p, err := ReadProc(m.cmd.Process.Pid); err == nil {
-				m.rss = append(m.rss, p.RSS)
-			}
-		}
 		if l, err := LoadAvg(); err == nil {
 			r.LoadHi = max(r.LoadHi, l[0])
 		}
-		for _, m := range ms {
+		for _, p := range procs {
 			select {
-			case err := <-m.exited:
-				t.Fatalf("%s exited during the window: %v\n%s", m.subject, err, readFile(m.stderr))
+			case err := <-p.exited:
+				t.Fatalf("%s exited during the window: %v\n%s", p.name, err, readFile(p.stderr))
 			default:
 			}
 		}
 	}
 	// Window end.
 	var fleetCPU time.Duration
+	for _, p := range procs {
+		p.cpu1 = must[Proc](t)(ReadProc(p.cmd.Process.Pid))
+		if p.addr != "" {
+			p.m1 = must[Metrics](t)(Scrape(ctx, hc, "http://"+p.addr+"/metrics"))
+		}
+		fleetCPU += p.cpu1.CPU - p.cpu0.CPU
+	}
 	for _, m := range ms {
-		m.cpu1 = must[Proc](t)(ReadProc(m.cmd.Process.Pid))
-		m.m1 = must[Metrics](t)(Scrape(ctx, hc, "http://"+m.addr+"/metrics"))
 		m.c1[0], m.c1[1], m.c1[2] = m.dev.Counts()
-		fleetCPU += m.cpu1.CPU - m.cpu0.CPU
 	}
 	elapsed := time.Since(t0)
 	influx1 := must[Proc](t)(ReadProc(srv.Pid()))
@@ -356,15 +435,19 @@ func runFleet(t *testing.T, bin string, rec *Recording, n int, window, tick time
 	share := func(d time.Duration) float64 { return 100 * d.Seconds() / elapsed.Seconds() }
 	var pooled Metrics = Metrics{}
 	var cpus, rsss []float64
+	for _, p := range procs {
+		// Per device: a process serving several shares out evenly.
+		k := float64(n) / float64(len(procs))
+		cpus = append(cpus, share(p.cpu1.CPU-p.cpu0.CPU)/k)
+		rsss = append(rsss, mib(p.cpu1.RSS)/k)
+		r.Peak = max(r.Peak, mib(p.cpu1.Peak)/k)
+		pooled.Add(p.m1.Sub(p.m0))
+	}
 	for _, m := range ms {
-		c := share(m.cpu1.CPU - m.cpu0.CPU)
-		cpus = append(cpus, c)
-		rsss = append(rsss, mib(m.cpu1.RSS))
-		r.Peak = max(r.Peak, mib(m.cpu1.Peak))
-		pooled.Add(m.m1.Sub(m.m0))
 		r.DroppedWindow += float64(m.c1[1] - m.c0[1])
 		r.DroppedBefore += m.c0[1]
 	}
+	r.OneProc = oneProc
 	r.CPU, r.CPUMax = mean(cpus), slices.Max(cpus)
 	r.RSS, r.RSSMax = mean(rsss), slices.Max(rsss)
 	r.InfluxCPU, r.InfluxRSS = share(influx1.CPU-influx0.CPU), mib(influx1.RSS)
@@ -376,7 +459,7 @@ func runFleet(t *testing.T, bin string, rec *Recording, n int, window, tick time
 	r.CountedWindow = pooled["twitchd_samples_lost_total"]
 	if h, ok := pooled.Histogram("twitchd_write_latency_seconds"); ok {
 		r.AckP50, r.AckP99, r.AckN = h.Quantile(0.5), h.Quantile(0.99), h.Total()
-	} else {
+	} else if !oneProc {
 		t.Error("no twitchd_write_latency_seconds histogram in /metrics")
 	}
 	r.E2EN = len(lat)
@@ -384,8 +467,12 @@ func runFleet(t *testing.T, bin string, rec *Recording, n int, window, tick time
 		r.E2EP50, r.E2EP99 = quantile(lat, 0.5), quantile(lat, 0.99)
 	}
 
-	stopFleet(t, ms)
+	stopFleet(t, procs, ms)
 	checkFleet(t, srv, ms, &r)
+	if oneProc {
+		// No /metrics: points per device-hour over the whole run.
+		r.PointsHour = float64(r.Points) / float64(n) / time.Since(t0.Add(-settle)).Hours()
+	}
 	measureDisk(t, srv, &r)
 	if s := os.Getenv(envDays); store && s != "" && s != "0" {
 		days, err := strconv.ParseFloat(s, 64)
@@ -427,7 +514,7 @@ func waitHealthy(t *testing.T, hc *http.Client, ms []*member) {
 	deadline := time.Now().Add(2 * time.Minute)
 	for _, m := range ms {
 		for {
-			resp, err := hc.Get("http://" + m.addr + "/healthz")
+			resp, err := hc.Get("http://" + m.p.addr + "/healthz")
 			if err == nil {
 				resp.Body.Close()
 				if resp.StatusCode == http.StatusOK {
@@ -435,13 +522,41 @@ func waitHealthy(t *testing.T, hc *http.Client, ms []*member) {
 				}
 			}
 			select {
-			case err := <-m.exited:
-				t.Fatalf("%s exited while starting: %v\n%s", m.subject, err, readFile(m.stderr))
+			case err := <-m.p.exited:
+				t.Fatalf("%s exited while starting: %v\n%s", m.subject, err, readFile(m.p.stderr))
 			case <-time.After(200 * time.Millisecond):
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("%s not healthy after 2 minutes\n%s", m.subject, readFile(m.stderr))
+				t.Fatalf("%s not healthy after 2 minutes\n%s", m.subject, readFile(m.p.stderr))
 			}
+		}
+	}
+}
+
+// waitPoints waits until InfluxDB holds an activity point of every
+// member, for at most two minutes (for a process without /healthz).
+func waitPoints(t *testing.T, srv *influxtest.Server, ms []*member) {
+	t.Helper()
+	q := fmt.Sprintf(`from(bucket: %q) |> range(start: -1h) |> filter(fn: (r) => r._measurement == %q and r._field == %q) |> group(columns: [%q]) |> count()`,
+		srv.Bucket, schema.Activity, schema.FieldDuration, schema.TagSubject)
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		have := 0
+		for _, rec := range srv.Query(t, q) {
+			if _, ok := rec[schema.TagSubject].(string); ok {
+				have++
+			}
+		}
+		if have == len(ms) {
+			return
+		}
+		select {
+		case err := <-ms[0].p.exited:
+			t.Fatalf("%s exited while starting: %v\n%s", ms[0].p.name, err, readFile(ms[0].p.stderr))
+		case <-time.After(time.Second):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d devices have points after 2 minutes\n%s", have, len(ms), readFile(ms[0].p.stderr))
 		}
 	}
 }
@@ -505,21 +620,21 @@ func (p *poll) stop() []float64 {
 
 // stopFleet sends every process SIGTERM, waits for them to exit, then
 // unplugs the stand-ins.
-func stopFleet(t *testing.T, ms []*member) {
+func stopFleet(t *testing.T, procs []*proc, ms []*member) {
 	t.Helper()
-	for _, m := range ms {
-		m.cmd.Process.Signal(syscall.SIGTERM)
+	for _, p := range procs {
+		p.cmd.Process.Signal(syscall.SIGTERM)
 	}
-	for _, m := range ms {
+	for _, p := range procs {
 		select {
-		case err := <-m.exited:
+		case err := <-p.exited:
 			if err != nil {
-				t.Errorf("%s: exit after SIGTERM: %v\n%s", m.subject, err, readFile(m.stderr))
+				t.Errorf("%s: exit after SIGTERM: %v\n%s", p.name, err, readFile(p.stderr))
 			}
 		case <-time.After(2 * time.Minute):
-			m.cmd.Process.Kill()
-			<-m.exited
-			t.Errorf("%s did not exit within 2 minutes of SIGTERM\n%s", m.subject, readFile(m.stderr))
+			p.cmd.Process.Kill()
+			<-p.exited
+			t.Errorf("%s did not exit within 2 minutes of SIGTERM\n%s", p.name, readFile(p.stderr))
 		}
 	}
 	var wg sync.WaitGroup
@@ -546,7 +661,7 @@ func checkFleet(t *testing.T, srv *influxtest.Server, ms []*member, r *result) {
 		stored[s] = c
 	}
 	for _, m := range ms {
-		log := readFile(m.stderr)
+		log := m.p.output(m)
 		w := writtenRe.FindStringSubmatch(log)
 		if w == nil {
 			t.Errorf("%s: no InfluxDB totals in its output:\n%s", m.subject, log)
@@ -561,7 +676,7 @@ func checkFleet(t *testing.T, srv *influxtest.Server, ms []*member, r *result) {
 		}
 		var read, counted int64
 		epochs := int64(0)
-		for _, ev := range recording.ReadEvents(t, filepath.Join(m.dir, "events.jsonl")) {
+		for _, ev := range recording.ReadEvents(t, m.events) {
 			switch e := ev.(type) {
 			case *pipeline.Summary:
 				if len(e.Channels) > 0 {
@@ -704,7 +819,7 @@ func storeDays(t *testing.T, srv *influxtest.Server, m *member, days float64, r 
 	// are once a session, not once a run: they go in once a day.
 	var lines, daily []byte
 	var start, end pipeline.Timestamp
-	for _, ev := range recording.ReadEvents(t, filepath.Join(m.dir, "events.jsonl")) {
+	for _, ev := range recording.ReadEvents(t, m.events) {
 		if s, ok := ev.(*pipeline.Summary); ok && start == 0 {
 			start, end = s.Start, s.End
 		}
