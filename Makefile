@@ -221,15 +221,17 @@ soak: $(INFLUXD)
 # a database of their own to measure bytes per point in TSM files.
 # The stand-ins write every FLEET_TICK (2 ms; FLEET_TICK=16ms plays a
 # USB serial adapter with FTDI's default latency timer); FLEET_GOMAXPROCS=1
-# runs each twitchd with one processor.
+# runs each twitchd with one processor; FLEET_ONEPROC=1 serves every device
+# from one "twitchd run --device all".
 # make test runs a 2-device, 20 s version of it.
 FLEET_DEVICES ?= 1,8,16,32
 FLEET_SECONDS ?= 60
 FLEET_TICK    ?= 2ms
 FLEET_DAYS    ?= 7
 FLEET_GOMAXPROCS ?=
+FLEET_ONEPROC ?=
 
 fleet-bench: build $(INFLUXD)
 	TWITCHD_FLEET_DEVICES=$(FLEET_DEVICES) TWITCHD_FLEET_SECONDS=$(FLEET_SECONDS) TWITCHD_FLEET_TICK=$(FLEET_TICK) TWITCHD_FLEET_BIN=$(BIN) \
-	  TWITCHD_FLEET_DAYS=$(FLEET_DAYS) TWITCHD_FLEET_GOMAXPROCS=$(FLEET_GOMAXPROCS) TWITCHD_FLEET_OUT=$(CURDIR)/bin/fleet-bench-$(FLEET_TICK).md \
+	  TWITCHD_FLEET_DAYS=$(FLEET_DAYS) TWITCHD_FLEET_GOMAXPROCS=$(FLEET_GOMAXPROCS) TWITCHD_FLEET_ONEPROC=$(FLEET_ONEPROC) TWITCHD_FLEET_OUT=$(CURDIR)/bin/fleet-bench-$(FLEET_TICK).md \
 	  $(GO) test -count=1 -timeout 1h -run '^TestFleet$$' -v ./internal/fleet
