@@ -192,7 +192,11 @@ func (p *proc) start(t *testing.T, bin string, env []string, args ...string) {
 // p serves m alone, else the block "device NAME:" that "--device all"
 // writes for it.
 func (p *proc) output(m *member) string {
-	out := readFile(p.stderr)
+	b, err := os.ReadFile(p.stderr)
+	if err != nil {
+		return err.Error()
+	}
+	out := string(b)
 	if p.name == m.name {
 		return out
 	}
