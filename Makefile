@@ -18,7 +18,7 @@ TEST_TIMEOUT ?= 15m
 export TWITCHD_INFLUXD := $(INFLUXD)
 
 .PHONY: all build run stop test bench influxd influx-conf influx-start sessions fixtures cross clean help serve-start serve-stop chromium \
-	install-service uninstall-service soak
+	install-service uninstall-service soak fleet-bench
 
 all: build
 
@@ -30,6 +30,7 @@ help:
 	@echo "make cross   CGO_ENABLED=0 builds for linux/arm64 and linux/arm"
 	@echo "make install-service   install twitchd and the systemd unit twitchd@.service (as root)"
 	@echo "make soak    the long live soak test (24 h of data at high speed; about 30 minutes)"
+	@echo "make fleet-bench   1, 8, 16, 32 live devices (one twitchd run each) into one influxd: CPU, memory, points, latency (about 8 minutes)"
 
 build:
 	$(GO) build -o $(BIN) ./cmd/twitchd
@@ -212,3 +213,25 @@ SOAK_SPEED ?= 60
 soak: $(INFLUXD)
 	TWITCHD_SOAK_HOURS=$(SOAK_HOURS) TWITCHD_SOAK_SPEED=$(SOAK_SPEED) \
 	  $(GO) test -count=1 -timeout 3h -run '^TestSoak$$' -v ./internal/ingest
+
+# The fleet benchmark: N BITalino stand-ins (1 kHz EMG and accelerometer)
+# on pseudo-terminals, one "twitchd run" process each into one influxd,
+# FLEET_SECONDS measured per size; the table goes to bin/fleet-bench-TICK.md.
+# The first size also stores one device's points over FLEET_DAYS days in
+# a database of their own to measure bytes per point in TSM files.
+# The stand-ins write every FLEET_TICK (2 ms; FLEET_TICK=16ms plays a
+# USB serial adapter with FTDI's default latency timer); FLEET_GOMAXPROCS=1
+# runs each twitchd with one processor; FLEET_ONEPROC=1 serves every device
+# from one "twitchd run --device all".
+# make test runs a 2-device, 20 s version of it.
+FLEET_DEVICES ?= 1,8,16,32
+FLEET_SECONDS ?= 60
+FLEET_TICK    ?= 2ms
+FLEET_DAYS    ?= 7
+FLEET_GOMAXPROCS ?=
+FLEET_ONEPROC ?=
+
+fleet-bench: build $(INFLUXD)
+	TWITCHD_FLEET_DEVICES=$(FLEET_DEVICES) TWITCHD_FLEET_SECONDS=$(FLEET_SECONDS) TWITCHD_FLEET_TICK=$(FLEET_TICK) TWITCHD_FLEET_BIN=$(BIN) \
+	  TWITCHD_FLEET_DAYS=$(FLEET_DAYS) TWITCHD_FLEET_GOMAXPROCS=$(FLEET_GOMAXPROCS) TWITCHD_FLEET_ONEPROC=$(FLEET_ONEPROC) TWITCHD_FLEET_OUT=$(CURDIR)/bin/fleet-bench-$(FLEET_TICK).md \
+	  $(GO) test -count=1 -timeout 1h -run '^TestFleet$$' -v ./internal/fleet

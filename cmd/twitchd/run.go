@@ -1,14 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/twitchd/twitchd/internal/config"
+	"github.com/twitchd/twitchd/internal/ingest"
 	"github.com/twitchd/twitchd/internal/source/serial"
 )
 
@@ -35,7 +40,7 @@ func bindRun(d *deviceFlags) func(*flag.FlagSet, *config.Settings) {
 		fs.StringVar(&d.port, "port", "", "serial port, e.g. /dev/ttyUSB0 or a /dev/serial/by-id/ name (see \"twitchd ports\")")
 		fs.StringVar(&d.protocol, "protocol", "", "device protocol: "+strings.Join(serial.ProtocolNames(), ", "))
 		fs.IntVar(&d.baud, "baud", 0, "baud rate (default 115200)")
-		fs.StringVar(&st.Device, "device", st.Device, "the [[device]] of the configuration file to use, by name (default: the only one)")
+		fs.StringVar(&st.Device, "device", st.Device, "the [[device]] of the configuration file to use, by name (default: the only one); \"all\": every one, in this one process")
 		fs.DurationVar(&st.Ingest.StopAfter, "duration", st.Ingest.StopAfter, "stop after this long (default: until SIGINT or SIGTERM)")
 		fs.Float64Var(&d.rate, "rate", 0, "ascii: line rate in Hz; bitalino: 1, 10, 100 or 1000 (default 1000)")
 		fs.BoolVar(&d.counter, "counter", false, "ascii: lines start with a millisecond counter")
@@ -57,6 +62,15 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	cfg := st.Ingest
+	if st.Device == allDevices {
+		for _, f := range []string{"port", "protocol", "baud", "rate", "counter", "listen"} {
+			if set[f] {
+				fmt.Fprintf(stderr, "twitchd run: --%s does not go with --device all\n", f)
+				return errUsage
+			}
+		}
+		return runAll(ctx, st, stdout, stderr)
+	}
 	dev, fromFile, err := st.FindDevice(st.Device)
 	if err != nil {
 		fmt.Fprintf(stderr, "twitchd run: %v\n", err)
@@ -96,4 +110,67 @@ func runLive(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	return resultError(res)
+}
+
+// allDevices is the --device value that runs every [[device]].
+const allDevices = "all"
+
+// runAll runs every [[device]] of the configuration in this process,
+// each as its own ingest run (its own sink, spool directory under the
+// spool root, and events file) sharing one Go runtime, as several
+// "twitchd run --device NAME" processes would. The events file, if
+// any, gets the device's name before its extension; the device's
+// subject and site apply unless given as flags; /healthz is not served.
+// It returns the first failure, after every run has ended.
+func runAll(ctx context.Context, st *config.Settings, stdout, stderr io.Writer) error {
+	if len(st.Devices) == 0 {
+		fmt.Fprintln(stderr, "twitchd run: --device all: the configuration file has no [[device]]")
+		return errUsage
+	}
+	log := logger(stderr, st, slog.LevelInfo)
+	errs := make([]error, len(st.Devices))
+	var wg sync.WaitGroup
+	var mu sync.Mutex // one summary at a time on stderr
+	for i := range st.Devices {
+		dev := &st.Devices[i]
+		if err := dev.Validate(); err != nil {
+			fmt.Fprintf(stderr, "twitchd run: device %s: %v\n", dev.Name, err)
+			return errUsage
+		}
+		cfg := st.Ingest
+		cfg.Device = dev
+		if dev.Subject != "" {
+			cfg.Subject = dev.Subject
+		}
+		if dev.Site != "" {
+			cfg.Site = dev.Site
+		}
+		if cfg.Spool.Root != "" {
+			cfg.Spool.Root = filepath.Join(cfg.Spool.Root, dev.Name)
+		}
+		if cfg.Events != "" && cfg.Events != "-" {
+			ext := filepath.Ext(cfg.Events)
+			cfg.Events = strings.TrimSuffix(cfg.Events, ext) + "." + dev.Name + ext
+		}
+		cfg.Health = ingest.Health{}
+		cfg.Stdout, cfg.Log = stdout, log.With("device", dev.Name)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var out bytes.Buffer
+			res, err := runIngest(ctx, "run", cfg, &out)
+			if err == nil {
+				err = resultError(res)
+			}
+			if err != nil {
+				err = fmt.Errorf("device %s: %w", dev.Name, err)
+			}
+			errs[i] = err
+			mu.Lock()
+			fmt.Fprintf(stderr, "device %s:\n%s", dev.Name, out.Bytes())
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

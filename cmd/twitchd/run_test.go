@@ -76,6 +76,45 @@ func TestRunLive(t *testing.T) {
 	}
 }
 
+// TestRunAllDevices runs two stand-ins from one configuration file in
+// one process with --device all: each device gets its own events file,
+// with its own subject and site, and its own summary on stderr.
+func TestRunAllDevices(t *testing.T) {
+	t.Setenv("INFLUX_URL", "")
+	dir := t.TempDir()
+	rec := recording.Bundled(t, dir)
+	var conf strings.Builder
+	for _, d := range []struct{ name, protocol, subject string }{{"left", device.BITalino, "p1"}, {"right", device.Cyton, "p2"}} {
+		sub := filepath.Join(dir, d.name)
+		os.Mkdir(sub, 0o755)
+		link := standin.Serve(t, sub, rec, d.protocol)
+		conf.WriteString("[[device]]\nname = \"" + d.name + "\"\nport = \"" + link + "\"\nprotocol = \"" + d.protocol +
+			"\"\nsubject = \"" + d.subject + "\"\nsite = \"calf_" + d.name + "\"\n\n")
+	}
+	cfg := filepath.Join(dir, "fleet.toml")
+	if err := os.WriteFile(cfg, []byte(conf.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	args := []string{"run", "--config", cfg, "--device", "all", "--duration", "2s",
+		"--events", filepath.Join(dir, "ev.jsonl"), "--spool-dir", filepath.Join(dir, "spool")}
+	if code := runMain(ctx, args, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+	for _, d := range []struct{ name, protocol, subject string }{{"left", device.BITalino, "p1"}, {"right", device.Cyton, "p2"}} {
+		evs := recording.ReadEvents(t, filepath.Join(dir, "ev."+d.name+".jsonl"))
+		sum, ok := evs[len(evs)-1].(*pipeline.Summary)
+		if !ok || sum.Format != d.protocol || sum.Subject != d.subject || sum.Site != "calf_"+d.name || sum.Channels[0].Samples < 250 {
+			t.Errorf("%s: last event %+v, want its summary", d.name, evs[len(evs)-1])
+		}
+		if !strings.Contains(stderr.String(), "device "+d.name+":\n") {
+			t.Errorf("no block for %s on stderr:\n%s", d.name, stderr.String())
+		}
+	}
+}
+
 func TestRunUsage(t *testing.T) {
 	cases := []struct {
 		name string
@@ -85,6 +124,8 @@ func TestRunUsage(t *testing.T) {
 		{"no port", []string{"run", "--protocol", "bitalino"}, "no port"},
 		{"no protocol", []string{"run", "--port", "/dev/ttyUSB9"}, "no protocol"},
 		{"unknown protocol", []string{"run", "--port", "/dev/ttyUSB9", "--protocol", "ganglion"}, `unknown protocol "ganglion"`},
+		{"all devices with a port", []string{"run", "--device", "all", "--port", "/dev/ttyUSB9"}, "--port does not go with --device all"},
+		{"all devices without a file", []string{"run", "--device", "all"}, "has no [[device]]"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

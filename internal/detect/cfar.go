@@ -280,7 +280,10 @@ func (c *cfar) learn(s learnt) {
 	}
 	if c.learnt++; c.learnt%cfarTailEvery == 0 {
 		for k := range c.step {
-			c.step[k] = c.steps[k].Quantile(0)
+			// An axis that never changed has no step yet (NaN): keep 0.
+			if q := c.steps[k].Quantile(0); !math.IsNaN(q) {
+				c.step[k] = q
+			}
 		}
 		for i := range c.wins {
 			c.wins[i].tail.Push(float64(s.e[i]))

@@ -214,3 +214,18 @@ func TestCFARGuard(t *testing.T) {
 		t.Errorf("tail ratio %.2f with jerks every 3 s, want near 1", r)
 	}
 }
+
+// TestCFARAxesThatNeverChange checks a quiet sensor whose noise never
+// moves its ADC by a step (a 10-bit accelerometer lying still): no step
+// is seen, and the noise estimate must still be a number (it was NaN,
+// and a guided twitch then carried an SNR of NaN that the events file
+// cannot hold).
+func TestCFARAxesThatNeverChange(t *testing.T) {
+	dets, c := cfarRun(t, 1000, 60, 1e-5, 0.0039, nil)
+	if n := c.noise(); math.IsNaN(n) || n <= 0 {
+		t.Errorf("noise estimate %v, want a positive number", n)
+	}
+	if len(dets) > 0 {
+		t.Errorf("%d detections on a still sensor", len(dets))
+	}
+}

@@ -73,6 +73,7 @@ func TestServeOverHTTP(t *testing.T) {
 			w.Counter("twitchd_events_total", "Events by type.", 1, "type", `odd"type\`)
 			w.Gauge("twitchd_spool_bytes", "Bytes in the spool.\nSecond line.", math.Inf(1))
 			w.Summary("twitchd_write_latency_seconds", "Write latency.", 1.5, 4)
+			w.Histogram("twitchd_ack_seconds", "Ack latency.", []float64{0.1, 1}, []int64{1, 2, 3}, 9.5, "sink", "a")
 		}),
 	})
 	if err != nil {
@@ -97,6 +98,13 @@ twitchd_spool_bytes +Inf
 # TYPE twitchd_write_latency_seconds summary
 twitchd_write_latency_seconds_sum 1.5
 twitchd_write_latency_seconds_count 4
+# HELP twitchd_ack_seconds Ack latency.
+# TYPE twitchd_ack_seconds histogram
+twitchd_ack_seconds_bucket{sink="a",le="0.1"} 1
+twitchd_ack_seconds_bucket{sink="a",le="1"} 3
+twitchd_ack_seconds_bucket{sink="a",le="+Inf"} 6
+twitchd_ack_seconds_sum{sink="a"} 9.5
+twitchd_ack_seconds_count{sink="a"} 6
 `
 	if code != 200 || ctype != "text/plain; version=0.0.4; charset=utf-8" || body != want {
 		t.Fatalf("/metrics: %d %q\n%s\nwant:\n%s", code, ctype, body, want)

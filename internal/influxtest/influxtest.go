@@ -85,6 +85,26 @@ func Start(t testing.TB) *Server {
 	return s
 }
 
+// StartWith is Start with the configuration (see Config) passed through
+// edit before influxd reads it, e.g. to add a setting to [data].
+func StartWith(t testing.TB, edit func(conf string) string) *Server {
+	t.Helper()
+	s := launchEdit(t, t.TempDir(), false, edit)
+	t.Cleanup(s.shutdown)
+	return s
+}
+
+// Pid returns the process id of the running influxd, 0 when it is not
+// running (to read its CPU time and memory from /proc).
+func (s *Server) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
 // AdminUser and AdminPassword are the admin StartAuth creates.
 const (
 	AdminUser     = "admin"
@@ -166,6 +186,12 @@ func launch(t testing.TB, dir string) *Server {
 // launchWith is launch, with authentication enabled when auth is set.
 func launchWith(t testing.TB, dir string, auth bool) *Server {
 	t.Helper()
+	return launchEdit(t, dir, auth, nil)
+}
+
+// launchEdit is launchWith, the configuration passed through edit if set.
+func launchEdit(t testing.TB, dir string, auth bool, edit func(string) string) *Server {
+	t.Helper()
 	bin, err := findInfluxd()
 	if err != nil {
 		t.Fatalf("influxd not found: run `make influxd` (installs InfluxDB OSS 1.8.10 into .tools/bin): %v", err)
@@ -183,6 +209,9 @@ func launchWith(t testing.TB, dir string, auth bool) *Server {
 	conf := Config(dir, httpPort, rpcPort)
 	if auth {
 		conf = strings.Replace(conf, "auth-enabled = false", "auth-enabled = true", 1)
+	}
+	if edit != nil {
+		conf = edit(conf)
 	}
 	if err := os.WriteFile(s.conf, []byte(conf), 0o644); err != nil {
 		t.Fatalf("influxtest: write config: %v", err)

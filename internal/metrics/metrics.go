@@ -71,6 +71,32 @@ func (w *Writer) Summary(name, help string, sum float64, count int64, labels ...
 	w.sample(name, "summary", help, name+"_count", float64(count), labels)
 }
 
+// Histogram writes a histogram: for each upper bound of bounds
+// (ascending; +Inf is added) the number of observations at or below it,
+// then their sum and count. counts holds the observations per bucket, not
+// cumulated: counts[i] fell in (bounds[i-1], bounds[i]], and the element
+// after the last bound (if any) those above it.
+func (w *Writer) Histogram(name, help string, bounds []float64, counts []int64, sum float64, labels ...string) {
+	le := make([]string, len(labels)+2)
+	copy(le, labels)
+	le[len(labels)] = "le"
+	var cum int64
+	for i, b := range bounds {
+		if i < len(counts) {
+			cum += counts[i]
+		}
+		le[len(labels)+1] = formatValue(b)
+		w.sample(name, "histogram", help, name+"_bucket", float64(cum), le)
+	}
+	for i := len(bounds); i < len(counts); i++ {
+		cum += counts[i]
+	}
+	le[len(labels)+1] = "+Inf"
+	w.sample(name, "histogram", help, name+"_bucket", float64(cum), le)
+	w.sample(name, "histogram", help, name+"_sum", sum, labels)
+	w.sample(name, "histogram", help, name+"_count", float64(cum), labels)
+}
+
 // sample writes one line; labels are name, value pairs.
 func (w *Writer) sample(family, typ, help, name string, v float64, labels []string) {
 	if family != w.last {

@@ -12,6 +12,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/creack/pty"
@@ -53,6 +54,11 @@ type Options struct {
 	// small buffer does: default 250 ms; negative: never, for a stand-in
 	// whose host may be slow for a while without losing data.
 	MaxLag time.Duration
+	// Tick is how often a playing device writes the frames due (default
+	// 2 ms). A USB serial adapter hands the host what it received every
+	// latency-timer period instead (16 ms by default on FTDI chips), so
+	// a larger Tick stands for one.
+	Tick time.Duration
 	// GarbageEvery injects 1–16 random bytes (a junk line for ASCII) after
 	// every N frames; 0 never.
 	GarbageEvery int
@@ -80,6 +86,22 @@ type Device struct {
 	// Unsampled the frames a device running on would have taken while a
 	// host command had stopped it (from a stop to the next start).
 	Frames, Dropped, Unsampled int64
+	// shown mirrors them for Counts, from another goroutine.
+	shown [3]atomic.Int64
+}
+
+// Counts returns Frames, Dropped and Unsampled as they were after the
+// last batch of frames; unlike the fields, it may be called while Serve
+// runs (a benchmark reads it to measure a window).
+func (d *Device) Counts() (frames, dropped, unsampled int64) {
+	return d.shown[0].Load(), d.shown[1].Load(), d.shown[2].Load()
+}
+
+// show publishes the counts for Counts.
+func (d *Device) show() {
+	d.shown[0].Store(d.Frames)
+	d.shown[1].Store(d.Dropped)
+	d.shown[2].Store(d.Unsampled)
 }
 
 // NewDevice returns a stand-in for opts.Protocol reading frames from src.
@@ -195,7 +217,11 @@ func (d *Device) Serve(ctx context.Context, rw io.ReadWriter) error {
 			return d.finish(err)
 		}
 	}
-	tick := time.NewTicker(2 * time.Millisecond)
+	every := d.opts.Tick
+	if every <= 0 {
+		every = 2 * time.Millisecond
+	}
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
 		if d.streaming && d.opts.Speed == 0 {
@@ -308,6 +334,7 @@ func (d *Device) command(w io.Writer, c byte) error {
 
 // drop skips frames up to (not including) k without sending them.
 func (d *Device) drop(k int64) error {
+	defer d.show()
 	for ; d.k < k; d.k++ {
 		if _, err := d.rs.at(d.timeOf(d.k)); err != nil {
 			return err
@@ -324,6 +351,7 @@ func (d *Device) timeOf(k int64) int64 {
 // emit writes frames up to (not including) k, at most 1000 at a time.
 func (d *Device) emit(w io.Writer, k int64) error {
 	k = min(k, d.k+1000)
+	defer d.show()
 	out := d.out[:0]
 	for ; d.k < k; d.k++ {
 		vals, err := d.rs.at(d.timeOf(d.k))

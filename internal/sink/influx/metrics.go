@@ -33,8 +33,8 @@ func (s *Sink) Collect(w *metrics.Writer) {
 	w.Gauge("twitchd_points_queued", "Points waiting in the sink's queue.", float64(st.Queued))
 	w.Counter("twitchd_write_requests_total", "Write requests sent to InfluxDB.", float64(st.Requests))
 	w.Counter("twitchd_write_retries_total", "Write requests repeated after a failure.", float64(st.Retries))
-	w.Summary("twitchd_write_latency_seconds", "Time from queueing a point to InfluxDB acknowledging it.",
-		st.LatencySum.Seconds(), st.LatencyCount)
+	w.Histogram("twitchd_write_latency_seconds", "Time from queueing a point to InfluxDB acknowledging it.",
+		LatencyBuckets[:], st.LatencyHist[:], st.LatencySum.Seconds())
 	w.Gauge("twitchd_write_latency_max_seconds", "Longest such time so far.", st.LatencyMax.Seconds())
 	open, cfg := 0.0, 0.0
 	if !st.CircuitOpenSince.IsZero() {

@@ -31,6 +31,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -70,6 +71,7 @@ type Sink struct {
 	stats      Stats
 	latSum     time.Duration
 	latN       int64
+	latHist    [len(LatencyBuckets) + 1]int64
 	reported   Stats // loss counters at the last Flush
 	sinceErr   error // first error since the last Flush
 	warnedFull bool
@@ -333,7 +335,7 @@ func (s *Sink) Stats() Stats {
 	if s.latN > 0 {
 		st.LatencyMean = s.latSum / time.Duration(s.latN)
 	}
-	st.LatencySum, st.LatencyCount = s.latSum, s.latN
+	st.LatencySum, st.LatencyCount, st.LatencyHist = s.latSum, s.latN, s.latHist
 	st.Errors = append([]error(nil), s.stats.Errors...)
 	return st
 }
@@ -640,6 +642,7 @@ func (s *Sink) acknowledge(b *batch, i, j, dropped int, err error) {
 		lat := now - time.Duration(b.enq[k])
 		s.latSum += lat
 		s.latN++
+		s.latHist[sort.SearchFloat64s(LatencyBuckets[:], lat.Seconds())]++
 		s.stats.LatencyLast = lat
 		s.stats.LatencyMax = max(s.stats.LatencyMax, lat)
 	}

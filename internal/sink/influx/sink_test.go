@@ -192,6 +192,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatalf("Flush: %v", err)
 	}
 	checkStats(t, s.Stats(), int64(len(evs)), 0, 0, 0, 0)
+	checkLatencyHist(t, s)
 	want := expected(t, encodeAll(t, evs))
 	if len(want) != len(evs) {
 		t.Fatalf("%d events encode to %d distinct points", len(evs), len(want))
@@ -207,6 +208,35 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if r := recs[0]; r["subject"] != oddIDs.Subject || r["site"] != "calf left/" {
 		t.Errorf("tags read back: subject %q site %q, want %q and %q", r["subject"], r["site"], oddIDs.Subject, "calf left/")
+	}
+}
+
+// checkLatencyHist checks that the latency histogram counts every
+// written point once, that its highest bucket holds the longest latency,
+// and that /metrics shows it cumulated.
+func checkLatencyHist(t testing.TB, s *Sink) {
+	t.Helper()
+	st := s.Stats()
+	var n int64
+	top := -1
+	for i, c := range st.LatencyHist {
+		n += c
+		if c > 0 {
+			top = i
+		}
+	}
+	if n != st.Written || st.LatencyCount != st.Written {
+		t.Errorf("latency histogram holds %d points, count %d; %d written", n, st.LatencyCount, st.Written)
+	}
+	if top < 0 || sort.SearchFloat64s(LatencyBuckets[:], st.LatencyMax.Seconds()) != top {
+		t.Errorf("latency max %v, yet the highest bucket in use is %d of %v: %v", st.LatencyMax, top, LatencyBuckets, st.LatencyHist)
+	}
+	var b strings.Builder
+	w := metrics.NewWriter(&b)
+	s.Collect(w)
+	w.Flush()
+	if want := fmt.Sprintf("twitchd_write_latency_seconds_bucket{le=\"+Inf\"} %d\n", st.Written); !strings.Contains(b.String(), want) {
+		t.Errorf("/metrics lacks %q:\n%s", want, b.String())
 	}
 }
 

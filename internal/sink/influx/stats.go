@@ -21,6 +21,12 @@ var (
 	ErrConfig = errors.New("influxdb: configuration error")
 )
 
+// LatencyBuckets are the upper bounds, in seconds, of the buckets of
+// Stats.LatencyHist: fine around the flush interval (1 s by default),
+// where most points fall, coarse beyond.
+var LatencyBuckets = [...]float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9,
+	1, 1.1, 1.25, 1.5, 2, 3, 5, 10, 30, 60, 120}
+
 // MaxErrors is how many errors Stats keeps, the first ones.
 const MaxErrors = 5
 
@@ -68,9 +74,13 @@ type Stats struct {
 	// Write to the server's acknowledgement.
 	LatencyLast, LatencyMax, LatencyMean time.Duration
 	// LatencySum and LatencyCount add up the latencies of written points
-	// and count them (for a Prometheus summary).
+	// and count them; LatencyHist counts them by bucket of
+	// LatencyBuckets (for a Prometheus histogram): LatencyHist[i] those
+	// in (LatencyBuckets[i-1], LatencyBuckets[i]] seconds, the last
+	// element those above the last bound.
 	LatencySum   time.Duration
 	LatencyCount int64
+	LatencyHist  [len(LatencyBuckets) + 1]int64
 
 	// LastAnswer is when the server last answered a write (written or
 	// rejected), LastFailure when a write last failed (no answer, a 5xx or

@@ -1,5 +1,6 @@
 // Package serial reads live device streams from serial ports: a Port
-// opened with github.com/tarm/serial, a Conn that tells an idle line from
+// (non-blocking, read through Go's poller, on Linux; opened with
+// github.com/tarm/serial elsewhere), a Conn that tells an idle line from
 // a lost device and reconnects with backoff, a Clock that timestamps
 // samples from the host clock with slow drift correction, and a Stream
 // that turns a protocol Decoder's output into a pipeline.Source.
@@ -9,13 +10,11 @@ import (
 	"fmt"
 	"io"
 	"time"
-
-	tarm "github.com/tarm/serial"
 )
 
 // Port is an open serial line. Reads return 0, io.EOF when ReadTimeout
-// passes without data (tarm/serial on Linux), so a Port must always be
-// opened with a timeout: Close blocks while a Read without one is pending.
+// passes without data, so a Port must always be opened with a timeout:
+// with tarm/serial, Close blocks while a Read without one is pending.
 type Port interface {
 	io.ReadWriteCloser
 }
@@ -30,7 +29,7 @@ const (
 // MinReadTimeout..MaxReadTimeout.
 func OpenPort(name string, baud int, readTimeout time.Duration) (Port, error) {
 	readTimeout = min(max(readTimeout, MinReadTimeout), MaxReadTimeout)
-	p, err := tarm.OpenPort(&tarm.Config{Name: name, Baud: baud, ReadTimeout: readTimeout})
+	p, err := openPort(name, baud, readTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("serial: open %s at %d baud: %w", name, baud, err)
 	}
