@@ -219,6 +219,12 @@ var (
 		}
 		return nil
 	}
+	nonNegativeInt = func(v any) error {
+		if v.(int) < 0 {
+			return errors.New("must be 0 or more")
+		}
+		return nil
+	}
 	checkRate = func(v any) error { return serial.CheckRate(v.(float64)) }
 	// checkListen is the health endpoint's own check of its address.
 	checkListen = health.CheckAddr
@@ -343,6 +349,9 @@ var explicitKeys = []*key{
 	{section: "replay", name: "speed", kind: kFloat, flags: []string{"speed"}, check: nonNegative,
 		doc: "Pace: 0 as fast as possible, 1 real time, N times real time.",
 		ptr: func(s *Settings) any { return &s.Ingest.Speed }},
+	{section: "replay", name: "jobs", kind: kInt, flags: []string{"j"}, check: nonNegativeInt,
+		doc: "Files replayed at once; 0: one per CPU. The results are those of one at a time:\nthe detectors run in parallel, the rule and the writes in input order.",
+		ptr: func(s *Settings) any { return &s.Ingest.Jobs }},
 	{section: "replay", name: "map", kind: kMappings, flags: []string{"map"},
 		doc: "Column mappings, COLUMN = \"KIND:UNIT\" (kinds acc, emg, other; units g, mg, m/s2, V, mV, uV;\nraw counts: \"KIND:UNIT,scale=S,offset=O\" or emg:pluxN, emg:bitalinoN); a COLUMN ending\nin * maps every column it begins.",
 		ptr: func(s *Settings) any { return &s.File.Options.Map }},

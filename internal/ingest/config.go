@@ -71,6 +71,10 @@ type Config struct {
 	// Speed paces a replay: 0 as fast as possible, 1 real time, N times
 	// real time.
 	Speed float64
+	// Jobs is how many files are replayed at once (0 or 1: one at a
+	// time). The results are those of one at a time: see parallel. With
+	// more than one, Processors is called from several goroutines.
+	Jobs int
 
 	// Subject (default "anonymous"), Site and Session (default: derived
 	// from the file name and its first sample) tag every event. The
