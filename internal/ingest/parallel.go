@@ -19,6 +19,9 @@ import (
 // about a day of recording, some tens of MB at most.
 const MaxHeldEvents = 1 << 18
 
+// maxHeld is MaxHeldEvents, smaller in tests.
+var maxHeld = MaxHeldEvents
+
 // parallel replays cfg.Files on cfg.Jobs goroutines with results
 // identical to one at a time.
 //
@@ -62,7 +65,7 @@ func (out *outputs) parallel(ctx context.Context, cfg *Config, res *Result) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				g := &gate{turn: turns[i], limit: MaxHeldEvents}
+				g := &gate{turn: turns[i], limit: maxHeld}
 				var sr StreamResult
 				started := ctx.Err() == nil // as one job: no file starts after a stop
 				if started {
