@@ -114,3 +114,35 @@ func (s *historySink) Write(ev pipeline.Event) error {
 }
 
 func (s *historySink) Flush(context.Context) error { return nil }
+
+// TestParallelStop cancels a parallel replay once the first file is
+// reported: the run ends (no file waits for a turn that never comes),
+// the files reported are a prefix of the input, and none starts after
+// the stop.
+func TestParallelStop(t *testing.T) {
+	td := filepath.Join("..", "..", "testdata")
+	cfg := Defaults()
+	for range 12 {
+		cfg.Files = append(cfg.Files, File{Path: filepath.Join(td, "forearm.csv")}, File{Path: filepath.Join(td, "calf.edf")})
+	}
+	cfg.Jobs = 3
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var names []string
+	cfg.OnStream = func(sr StreamResult) {
+		names = append(names, sr.Name)
+		cancel()
+	}
+	res, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Streams) == 0 || len(res.Streams) > 1+2*cfg.Jobs {
+		t.Fatalf("%d files reported after a stop at the first; want between 1 and %d (those under way)", len(res.Streams), 1+2*cfg.Jobs)
+	}
+	for i, n := range names {
+		if n != cfg.Files[i].Path {
+			t.Errorf("file %d reported as %s, want %s", i, n, cfg.Files[i].Path)
+		}
+	}
+}
