@@ -87,7 +87,7 @@ func bindReplay(fs *flag.FlagSet, st *config.Settings) {
 	fs.Var((*timeFlag)(&file.Options.Start), "start", "recording start (RFC 3339), for files with relative or no times (default: the file's modification time)")
 	fs.BoolVar(&file.Options.Strict, "strict", file.Options.Strict, "stop at the first malformed line instead of skipping it")
 	fs.Float64Var(&st.Ingest.Speed, "speed", st.Ingest.Speed, "pace: 0 as fast as possible, 1 real time, N times real time")
-	fs.IntVar(&st.Ingest.Jobs, "j", st.Ingest.Jobs, "files replayed at once; 0: one per CPU (the results are those of one at a time)")
+	fs.IntVar(&st.Ingest.Jobs, "j", st.Ingest.Jobs, "files replayed at once; 0: one per CPU, or one with --speed (the results are those of one at a time)")
 	fs.Var((*shardFlag)(&st.Shard), "shard", "I/N: replay only share I (0 <= I < N) of the files, e.g. the task index of a job array (JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID)")
 	fs.StringVar(&st.Shard.Root, "shard-root", st.Shard.Root, "directory the paths are taken relative to when sharding (default: the working directory)")
 	fs.BoolVar(&st.Shard.ByDir, "shard-by-dir", st.Shard.ByDir, "shard by directory, so that the files of one directory (one person's) land in one shard")
@@ -155,6 +155,9 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if cfg.Jobs == 0 {
 		cfg.Jobs = runtime.NumCPU()
+		if cfg.Speed > 0 {
+			cfg.Jobs = 1 // a paced replay plays the files one after another
+		}
 	}
 	paths, err := replayPaths(fs.Args(), st)
 	if err != nil {

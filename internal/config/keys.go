@@ -350,7 +350,7 @@ var explicitKeys = []*key{
 		doc: "Pace: 0 as fast as possible, 1 real time, N times real time.",
 		ptr: func(s *Settings) any { return &s.Ingest.Speed }},
 	{section: "replay", name: "jobs", kind: kInt, flags: []string{"j"}, check: nonNegativeInt,
-		doc: "Files replayed at once; 0: one per CPU. The results are those of one at a time:\nthe detectors run in parallel, the rule and the writes in input order.",
+		doc: "Files replayed at once; 0: one per CPU (one when speed is set). The results are those\nof one at a time: the detectors run in parallel, the rule and the writes in input order.",
 		ptr: func(s *Settings) any { return &s.Ingest.Jobs }},
 	{section: "replay", name: "include", kind: kStrings, flags: []string{"include"},
 		doc: "In directories given to replay, only files whose names match one of these patterns\n(e.g. [\"*.edf\", \"*.csv\"]); empty: every file not beginning with a dot.",
