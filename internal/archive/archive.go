@@ -26,7 +26,9 @@ import (
 // names that begin with a dot; anything else that is a glob pattern
 // (filepath.Match syntax) as the paths it matches, sorted, each expanded
 // in turn, leaving out names that begin with a dot unless the pattern
-// names them so. A path that does not exist and matches nothing is an error.
+// names them so. A path that does not exist is passed on as it is (the
+// replay reports it as a file that failed); a pattern that matches
+// nothing is an error.
 func Expand(args []string, include []string) ([]string, error) {
 	var out []string
 	for _, a := range args {
@@ -47,7 +49,9 @@ func expand(arg string, include []string) ([]string, error) {
 	case err == nil:
 		return []string{arg}, nil
 	case !hasMeta(arg):
-		return nil, err
+		// Not there: passed on, so that the replay reports it as a file
+		// that failed and goes on with the others.
+		return []string{arg}, nil
 	}
 	matches, gerr := filepath.Glob(arg)
 	if gerr != nil {
