@@ -22,7 +22,7 @@ const MaxHeldEvents = 1 << 18
 // maxHeld is MaxHeldEvents, smaller in tests.
 var maxHeld = MaxHeldEvents
 
-// parallel replays cfg.Files on cfg.Jobs goroutines with results
+// parallel replays cfg.Files, cfg.Jobs at a time, with results
 // identical to one at a time.
 //
 // What runs in parallel is what depends on nothing but the file: the
@@ -37,8 +37,11 @@ var maxHeld = MaxHeldEvents
 // events file and InfluxDB see exactly the sequence of one job, and the
 // summaries come whole and in input order.
 //
-// Memory: at most 2×Jobs files are started ahead of the oldest one still
-// writing, each holding at most MaxHeldEvents events.
+// Jobs files detect at once; a file whose detectors are done gives its
+// place to the next one while it waits for its turn, so one long file
+// does not hold the others up. Memory: at most 4×Jobs files are under
+// way (started and not yet written), each holding at most MaxHeldEvents
+// events.
 func (out *outputs) parallel(ctx context.Context, cfg *Config, res *Result) {
 	n := len(cfg.Files)
 	turns := make([]chan struct{}, n+1)
@@ -46,43 +49,47 @@ func (out *outputs) parallel(ctx context.Context, cfg *Config, res *Result) {
 		turns[i] = make(chan struct{})
 	}
 	close(turns[0])
-	window := make(chan struct{}, 2*cfg.Jobs)
+	// starts[i] is closed once file i has its place: places go in input
+	// order, so after a stop the files replayed are the first ones.
+	starts := make([]chan struct{}, n+1)
+	for i := range starts {
+		starts[i] = make(chan struct{})
+	}
+	close(starts[0])
+	cpu := make(chan struct{}, cfg.Jobs)      // a place per file detecting
+	window := make(chan struct{}, 4*cfg.Jobs) // a place per file under way
 	bar := newRunBar(cfg.Files)
 	stop := progress.Start(cfg.Progress, fmt.Sprintf("%d files", n), bar.position)
 	defer stop()
 
-	next := make(chan int)
-	go func() {
-		defer close(next)
-		for i := range n {
-			window <- struct{}{}
-			next <- i
-		}
-	}()
 	var wg sync.WaitGroup
-	for range cfg.Jobs {
+	for i := range n {
+		window <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
-				g := &gate{turn: turns[i], limit: maxHeld}
-				var sr StreamResult
-				started := ctx.Err() == nil // as one job: no file starts after a stop
-				if started {
-					sr = out.replayFile(ctx, cfg, cfg.Files[i], g, func(src *decode.File) func() {
-						return bar.track(i, src.Position)
-					})
-				}
-				g.acquire()
-				if started {
-					res.Streams = append(res.Streams, sr)
-					if cfg.OnStream != nil {
-						cfg.OnStream(sr)
-					}
-				}
-				close(turns[i+1])
-				<-window
+			g := &gate{turn: turns[i], limit: maxHeld, cpu: cpu}
+			<-starts[i]
+			g.work()
+			close(starts[i+1])
+			var sr StreamResult
+			started := ctx.Err() == nil // as one job: no file starts after a stop
+			if started {
+				sr = out.replayFile(ctx, cfg, cfg.Files[i], g, func(src *decode.File) func() {
+					return bar.track(i, src.Position)
+				})
 			}
+			g.acquire()
+			g.rest()
+			bar.finish(i)
+			if started {
+				res.Streams = append(res.Streams, sr)
+				if cfg.OnStream != nil {
+					cfg.OnStream(sr)
+				}
+			}
+			close(turns[i+1])
+			<-window
 		}()
 	}
 	wg.Wait()
@@ -91,22 +98,40 @@ func (out *outputs) parallel(ctx context.Context, cfg *Config, res *Result) {
 // gate is the first event stage of a file in a parallel replay: it holds
 // the detectors' events until the file's turn comes (turn is closed),
 // then passes them on, and every later one at once. It waits for the
-// turn at the stream's end, or when it holds limit events.
+// turn at the stream's end, or when it holds limit events; while it
+// waits it gives up its place among the files detecting (cpu).
 type gate struct {
 	turn   <-chan struct{}
 	limit  int
+	cpu    chan struct{}
 	onTurn func() // called once the turn has come, before any event is passed on
 
-	open bool
-	held []pipeline.Event
+	open, busy bool
+	held       []pipeline.Event
 }
 
-// acquire waits for the turn, once. It is safe on a nil gate (a replay
-// of one job at a time: always the turn).
+// work takes a place among the files detecting, waiting for one.
+func (g *gate) work() {
+	g.cpu <- struct{}{}
+	g.busy = true
+}
+
+// rest gives the place up, if the gate holds one.
+func (g *gate) rest() {
+	if g.busy {
+		g.busy = false
+		<-g.cpu
+	}
+}
+
+// acquire waits for the turn, once, its place among the files detecting
+// given up meanwhile. It is safe on a nil gate (a replay of one job at a
+// time: always the turn).
 func (g *gate) acquire() {
 	if g == nil || g.open {
 		return
 	}
+	g.rest()
 	<-g.turn
 	g.open = true
 	if g.onTurn != nil {
@@ -117,7 +142,11 @@ func (g *gate) acquire() {
 // Begin implements pipeline.EventStage.
 func (g *gate) Begin(pipeline.Meta) error { return nil }
 
-// Handle implements pipeline.EventStage: ev is held until the turn.
+// Handle implements pipeline.EventStage: ev is held until the turn. A
+// file that reaches the limit waits for its turn there, then takes a
+// place among the files detecting again (the files that hold places
+// give them up when they wait in turn, so one becomes free) and goes on
+// writing as it detects.
 func (g *gate) Handle(ev pipeline.Event, emit pipeline.Emit) {
 	if g.open {
 		emit(ev)
@@ -126,6 +155,7 @@ func (g *gate) Handle(ev pipeline.Event, emit pipeline.Emit) {
 	g.held = append(g.held, ev)
 	if len(g.held) >= g.limit {
 		g.release(emit)
+		g.work()
 	}
 }
 
@@ -166,18 +196,20 @@ func newRunBar(files []File) *runBar {
 	return b
 }
 
-// track counts file i's position until the returned function is called,
-// then the whole file as done.
+// track counts file i's position until it is finished.
 func (b *runBar) track(i int, pos func() (int64, int64)) func() {
 	b.mu.Lock()
 	b.running[i] = pos
 	b.mu.Unlock()
-	return func() {
-		b.mu.Lock()
-		delete(b.running, i)
-		b.mu.Unlock()
-		b.done.Add(b.sizes[i])
-	}
+	return func() {}
+}
+
+// finish counts file i as done, whether it was read or failed.
+func (b *runBar) finish(i int) {
+	b.mu.Lock()
+	delete(b.running, i)
+	b.mu.Unlock()
+	b.done.Add(b.sizes[i])
 }
 
 // position implements the progress display's position.
