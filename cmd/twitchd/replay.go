@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -91,6 +92,7 @@ func bindReplay(fs *flag.FlagSet, st *config.Settings) {
 	fs.Var((*shardFlag)(&st.Shard), "shard", "I/N: replay only share I (0 <= I < N) of the files, e.g. the task index of a job array (JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID)")
 	fs.StringVar(&st.Shard.Root, "shard-root", st.Shard.Root, "directory the paths are taken relative to when sharding (default: the working directory)")
 	fs.BoolVar(&st.Shard.ByDir, "shard-by-dir", st.Shard.ByDir, "shard by directory, so that the files of one directory (one person's) land in one shard")
+	fs.BoolVar(&st.SubjectFromDir, "subject-from-dir", st.SubjectFromDir, "each file's subject is the name of its directory (an archive with a directory per person), instead of --subject")
 	fs.StringVar(&st.FilesFrom, "files-from", st.FilesFrom, "read paths to replay from this file, one per line ('-': standard input), besides the arguments")
 	fs.Var((*columnFlag)(&st.Include), "include", "PATTERN,...: in directories, replay only files whose names match one of these (e.g. *.edf,*.csv; default: all)")
 	fs.Var(mapFlags(file.Options.Map), "map", "COLUMN=KIND:UNIT override, repeatable; kinds acc, emg, other; units g, mg, m/s2, V, mV, uV;\nraw counts: KIND:UNIT,scale=S,offset=O (raw·S+O in UNIT) or a transfer function emg:pluxN, emg:bitalinoN (N bits);\nCOLUMN may end in * to map every column it prefixes (emg_*)")
@@ -172,6 +174,9 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for _, path := range paths {
 		f := st.File
 		f.Path = path
+		if st.SubjectFromDir {
+			f.Subject = filepath.Base(filepath.Dir(path))
+		}
 		cfg.Files = append(cfg.Files, f)
 	}
 	cfg.Stdout, cfg.Log = stdout, logger(stderr, st, slog.LevelWarn)

@@ -371,8 +371,9 @@ func TestReplayShards(t *testing.T) {
 			owner := map[string]int{}
 			for i := range 3 {
 				args := []string{"replay", "-j", "2", "-shard", fmt.Sprintf("%d/3", i), "-shard-root", dir}
+				events := filepath.Join(t.TempDir(), "events.jsonl")
 				if c.byDir {
-					args = append(args, "-shard-by-dir")
+					args = append(args, "-shard-by-dir", "-subject-from-dir", "-events", events)
 				}
 				code, _, stderr := run(t, append(args, c.input...)...)
 				if code != 0 {
@@ -383,6 +384,20 @@ func TestReplayShards(t *testing.T) {
 						t.Errorf("%s replayed by shards %d and %d", m[1], j, i)
 					}
 					owner[m[1]] = i
+				}
+				if !c.byDir {
+					continue
+				}
+				// Each file's subject is its directory's name.
+				if _, err := os.Stat(events); err != nil {
+					continue // a shard without files writes no events file
+				}
+				for _, ev := range recording.ReadEvents(t, events) {
+					if sum, ok := ev.(*pipeline.Summary); ok {
+						if want := filepath.Base(filepath.Dir(sum.File)); sum.Subject != want {
+							t.Errorf("%s: subject %q, want %q", sum.File, sum.Subject, want)
+						}
+					}
 				}
 			}
 			for _, p := range all {

@@ -55,6 +55,9 @@ type Settings struct {
 	Shard     archive.Shard
 	FilesFrom string
 	Include   []string
+	// SubjectFromDir makes each replayed file's subject the name of its
+	// directory.
+	SubjectFromDir bool
 }
 
 // Defaults returns the settings without a configuration file: those of

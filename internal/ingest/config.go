@@ -132,6 +132,10 @@ type Config struct {
 // File is one recording to replay.
 type File struct {
 	Path string
+	// Subject, when set, is this file's subject instead of
+	// Config.Subject (pseudonymised like it), for an archive of several
+	// people replayed in one run.
+	Subject string
 	// Format forces a decoder; empty: detected from the content.
 	Format string
 	// Options for the decoder. A zero Start is the file's modification

@@ -115,6 +115,16 @@ func (cfg *Config) normalise() error {
 		return err
 	}
 	cfg.Subject = key.Subject(cfg.Subject)
+	if key.Set() {
+		files := make([]File, len(cfg.Files))
+		for i, f := range cfg.Files {
+			if f.Subject != "" {
+				f.Subject = key.Subject(f.Subject)
+			}
+			files[i] = f
+		}
+		cfg.Files = files
+	}
 	if cfg.Device != nil {
 		return cfg.Device.Validate()
 	}
@@ -151,6 +161,11 @@ func (out *outputs) replayFile(ctx context.Context, cfg *Config, f File, g *gate
 		if st, err := os.Stat(f.Path); err == nil {
 			opts.Start = st.ModTime().UTC()
 		}
+	}
+	if f.Subject != "" {
+		c := *cfg
+		c.Subject = f.Subject
+		cfg = &c
 	}
 	src, err := decode.OpenFile(f.Path, f.Format, opts)
 	if err != nil {
