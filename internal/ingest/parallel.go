@@ -15,8 +15,8 @@ import (
 // MaxHeldEvents bounds the events one file of a parallel replay holds
 // while it waits for its turn (see parallel); a file that produces more
 // waits for its turn there and then writes as it goes. Detector events
-// and watermarks come to a few per second of recording, so this is
-// about a day of recording, some tens of MB at most.
+// and watermarks (one per batch) come to about one a second of
+// recording, so this is days of recording, some tens of MB at most.
 const MaxHeldEvents = 1 << 18
 
 // maxHeld is MaxHeldEvents, smaller in tests.
