@@ -32,7 +32,9 @@ type Runner struct {
 	// Speed paces delivery: 0 is as fast as possible, 1 is real time,
 	// N is N times real time.
 	Speed float64
-	// BatchSize is the number of frames per Batch (default 512).
+	// BatchSize is the number of frames per Batch (default 2048: fewer
+	// hand-overs between the reading goroutine and the detectors; a live
+	// source returns a batch early when it has nothing more for now).
 	BatchSize int
 	// Buffers is the number of Batches in flight (default 4).
 	Buffers int
@@ -71,7 +73,7 @@ type batchMsg struct {
 // batch, stop reading, end the processors and stages, summarise, and
 // close and flush the sinks.
 func (r *Runner) Run(ctx context.Context) (Result, error) {
-	bs, nb, nq := orDefault(r.BatchSize, 512), orDefault(r.Buffers, 4), orDefault(r.EventQueue, 4096)
+	bs, nb, nq := orDefault(r.BatchSize, 2048), orDefault(r.Buffers, 4), orDefault(r.EventQueue, 4096)
 	s := r.newStream(ctx)
 	rd := r.startReading(ctx, len(s.meta.Channels), bs, nb)
 	first, ok := <-rd.full

@@ -5,10 +5,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/twitchd/twitchd/internal/influxtest"
+	"github.com/twitchd/twitchd/internal/simulate"
 	"github.com/twitchd/twitchd/internal/testutil/recording"
 	"github.com/twitchd/twitchd/pipeline"
 )
@@ -217,5 +221,200 @@ func TestReplaySkipsBadLines(t *testing.T) {
 	sum, ok := evs[len(evs)-1].(*pipeline.Summary)
 	if !ok || sum.SkippedLines != 2 || sum.Channels[0].Samples != 19998 {
 		t.Fatalf("last event %#v, want a summary with 2 skipped lines and 19998 samples", evs[len(evs)-1])
+	}
+}
+
+// TestReplayParallel replays an archive of one person's recordings, one
+// a day and given out of time order, with -j 1 and with -j 4 into two
+// databases of a real influxd: the events files are the same bytes and
+// the databases hold the same points. The persistence rule reads each
+// recording's history (the earlier days) from InfluxDB, so this holds
+// only if the parallel replay keeps the reads and writes of one job;
+// the test checks that the history mattered (one file's status differs
+// from what it is alone).
+func TestReplayParallel(t *testing.T) {
+	srv := influxtest.Shared(t)
+	t.Setenv("INFLUX_TOKEN", "")
+	dir := t.TempDir()
+	// Twitching at rest after running that fades (post_exercise alone),
+	// on five days: from the third day on, the history makes it
+	// persistent.
+	days := []int{2, 0, 4, 1, 3}
+	var files []string
+	for i, d := range days {
+		sc, err := simulate.Preset("running-fades")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc = sc.Scaled(3)
+		sc.Start = sc.Start.Add(time.Duration(d) * 24 * time.Hour)
+		p := filepath.Join(dir, fmt.Sprintf("day%d.csv", d))
+		gen := simulate.Generate
+		if i%2 == 1 {
+			p = filepath.Join(dir, fmt.Sprintf("day%d.edf", d))
+			gen = simulate.GenerateEDF
+		}
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := gen(sc, 1, f); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, p)
+	}
+	second := "twitchd_j4"
+	srv.Exec(t, "CREATE DATABASE "+second)
+	replay := func(jobs, bucket string) (events, stderr string) {
+		events = filepath.Join(dir, "events-j"+jobs+".jsonl")
+		args := append([]string{"replay", "-j", jobs, "-subject", "p1", "-site", "thigh_left", "-epochs", "-events", events,
+			"-spool-dir", filepath.Join(dir, "spool-"+jobs), "-influx-url", srv.URL, "-influx-bucket", bucket}, files...)
+		code, _, stderr := run(t, args...)
+		if code != 0 {
+			t.Fatalf("-j %s: exit %d\n%s", jobs, code, stderr)
+		}
+		return events, stderr
+	}
+	ev1, err1 := replay("1", srv.Bucket)
+	ev4, err4 := replay("4", second+"/autogen")
+	b1, _ := os.ReadFile(ev1)
+	b4, _ := os.ReadFile(ev4)
+	if len(b1) == 0 || string(b1) != string(b4) {
+		t.Errorf("events files differ: -j 1 %d bytes, -j 4 %d bytes", len(b1), len(b4))
+	}
+	if spoolLine := regexp.MustCompile(`(?m)^spool: .*$`); spoolLine.ReplaceAllString(err1, "") != spoolLine.ReplaceAllString(err4, "") {
+		t.Errorf("summaries differ:\n-j 1:\n%s\n-j 4:\n%s", err1, err4)
+	}
+	statuses := map[pipeline.Status]bool{}
+	for _, ev := range recording.ReadEvents(t, ev1) {
+		if a, ok := ev.(*pipeline.Assessment); ok {
+			statuses[pipeline.Status(a.Status)] = true
+		}
+	}
+	if !statuses[pipeline.StatusPersistent] || !statuses[pipeline.StatusPostExercise] {
+		t.Errorf("statuses %v, want post_exercise (a day alone) and persistent (with the earlier days): else the history did not count and the test checks nothing", statuses)
+	}
+
+	dump := func(bucket string) []string {
+		rows := srv.Query(t, fmt.Sprintf(`from(bucket: %q) |> range(start: 0)`, bucket))
+		var out []string
+		for _, r := range rows {
+			delete(r, "result")
+			delete(r, "table")
+			delete(r, "_start")
+			delete(r, "_stop")
+			out = append(out, fmt.Sprint(r))
+		}
+		sort.Strings(out)
+		return out
+	}
+	p1, p4 := dump(srv.Bucket), dump(second+"/autogen")
+	if len(p1) < 100 {
+		t.Fatalf("only %d points after -j 1", len(p1))
+	}
+	if len(p1) != len(p4) {
+		t.Errorf("-j 1 wrote %d points, -j 4 %d", len(p1), len(p4))
+	}
+	for i := range min(len(p1), len(p4)) {
+		if p1[i] != p4[i] {
+			t.Errorf("first difference at point %d:\n-j 1: %s\n-j 4: %s", i, p1[i], p4[i])
+			break
+		}
+	}
+}
+
+// TestReplayShards replays an archive given as a directory, a pattern
+// and a list on standard input, in three shards as three tasks of a job
+// array would: every file is replayed by exactly one shard, and with
+// --shard-by-dir the files of one directory by the same one.
+func TestReplayShards(t *testing.T) {
+	dir := t.TempDir()
+	var all []string
+	for s := range 3 {
+		for d := range 4 {
+			p := filepath.Join(dir, fmt.Sprintf("subject%d", s), fmt.Sprintf("day%d.csv", d))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			b.WriteString("time,emg\n")
+			for i := range 3000 {
+				fmt.Fprintf(&b, "%.3f,%.4f\n", 1700000000+float64(d*86400)+float64(i)/1000, 0.001*math.Sin(float64(i)))
+			}
+			if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, p)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not a recording"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	list := filepath.Join(dir, "list.txt")
+	if err := os.WriteFile(list, []byte(strings.Join(all, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	summary := regexp.MustCompile(`(?m)^(\S+) \(csv\): `)
+	for _, c := range []struct {
+		name  string
+		input []string
+		byDir bool
+	}{
+		{"directory", []string{"-include", "*.csv", dir}, false},
+		{"pattern", []string{filepath.Join(dir, "subject*", "*.csv")}, true},
+		{"list", []string{"-files-from", list}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			owner := map[string]int{}
+			for i := range 3 {
+				args := []string{"replay", "-j", "2", "-shard", fmt.Sprintf("%d/3", i), "-shard-root", dir}
+				events := filepath.Join(t.TempDir(), "events.jsonl")
+				if c.byDir {
+					args = append(args, "-shard-by-dir", "-subject-from-dir", "-events", events)
+				}
+				code, _, stderr := run(t, append(args, c.input...)...)
+				if code != 0 {
+					t.Fatalf("shard %d: exit %d\n%s", i, code, stderr)
+				}
+				for _, m := range summary.FindAllStringSubmatch(stderr, -1) {
+					if j, dup := owner[m[1]]; dup {
+						t.Errorf("%s replayed by shards %d and %d", m[1], j, i)
+					}
+					owner[m[1]] = i
+				}
+				if !c.byDir {
+					continue
+				}
+				// Each file's subject is its directory's name.
+				if _, err := os.Stat(events); err != nil {
+					continue // a shard without files writes no events file
+				}
+				for _, ev := range recording.ReadEvents(t, events) {
+					if sum, ok := ev.(*pipeline.Summary); ok {
+						if want := filepath.Base(filepath.Dir(sum.File)); sum.Subject != want {
+							t.Errorf("%s: subject %q, want %q", sum.File, sum.Subject, want)
+						}
+					}
+				}
+			}
+			for _, p := range all {
+				if _, ok := owner[p]; !ok {
+					t.Errorf("%s replayed by no shard", p)
+				}
+			}
+			if len(owner) != len(all) {
+				t.Errorf("%d files replayed, want %d", len(owner), len(all))
+			}
+			if c.byDir {
+				for _, p := range all {
+					if q := filepath.Join(filepath.Dir(p), "day0.csv"); owner[p] != owner[q] {
+						t.Errorf("%s in shard %d, %s in shard %d", p, owner[p], q, owner[q])
+					}
+				}
+			}
+		})
 	}
 }

@@ -27,6 +27,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/twitchd/twitchd/internal/archive"
 	"github.com/twitchd/twitchd/internal/ingest"
 	"github.com/twitchd/twitchd/internal/source/serial"
 )
@@ -49,6 +50,14 @@ type Settings struct {
 	LogLevel string
 	// Devices are the file's [[device]] tables.
 	Devices []serial.Device
+	// Shard, FilesFrom and Include select the files of a replay (see
+	// package archive): Shard.Count 0 means all of them.
+	Shard     archive.Shard
+	FilesFrom string
+	Include   []string
+	// SubjectFromDir makes each replayed file's subject the name of its
+	// directory.
+	SubjectFromDir bool
 }
 
 // Defaults returns the settings without a configuration file: those of

@@ -219,6 +219,12 @@ var (
 		}
 		return nil
 	}
+	nonNegativeInt = func(v any) error {
+		if v.(int) < 0 {
+			return errors.New("must be 0 or more")
+		}
+		return nil
+	}
 	checkRate = func(v any) error { return serial.CheckRate(v.(float64)) }
 	// checkListen is the health endpoint's own check of its address.
 	checkListen = health.CheckAddr
@@ -343,6 +349,21 @@ var explicitKeys = []*key{
 	{section: "replay", name: "speed", kind: kFloat, flags: []string{"speed"}, check: nonNegative,
 		doc: "Pace: 0 as fast as possible, 1 real time, N times real time.",
 		ptr: func(s *Settings) any { return &s.Ingest.Speed }},
+	{section: "replay", name: "jobs", kind: kInt, flags: []string{"j"}, check: nonNegativeInt,
+		doc: "Files replayed at once; 0: one per CPU (one when speed is set). The results are those\nof one at a time: the detectors run in parallel, the rule and the writes in input order.",
+		ptr: func(s *Settings) any { return &s.Ingest.Jobs }},
+	{section: "replay", name: "include", kind: kStrings, flags: []string{"include"},
+		doc: "In directories given to replay, only files whose names match one of these patterns\n(e.g. [\"*.edf\", \"*.csv\"]); empty: every file not beginning with a dot.",
+		ptr: func(s *Settings) any { return &s.Include }},
+	{section: "replay", name: "subject_from_dir", kind: kBool, flags: []string{"subject-from-dir"},
+		doc: "Each file's subject is the name of its directory (an archive with a directory per person).",
+		ptr: func(s *Settings) any { return &s.SubjectFromDir }},
+	{section: "replay", name: "shard_root", kind: kString, flags: []string{"shard-root"},
+		doc: "With --shard I/N: the directory paths are taken relative to; \"\": the working directory.",
+		ptr: func(s *Settings) any { return &s.Shard.Root }},
+	{section: "replay", name: "shard_by_dir", kind: kBool, flags: []string{"shard-by-dir"},
+		doc: "With --shard I/N: keep the files of one directory (one person's) in one shard.",
+		ptr: func(s *Settings) any { return &s.Shard.ByDir }},
 	{section: "replay", name: "map", kind: kMappings, flags: []string{"map"},
 		doc: "Column mappings, COLUMN = \"KIND:UNIT\" (kinds acc, emg, other; units g, mg, m/s2, V, mV, uV;\nraw counts: \"KIND:UNIT,scale=S,offset=O\" or emg:pluxN, emg:bitalinoN); a COLUMN ending\nin * maps every column it begins.",
 		ptr: func(s *Settings) any { return &s.File.Options.Map }},

@@ -1,6 +1,7 @@
 package dsp
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -108,4 +109,13 @@ func BenchmarkMainsDetector(b *testing.B) {
 		d.Detect(block, 10)
 	}
 	reportPerSample(b, b.N*n)
+}
+
+// BenchmarkMovingRMSWindows measures MovingRMS at the detectors' window
+// lengths: the 15 ms twitch envelope and the 250 ms activity envelope at
+// 1 kHz, and the accelerometer's 250 ms at 100 Hz.
+func BenchmarkMovingRMSWindows(b *testing.B) {
+	for _, n := range []int{15, 25, 250} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) { benchStep(b, NewMovingRMS(n).Step) })
+	}
 }

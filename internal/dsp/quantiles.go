@@ -25,6 +25,7 @@ type SlidingQuantiles struct {
 	pos, count            int
 	qs                    []float64
 	bin, below            []int // per tracked quantile: its bin and the values in lower bins
+	ranks                 []int // per tracked quantile: its rank among the values held (see rank)
 }
 
 // NewSlidingQuantiles returns a tracker of the quantiles qs (each in
@@ -56,6 +57,7 @@ func NewSlidingQuantiles(n int, lo, hi, res float64, qs ...float64) *SlidingQuan
 		qs:     append([]float64(nil), qs...),
 		bin:    make([]int, len(qs)),
 		below:  make([]int, len(qs)),
+		ranks:  make([]int, len(qs)),
 	}
 }
 
@@ -87,6 +89,9 @@ func (s *SlidingQuantiles) Push(x float64) {
 		}
 	} else {
 		s.count++
+		for i, q := range s.qs {
+			s.ranks[i] = int(q * float64(s.count-1))
+		}
 	}
 	s.ring[s.pos] = uint16(b)
 	s.pos++
@@ -117,7 +122,7 @@ func (s *SlidingQuantiles) settle(i int) {
 	s.bin[i], s.below[i] = b, below
 }
 
-func (s *SlidingQuantiles) rank(i int) int { return int(s.qs[i] * float64(s.count-1)) }
+func (s *SlidingQuantiles) rank(i int) int { return s.ranks[i] }
 
 // Quantile returns the value of the i-th tracked quantile (in the order
 // given to NewSlidingQuantiles), NaN while the window is empty.
@@ -153,4 +158,5 @@ func (s *SlidingQuantiles) Reset() {
 	s.pos, s.count = 0, 0
 	clear(s.bin)
 	clear(s.below)
+	clear(s.ranks)
 }

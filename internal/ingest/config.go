@@ -71,6 +71,10 @@ type Config struct {
 	// Speed paces a replay: 0 as fast as possible, 1 real time, N times
 	// real time.
 	Speed float64
+	// Jobs is how many files are replayed at once (0 or 1: one at a
+	// time). The results are those of one at a time: see parallel. With
+	// more than one, Processors is called from several goroutines.
+	Jobs int
 
 	// Subject (default "anonymous"), Site and Session (default: derived
 	// from the file name and its first sample) tag every event. The
@@ -128,6 +132,10 @@ type Config struct {
 // File is one recording to replay.
 type File struct {
 	Path string
+	// Subject, when set, is this file's subject instead of
+	// Config.Subject (pseudonymised like it), for an archive of several
+	// people replayed in one run.
+	Subject string
 	// Format forces a decoder; empty: detected from the content.
 	Format string
 	// Options for the decoder. A zero Start is the file's modification

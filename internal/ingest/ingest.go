@@ -115,35 +115,36 @@ func (cfg *Config) normalise() error {
 		return err
 	}
 	cfg.Subject = key.Subject(cfg.Subject)
+	if key.Set() {
+		files := make([]File, len(cfg.Files))
+		for i, f := range cfg.Files {
+			if f.Subject != "" {
+				f.Subject = key.Subject(f.Subject)
+			}
+			files[i] = f
+		}
+		cfg.Files = files
+	}
 	if cfg.Device != nil {
 		return cfg.Device.Validate()
 	}
 	return nil
 }
 
-// files replays cfg.Files in order until ctx is cancelled.
+// files replays cfg.Files in order until ctx is cancelled; with Jobs
+// above 1, several at once (see parallel).
 func (out *outputs) files(ctx context.Context, cfg *Config, res *Result) {
+	if cfg.Jobs > 1 && len(cfg.Files) > 1 {
+		out.parallel(ctx, cfg, res)
+		return
+	}
 	for _, f := range cfg.Files {
 		if ctx.Err() != nil {
 			return
 		}
-		opts := f.Options
-		if opts.Start.IsZero() {
-			if st, err := os.Stat(f.Path); err == nil {
-				opts.Start = st.ModTime().UTC()
-			}
-		}
-		var sr StreamResult
-		src, err := decode.OpenFile(f.Path, f.Format, opts)
-		if err != nil {
-			sr = StreamResult{Name: f.Path, Err: err}
-		} else {
-			stop := progress.Start(cfg.Progress, filepath.Base(f.Path), src.Position)
-			sr = out.stream(ctx, cfg, f.Path, src, cfg.Speed)
-			stop()
-			src.Close()
-			out.recordDelivery(cfg, &sr)
-		}
+		sr := out.replayFile(ctx, cfg, f, nil, func(src *decode.File) func() {
+			return progress.Start(cfg.Progress, filepath.Base(f.Path), src.Position)
+		})
 		res.Streams = append(res.Streams, sr)
 		if cfg.OnStream != nil {
 			cfg.OnStream(sr)
@@ -151,10 +152,46 @@ func (out *outputs) files(ctx context.Context, cfg *Config, res *Result) {
 	}
 }
 
-// stream runs one source through the processors, stages and sinks.
-func (out *outputs) stream(ctx context.Context, cfg *Config, name string, src pipeline.Source, speed float64) StreamResult {
-	before := out.influxCounts()
+// replayFile opens f and runs it as a stream, its events held by g until
+// its turn (nil: none held). show starts its progress display and
+// returns what stops it.
+func (out *outputs) replayFile(ctx context.Context, cfg *Config, f File, g *gate, show func(*decode.File) func()) StreamResult {
+	opts := f.Options
+	if opts.Start.IsZero() {
+		if st, err := os.Stat(f.Path); err == nil {
+			opts.Start = st.ModTime().UTC()
+		}
+	}
+	if f.Subject != "" {
+		c := *cfg
+		c.Subject = f.Subject
+		cfg = &c
+	}
+	src, err := decode.OpenFile(f.Path, f.Format, opts)
+	if err != nil {
+		g.acquire()
+		return StreamResult{Name: f.Path, Err: err}
+	}
+	stop := show(src)
+	sr := out.stream(ctx, cfg, f.Path, src, cfg.Speed, g)
+	stop()
+	src.Close()
+	out.recordDelivery(cfg, &sr)
+	return sr
+}
+
+// stream runs one source through the processors, stages and sinks. A
+// non-nil g comes first among the stages: it holds every event until the
+// stream's turn to write (see gate).
+func (out *outputs) stream(ctx context.Context, cfg *Config, name string, src pipeline.Source, speed float64, g *gate) StreamResult {
+	var before *InfluxCounts
+	if g == nil {
+		before = out.influxCounts()
+	} else {
+		g.onTurn = func() { before = out.influxCounts() }
+	}
 	sr := StreamResult{Name: name}
+	defer g.acquire() // a stream that failed before its stages' End
 	var procs []pipeline.Processor
 	if cfg.Processors != nil {
 		var err error
@@ -171,22 +208,26 @@ func (out *outputs) stream(ctx context.Context, cfg *Config, name string, src pi
 		procs = []pipeline.Processor{det}
 	}
 	var stages []pipeline.EventStage
+	if g != nil {
+		stages = append(stages, g)
+	}
 	if cfg.Stages != nil {
-		stages = cfg.Stages(ctx, out.history(cfg.Rule))
+		stages = append(stages, cfg.Stages(ctx, out.history(cfg.Rule))...)
 	} else {
-		stages = []pipeline.EventStage{rule.New(ctx, cfg.Rule, out.history(cfg.Rule), cfg.Log)}
+		stages = append(stages, rule.New(ctx, cfg.Rule, out.history(cfg.Rule), cfg.Log))
 	}
 	v := &verdicts{}
 	sr.Result, sr.Err = session.Run(ctx, out.meter.source(src), session.Config{
 		Subject: cfg.Subject, Site: cfg.Site, Session: cfg.Session, Speed: speed,
 		Processors: procs, Stages: stages, Sinks: append([]pipeline.Sink{v}, out.sinks...), Log: cfg.Log,
 	})
+	g.acquire()
 	logPanic(cfg.Log, sr.Err)
 	if errors.Is(sr.Err, context.Canceled) || errors.Is(sr.Err, context.DeadlineExceeded) {
 		sr.Err = nil
 	}
 	sr.Verdicts = v.list()
-	if after := out.influxCounts(); after != nil {
+	if after := out.influxCounts(); after != nil && before != nil {
 		d := InfluxCounts{after.Written - before.Written, after.Rejected - before.Rejected, after.Failed - before.Failed,
 			after.Dropped - before.Dropped, after.Retries - before.Retries}
 		sr.Influx = &d
@@ -251,7 +292,7 @@ func (out *outputs) live(ctx context.Context, cfg *Config, d *liveDevice) []Stre
 	cfg.Log.Info("run: collecting", "port", cfg.Device.Port, "protocol", cfg.Device.Protocol, "subject", cfg.Subject, "site", cfg.Site)
 	var res []StreamResult
 	for {
-		sr := out.stream(ctx, cfg, cfg.Device.Port, d.src, 0)
+		sr := out.stream(ctx, cfg, cfg.Device.Port, d.src, 0, nil)
 		next := sr.Err == nil && ctx.Err() == nil && sr.Summary.ClockStepS != 0
 		if !next {
 			d.close()

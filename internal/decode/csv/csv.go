@@ -653,7 +653,7 @@ func (r *Reader) parseTime(cell []byte) (int64, bad) {
 
 // decideTime fixes unit and mode from the first time value.
 func (r *Reader) decideTime(d decimal) bad {
-	a := d.approx
+	a := d.value()
 	switch {
 	case r.namedNS != 0:
 		r.unitNS = r.namedNS

@@ -18,9 +18,24 @@ type decimal struct {
 	neg   bool
 	ipart uint64 // integer part, magnitude
 	frac  uint64 // fraction × 1e18, truncated (see nanos for why that is exact)
-	// approx is the value as a float64, for magnitude decisions and for
-	// cells in exponent notation (then ipart and frac are derived from it).
+	// approx is the value of a cell in exponent notation, as a float64
+	// (ipart and frac are then derived from it); exp says it is set.
+	// Plain decimals compute it only when asked (value): it is needed for
+	// the first time cell alone.
 	approx float64
+	exp    bool
+}
+
+// value returns d as a float64, for magnitude decisions.
+func (d decimal) value() float64 {
+	if d.exp {
+		return d.approx
+	}
+	a := float64(d.ipart) + float64(d.frac)/1e18
+	if d.neg {
+		a = -a
+	}
+	return a
 }
 
 // parseDecimal parses a time cell. Plain decimals are split exactly;
@@ -57,10 +72,6 @@ func parseDecimal(b []byte) (d decimal, ok bool) {
 	if nd == 0 {
 		return decimal{}, false
 	}
-	d.approx = float64(d.ipart) + float64(d.frac)/1e18
-	if d.neg {
-		d.approx = -d.approx
-	}
 	return d, true
 }
 
@@ -70,7 +81,7 @@ func slowDecimal(b []byte) (decimal, bool) {
 	if !ok {
 		return decimal{}, false
 	}
-	d := decimal{neg: v < 0, approx: v}
+	d := decimal{neg: v < 0, approx: v, exp: true}
 	a := math.Abs(v)
 	if a >= 1<<63 {
 		d.ipart = math.MaxUint64 // too large for any unit: nanos reports it
