@@ -17,6 +17,11 @@ import (
 // not keys of their own.
 var deviceFlagKeys = map[string]bool{"port": true, "protocol": true, "baud": true, "rate": true, "counter": true}
 
+// invocationFlags are replay's flags that say which files this one
+// invocation takes, like its arguments (a job array's task index, a list
+// of paths), not settings a configuration file keeps.
+var invocationFlags = map[string]bool{"shard": true, "files-from": true}
+
 // TestEveryFlagHasAKey: every flag of run and replay can come from the
 // configuration file (a key of its own, or the [[device]]'s), and every
 // key that names a flag names one the command has.
@@ -28,7 +33,7 @@ func TestEveryFlagHasAKey(t *testing.T) {
 		st := config.Defaults()
 		bind(fs, &st)
 		fs.VisitAll(func(f *flag.Flag) {
-			if f.Name == "config" || (cmd == "run" && deviceFlagKeys[f.Name]) {
+			if f.Name == "config" || (cmd == "run" && deviceFlagKeys[f.Name]) || (cmd == "replay" && invocationFlags[f.Name]) {
 				return
 			}
 			if _, ok := keys[cmd+":"+f.Name]; !ok {
