@@ -218,6 +218,11 @@ func (e *Engine) track(tags pipeline.Tags, t pipeline.Timestamp) *track {
 	return tr
 }
 
+// StoppingHistoryTimeout bounds the history read of an assessment made
+// after the run's context was cancelled (the final one of a live run
+// that is being stopped).
+const StoppingHistoryTimeout = 5 * time.Second
+
 // load reads the history before t; the recording itself is excluded.
 func (e *Engine) load(tags pipeline.Tags, t pipeline.Timestamp) (Past, error) {
 	if e.hist == nil {
@@ -227,9 +232,19 @@ func (e *Engine) load(tags pipeline.Tags, t pipeline.Timestamp) (Past, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if e.cfg.HistoryTimeout > 0 {
+	timeout := e.cfg.HistoryTimeout
+	if ctx.Err() != nil {
+		// The run is stopping (SIGTERM, the end of --duration) before
+		// this assessment: the final assessment still deserves the
+		// person's history, for a few seconds at most.
+		ctx = context.WithoutCancel(ctx)
+		if timeout <= 0 || timeout > StoppingHistoryTimeout {
+			timeout = StoppingHistoryTimeout
+		}
+	}
+	if timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, e.cfg.HistoryTimeout)
+		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
 	q := Query{

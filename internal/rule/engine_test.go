@@ -862,3 +862,49 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// ctxHistory fails like a Flux query when its context is done, and
+// otherwise finds nothing (and notes whether the read had a deadline).
+type ctxHistory struct{ deadline bool }
+
+func (h *ctxHistory) Load(ctx context.Context, q Query) (Past, error) {
+	if err := ctx.Err(); err != nil {
+		return Past{}, err
+	}
+	_, h.deadline = ctx.Deadline()
+	return Past{}, nil
+}
+
+// TestEngineHistoryWhenStopping: a run stopped (its context cancelled)
+// before its first assessment still reads the person's history for the
+// final one, with a bounded wait, instead of assessing the recording
+// alone.
+func TestEngineHistoryWhenStopping(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	h := &ctxHistory{}
+	e := New(ctx, DefaultConfig(), h, nil)
+	if err := e.Begin(pipeline.Meta{Subject: "p1", Site: "calf_left", Session: "s1"}); err != nil {
+		t.Fatal(err)
+	}
+	var out []*pipeline.Assessment
+	evs := emitted(bout(0, 30, V), rest(30, 45), twitches(30, 45, 2, "emg"), bout(45, 55, M), rest(55, 70))
+	for _, ev := range evs {
+		e.Handle(ev, func(pipeline.Event) {})
+	}
+	e.End(at(70), func(ev pipeline.Event) {
+		if a, ok := ev.(*pipeline.Assessment); ok {
+			out = append(out, a)
+		}
+	})
+	if len(out) == 0 {
+		t.Fatal("no assessment")
+	}
+	last := out[len(out)-1]
+	if strings.Contains(last.Reason, "history unavailable") || last.Measures[MeasureHistoryOK] != 1 {
+		t.Errorf("stopping run assessed without history: %s (%v)", last.Reason, last.Measures)
+	}
+	if !h.deadline {
+		t.Error("the history read of a stopping run has no deadline")
+	}
+}
