@@ -37,9 +37,14 @@ type Config struct {
 	// (2*order poles) from EMGLow to EMGHigh Hz, the upper edge kept below
 	// 0.45 times the sample rate: the usual 20-450 Hz surface EMG band
 	// (SENIAM; De Luca 2010) that drops motion artefacts and baseline
-	// wander below 20 Hz. Mains: a comb notch (Q MainsQ, harmonics up to
-	// MainsHarmonics) at the frequency found in the first MainsWindow
-	// seconds, or at Mains when it is non-zero.
+	// wander below 20 Hz. Mains (50 or 60 Hz, found in blocks of
+	// MainsWindow seconds, or Mains when it is non-zero) is cancelled up
+	// to MainsHarmonics harmonics by a frequency-locked adaptive canceller
+	// whose notches are MainsTrackHz wide (dsp.MainsCanceller): grids
+	// drift by tenths of a hertz and interference swells and fades, which
+	// a fixed notch narrow enough to spare the EMG leaves largely in
+	// place. MainsTrackHz 0 uses a fixed comb notch of quality MainsQ
+	// instead.
 	EMGOrder       int
 	EMGLow         float64
 	EMGHigh        float64
@@ -47,6 +52,15 @@ type Config struct {
 	MainsQ         float64
 	MainsHarmonics int
 	MainsWindow    float64
+	MainsTrackHz   float64
+	// ToneShareMax rejects an EMG burst when a tone at the mains
+	// harmonics, fitted over the burst, explains more than this share of
+	// its energy (and twice what noise alone would): when interference
+	// steps or swells faster than the canceller follows, it leaves a
+	// short burst of tone that passes for a twitch; a potential spreads
+	// its energy over tens of hertz (on the tune families no twitch
+	// exceeds 0.4). 0 turns the test off.
+	ToneShareMax float64
 
 	// FastRMS is the twitch envelope window: a fasciculation potential
 	// lasts 5-20 ms, so 15 ms keeps its energy together without smearing
@@ -238,7 +252,7 @@ func Default() Config {
 		RestSegment: 300,
 
 		EMGOrder: 2, EMGLow: 20, EMGHigh: 450,
-		MainsQ: 30, MainsHarmonics: 5, MainsWindow: 2,
+		MainsQ: 30, MainsHarmonics: 5, MainsWindow: 2, MainsTrackHz: 2, ToneShareMax: 0.5,
 		FastRMS: 0.015, SlowRMS: 0.25,
 		FloorStep: 0.02, FloorWindow: 20, FloorQuantile: 0.25, FloorShort: 2,
 		Warmup:  3,

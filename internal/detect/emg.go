@@ -24,6 +24,10 @@ type emgChan struct {
 	seen  bool
 
 	bp, notch, lf *dsp.SOS
+	mc            *dsp.MainsCanceller
+	lastFe        float64 // the fast envelope at the last sample
+	lastY         float64
+	tone          burstTone
 	// The low band (2-15 Hz, pops and cable motion) runs on the mean of
 	// lfEvery samples: it needs no more than 100 Hz.
 	lfEvery, lfN int
@@ -69,6 +73,10 @@ type emgChan struct {
 	epSum2, epPeakSlow float64
 	epN, epActiveN     int64
 }
+
+// mainsMaxDrift is how far, in Hz, the canceller follows the mains from
+// its nominal 50 or 60 Hz: grids hold within a few tenths.
+const mainsMaxDrift = 1.0
 
 // candidateSink receives what channels find.
 type candidateSink interface {
@@ -123,11 +131,18 @@ func newEMG(cfg *Config, idx int, name string, fs float64, tl *timeline, sink ca
 	return c, nil
 }
 
-// setMains switches the comb notch to f Hz.
+// setMains switches the mains canceller (or the comb notch) to f Hz.
 func (c *emgChan) setMains(f float64) {
 	c.mainsHz = f
 	if f <= 0 || f >= 0.45*c.fs {
 		return
+	}
+	if c.cfg.MainsTrackHz > 0 {
+		h := min(c.cfg.MainsHarmonics, dsp.MaxMainsHarmonics)
+		if m, err := dsp.NewMainsCanceller(f, h, c.cfg.MainsTrackHz, mainsMaxDrift, c.fs); err == nil {
+			c.mc, c.notch = m, nil
+			return
+		}
 	}
 	if n, err := dsp.CombNotch(f, c.cfg.MainsHarmonics, c.cfg.MainsQ, c.fs); err == nil {
 		c.notch = n
@@ -142,7 +157,16 @@ func (c *emgChan) step(t int64, x float64) {
 	if !c.mainsDone {
 		c.lookForMains(t, y)
 	}
-	if c.notch != nil {
+	if c.mc != nil {
+		// A twitch must not teach the canceller: hold it while the
+		// envelope stands above the burst threshold (for as long as a
+		// twitch may last; longer is activity, whose noise the narrow
+		// notches shrug off). Only the core: through a burst's tail the
+		// mains may have moved on, and a residual left to grow would
+		// keep the burst open.
+		c.mc.Hold(c.lastFe > c.on && c.b.open && t-c.b.start < ns(c.cfg.TwitchMax))
+		y = c.mc.Step(y)
+	} else if c.notch != nil {
 		y = c.notch.Step(y)
 	}
 	c.lfSum += x
@@ -152,6 +176,7 @@ func (c *emgChan) step(t int64, x float64) {
 	}
 	lf2 := c.lfSq
 	fe := c.fast.Step(y)
+	c.lastFe, c.lastY = fe, y
 	se := c.slow.Step(y)
 	c.epSum2 += y * y
 	c.epN++
@@ -187,11 +212,18 @@ func (c *emgChan) step(t int64, x float64) {
 	switch c.b.step(t, fe, c.on, c.off) {
 	case burstOpened:
 		c.peak, c.eBP, c.eLF, c.eBP4 = math.Abs(y), y*y, lf2, y*y*y*y
+		if c.mc != nil {
+			c.tone.reset(c.mc)
+			c.tone.add(y, c.mc)
+		}
 		c.tl.addBurst(t, false)
 	case burstClosed:
 		c.closeBurst()
 	default:
 		if c.b.open {
+			if c.mc != nil {
+				c.tone.add(y, c.mc)
+			}
 			c.peak = math.Max(c.peak, math.Abs(y))
 			y2 := y * y
 			c.eBP += y2
@@ -386,6 +418,15 @@ func (c *emgChan) closeBurst() {
 	case c.eLF > c.cfg.LFRatio*c.eBP:
 		c.cfg.debugf(c.b.start, "emg reject LF ratio %.2f peak %.3f", c.eLF/c.eBP, c.peak)
 		return
+	}
+	if c.mc != nil && c.cfg.ToneShareMax > 0 {
+		// Most of its energy a tone at the mains: what the canceller
+		// left for a moment. Only when noise alone could not explain as
+		// much (a burst of a few samples fits anything).
+		if sh, nz := c.tone.share(); sh > c.cfg.ToneShareMax && sh > 2*nz {
+			c.cfg.debugf(c.b.start, "emg reject mains tone share %.2f peak %.3f", sh, c.peak)
+			return
+		}
 	}
 	snr := 0.0
 	if c.fastFloor.level > 0 {
