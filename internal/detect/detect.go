@@ -288,7 +288,14 @@ func (d *Detector) Watermark() (int64, bool) {
 	return w, ok
 }
 
-func (d *Detector) twitchCandidate(c candidate)     { d.cands = append(d.cands, c) }
+func (d *Detector) twitchCandidate(c candidate) {
+	if !c.strong && len(d.acc) == 0 {
+		// Nothing could confirm it.
+		d.cfg.debugf(c.start, "%s reject weak, no accelerometer peak %.3f", c.sensor, c.peak)
+		return
+	}
+	d.cands = append(d.cands, c)
+}
 func (d *Detector) crampCandidate(c crampCandidate) { d.cramps = append(d.cramps, c) }
 
 // crampNotBout reports whether a run of active epochs is a cramp rather
@@ -445,6 +452,9 @@ func (d *Detector) decide(c candidate) {
 		return
 	}
 	if match == nil && !c.strong {
+		if c.sensor == sensorEMG && d.confirmWeak(c) {
+			return
+		}
 		d.cfg.debugf(c.start, "%s reject weak unconfirmed peak %.3f snr %.1f", c.sensor, c.peak, c.snr)
 		return
 	}
@@ -472,6 +482,10 @@ func (d *Detector) guide(emg *pipeline.Twitch) {
 			d.cfg.debugf(int64(emg.Start), "guided acc: nothing above noise (peak %.1f sigma)", ratio)
 			continue
 		}
+		if a < int64(emg.Start)-guideLead {
+			d.cfg.debugf(int64(emg.Start), "guided acc: jerk %.0f ms before the potential", float64(int64(emg.Start)-a)/1e6)
+			continue
+		}
 		if d.quiet(a, b) != "" || !d.stillPosture(a, b) {
 			continue
 		}
@@ -482,6 +496,45 @@ func (d *Detector) guide(emg *pipeline.Twitch) {
 		}
 		d.waiting = append(d.waiting, decided{ev: ev, sensor: sensorAcc, start: a, end: b})
 	}
+}
+
+// guideLead is how far before its EMG burst's start a jerk may rise to
+// half its peak and still follow from it: the limb moves 5-15 ms after
+// the muscle fires, and the accelerometer's band-pass delays the jerk
+// further, but the EMG envelope's start can lag the potential's by a few
+// milliseconds.
+const guideLead = 5 * 1e6
+
+// weakGuide is how much stronger than GuideP the accelerometer's evidence
+// must be to confirm a weak EMG burst (one whose shape a voluntary burst
+// could have as well): with it, chance confirms one such burst in ten
+// thousand.
+const weakGuide = 0.1
+
+// confirmWeak accepts a weak EMG candidate when an accelerometer shows
+// the jerk that follows a twitch, and reports whether it did: both
+// become twitches, each confirmed by the other.
+func (d *Detector) confirmWeak(c candidate) bool {
+	for _, g := range d.acc {
+		a, b, peak, ratio, ok := g.guided(c.start-ns(0.02), ns(d.cfg.GuideWindow), weakGuide*d.cfg.GuideP)
+		if !ok || a < c.start-guideLead || d.quiet(a, b) != "" || !d.stillPosture(a, b) {
+			continue
+		}
+		ev := &pipeline.Twitch{
+			Start: pipeline.Timestamp(c.start), End: pipeline.Timestamp(c.end), Tags: d.tags,
+			Sensor: c.sensor, Channel: c.channel, Peak: c.peak, SNR: round3(c.snr),
+			Potentials: c.potentials, Confirmed: true,
+		}
+		d.waiting = append(d.waiting, decided{ev: ev, sensor: c.sensor, start: c.start, end: c.end})
+		acc := &pipeline.Twitch{
+			Start: pipeline.Timestamp(a), End: pipeline.Timestamp(b), Tags: d.tags,
+			Sensor: sensorAcc, Channel: g.name, Peak: peak, SNR: round3(ratio), Confirmed: true,
+		}
+		d.waiting = append(d.waiting, decided{ev: acc, sensor: sensorAcc, start: a, end: b})
+		d.cfg.debugf(c.start, "emg weak confirmed by %s (peak %.1f sigma)", g.name, ratio)
+		return true
+	}
+	return false
 }
 
 // shoulders reports whether the EMG around [start, end] rises and falls

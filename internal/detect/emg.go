@@ -74,6 +74,10 @@ type emgChan struct {
 	epN, epActiveN     int64
 }
 
+// weakLF is how far over LFRatio a burst's low band may reach for it to
+// stay a weak candidate rather than a rejected one.
+const weakLF = 3
+
 // mainsMaxDrift is how far, in Hz, the canceller follows the mains from
 // its nominal 50 or 60 Hz: grids hold within a few tenths.
 const mainsMaxDrift = 1.0
@@ -402,6 +406,13 @@ func (c *emgChan) closeActivity() {
 func (c *emgChan) closeBurst() {
 	end := c.b.lastOn + c.dt
 	d := end - c.b.start
+	// A short burst that fails only the shape tests (effective duration,
+	// a low band up to weakLF times the limit) is weak: a long polyphasic
+	// or monophasic potential fails them too, so it goes on as a
+	// candidate that the accelerometer's jerk must confirm. Cable motion
+	// swings the low band far higher, and lasts longer.
+	weak := false
+	short := d <= ns(c.cfg.TwitchLong)
 	switch {
 	case d < ns(c.cfg.TwitchMin) || d > ns(c.cfg.TwitchMax):
 		c.cfg.debugf(c.b.start, "emg reject duration %.3f s peak %.3f", float64(d)/1e9, c.peak)
@@ -413,11 +424,17 @@ func (c *emgChan) closeBurst() {
 		// The effective duration (Σy²)²/Σy⁴: a few potentials (and the
 		// mains notch ringing after a large one) count for milliseconds,
 		// a contraction's interference pattern for a third of its length.
-		c.cfg.debugf(c.b.start, "emg reject effective duration %.3f s peak %.3f", c.eBP*c.eBP/c.eBP4/c.fs, c.peak)
-		return
+		c.cfg.debugf(c.b.start, "emg weak: effective duration %.3f s peak %.3f", c.eBP*c.eBP/c.eBP4/c.fs, c.peak)
+		if !short || c.eLF > weakLF*c.cfg.LFRatio*c.eBP {
+			return
+		}
+		weak = true
 	case c.eLF > c.cfg.LFRatio*c.eBP:
-		c.cfg.debugf(c.b.start, "emg reject LF ratio %.2f peak %.3f", c.eLF/c.eBP, c.peak)
-		return
+		c.cfg.debugf(c.b.start, "emg weak: LF ratio %.2f peak %.3f", c.eLF/c.eBP, c.peak)
+		if !short || c.eLF > weakLF*c.cfg.LFRatio*c.eBP {
+			return
+		}
+		weak = true
 	}
 	if c.mc != nil && c.cfg.ToneShareMax > 0 {
 		// Most of its energy a tone at the mains: what the canceller
@@ -438,7 +455,7 @@ func (c *emgChan) closeBurst() {
 	}
 	c.sink.twitchCandidate(candidate{
 		sensor: sensorEMG, channel: c.name, start: c.b.start, end: end,
-		peak: c.peak, snr: snr, potentials: c.b.rises, strong: true,
+		peak: c.peak, snr: snr, potentials: c.b.rises, strong: !weak,
 	})
 }
 
