@@ -93,6 +93,13 @@ type Config struct {
 	// baseline only a few ADC steps deep, or glitches, raise it. A
 	// quantile that high is unmoved by twitches in up to a tenth of slots.
 	TailWindow float64
+	// EMGFalseAlarms: the burst threshold is at least what Gaussian noise
+	// through the same filters passes in this many 100 ms slots per hour
+	// of rest (the slot maxima's tail, extended from its 0.99 and 0.999
+	// quantiles): a 15 ms envelope of four samples at 250 Hz is spiky
+	// enough to pass OnRatio several times an hour; at 1 kHz and above
+	// OnRatio is the higher. 0 leaves the 0.999 quantile alone.
+	EMGFalseAlarms float64
 	// TwitchMin and TwitchMax bound an EMG twitch's duration: the
 	// potentials of one fasciculation burst (up to a handful, 2-25 ms
 	// each, 5-30 ms apart) span a couple of hundred milliseconds, and a
@@ -256,7 +263,7 @@ func Default() Config {
 		FastRMS: 0.015, SlowRMS: 0.25,
 		FloorStep: 0.02, FloorWindow: 20, FloorQuantile: 0.25, FloorShort: 2,
 		Warmup:  3,
-		OnSigma: 7, OnRatio: 3.5, MergeGap: 0.06, TailWindow: 40,
+		OnSigma: 7, OnRatio: 3.5, MergeGap: 0.06, TailWindow: 40, EMGFalseAlarms: 0.1,
 		TwitchMin: 0.004, TwitchMax: 0.5, AccTwitchMax: 0.25, TwitchMaxPeakMV: 3,
 		TwitchLong: 0.18, TwitchLongSNR: 12, TwitchEffMax: 0.05,
 		LFRatio: 1,

@@ -120,7 +120,7 @@ func newEMG(cfg *Config, idx int, name string, fs float64, tl *timeline, sink ca
 	if err != nil {
 		return nil, fmt.Errorf("detect: EMG channel %s: %w", name, err)
 	}
-	c.gaussQ90, c.gaussOn = g[0], 1.1*g[1]
+	c.gaussQ90, c.gaussOn = g[0], max(1.1*g[2], cfarOn(g, cfg.EMGFalseAlarms))
 	c.b.gap = ns(cfg.MergeGap)
 	c.act.gap = ns(cfg.CrampGap)
 	if cfg.Mains > 0 {
@@ -272,14 +272,31 @@ func (c *emgChan) tailStep(t int64, fe float64) bool {
 	return true
 }
 
-// gaussianTails returns the 0.9 and 0.999 quantiles, over 100 ms slots,
+// cfarOn returns the burst threshold, over the floor, that Gaussian noise
+// through the EMG filters passes in falseAlarms 100 ms slots per hour:
+// the tail of the slot maxima, straight in log-probability between their
+// 0.99 and 0.999 quantiles (q), extended to that probability. A short
+// envelope at a low sample rate (4 samples at 250 Hz) is spiky and its
+// tail long; at 1 kHz and above the extension stays below OnRatio.
+func cfarOn(q [3]float64, falseAlarms float64) float64 {
+	if !(falseAlarms > 0) {
+		return 0
+	}
+	p := falseAlarms / 36000 // slots per hour
+	if p >= 1e-3 {
+		return q[2]
+	}
+	return q[2] + (q[2]-q[1])*math.Log10(1e-3/p)
+}
+
+// gaussianTails returns the 0.9, 0.99 and 0.999 quantiles, over 100 ms slots,
 // of the largest fast envelope of Gaussian noise passed through the EMG
 // band-pass (upper edge hi), over the floor's level (its FloorQuantile):
 // the tail of noise with nothing but its sample rate and filters to make
 // it spiky. It runs 3000 slots of seeded noise at construction.
 // The result depends only on the filters and the rate, so it is kept
 // for the next channel with the same ones (a Cyton has eight).
-func gaussianTails(cfg *Config, hi, fs float64) ([2]float64, error) {
+func gaussianTails(cfg *Config, hi, fs float64) ([3]float64, error) {
 	k := tailKey{cfg.EMGOrder, cfg.EMGLow, hi, fs, cfg.FastRMS, cfg.FloorStep, cfg.FloorQuantile}
 	tailMu.Lock()
 	defer tailMu.Unlock()
@@ -300,20 +317,20 @@ type tailKey struct {
 
 var (
 	tailMu   sync.Mutex
-	tailMemo = map[tailKey][2]float64{}
+	tailMemo = map[tailKey][3]float64{}
 )
 
-func simulateTails(cfg *Config, hi, fs float64) ([2]float64, error) {
+func simulateTails(cfg *Config, hi, fs float64) ([3]float64, error) {
 	bp, err := dsp.ButterBandpass(cfg.EMGOrder, cfg.EMGLow, hi, fs)
 	if err != nil {
-		return [2]float64{}, err
+		return [3]float64{}, err
 	}
 	rms := dsp.NewMovingRMS(max(2, int(math.Round(cfg.FastRMS*fs))))
 	per := max(1, int(math.Round(0.1*fs)))
 	every := max(1, int(math.Round(cfg.FloorStep*fs)))
 	const slots = 3000
 	env := dsp.NewSlidingQuantiles(slots*per/every+1, floorLo, floorHi, floorRes, cfg.FloorQuantile)
-	maxes := dsp.NewSlidingQuantiles(slots, floorLo, floorHi, floorRes, 0.9, 0.999)
+	maxes := dsp.NewSlidingQuantiles(slots, floorLo, floorHi, floorRes, 0.9, 0.99, 0.999)
 	rng := rand.New(rand.NewPCG(17, 29))
 	for i := 0; i < 200; i++ { // settle the filter
 		rms.Step(bp.Step(rng.NormFloat64()))
@@ -330,7 +347,7 @@ func simulateTails(cfg *Config, hi, fs float64) ([2]float64, error) {
 		maxes.Push(m)
 	}
 	l := env.Quantile(0)
-	return [2]float64{maxes.Quantile(0) / l, maxes.Quantile(1) / l}, nil
+	return [3]float64{maxes.Quantile(0) / l, maxes.Quantile(1) / l, maxes.Quantile(2) / l}, nil
 }
 
 // lookForMains collects blocks of the band-passed signal and looks for
