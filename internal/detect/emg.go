@@ -437,10 +437,12 @@ func (c *emgChan) closeBurst() {
 	case c.peak > c.cfg.TwitchMaxPeakMV:
 		c.cfg.debugf(c.b.start, "emg reject peak %.3f", c.peak)
 		return
-	case c.eBP4 > 0 && c.eBP*c.eBP/c.eBP4 > c.cfg.TwitchEffMax*c.fs:
+	case c.eBP4 > 0 && c.eBP*c.eBP/c.eBP4 > c.cfg.TwitchEffMax*c.fs && !c.standsOut(d):
 		// The effective duration (Σy²)²/Σy⁴: a few potentials (and the
 		// mains notch ringing after a large one) count for milliseconds,
 		// a contraction's interference pattern for a third of its length.
+		// Long polyphasic potentials (4-6 phases of 15-25 ms) come to as
+		// much; a burst that stands out (standsOut) is judged without it.
 		c.cfg.debugf(c.b.start, "emg weak: effective duration %.3f s peak %.3f", c.eBP*c.eBP/c.eBP4/c.fs, c.peak)
 		if !short || c.eLF > weakLF*c.cfg.LFRatio*c.eBP {
 			return
@@ -474,6 +476,15 @@ func (c *emgChan) closeBurst() {
 		sensor: sensorEMG, channel: c.name, start: c.b.start, end: end,
 		peak: c.peak, snr: snr, potentials: c.b.rises, strong: !weak,
 	})
+}
+
+// standsOut reports whether the open burst, d long, is short (at most
+// TwitchLong) and stands at least TwitchLongSNR times above the floor:
+// voluntary EMG short enough to pass for a twitch builds up over hundreds
+// of milliseconds and does not rise that far within one, so such a burst
+// is potentials whatever its effective duration.
+func (c *emgChan) standsOut(d int64) bool {
+	return d <= ns(c.cfg.TwitchLong) && c.fastFloor.level > 0 && c.b.peakEnv >= c.cfg.TwitchLongSNR*c.fastFloor.level
 }
 
 // finish closes what is open at the end of the stream.
