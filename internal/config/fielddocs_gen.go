@@ -90,7 +90,7 @@ var fieldDocs = map[string][]docgen.Field{
 		{Name: "CFARMaxRatio", Group: "AccWindow"},
 		{Name: "AccStillMaxG", Group: "AccStillMaxG", Doc: "AccStillMaxG is the most dynamic acceleration (RMS over 250 ms, g)\na still limb shows: more than that and more than twice the floor, or\nmore than twice that, is movement, which neither the movement floor\nnor the accelerometer's noise estimates learn from."},
 		{Name: "PostureDeg", Group: "PostureDeg", Doc: "PostureDeg rejects acc bursts across which the gravity direction\nturns by more than this: a posture shift, not a twitch."},
-		{Name: "GuideWindow", Group: "GuideWindow", Doc: "GuideWindow and GuideP: after each EMG twitch the accelerometer is\nsearched for GuideWindow seconds (a twitch's jerk follows the\npotential by 5-15 ms and carries most of its energy in the first\n100 ms) for band energy that noise alone would reach with\nprobability below GuideP."},
+		{Name: "GuideWindow", Group: "GuideWindow", Doc: "GuideWindow and GuideP: after each EMG twitch the accelerometer is\nsearched for GuideWindow seconds (a twitch's jerk follows the\npotential by 5-15 ms and carries most of its energy in its first\ncycle: 200 ms for the slowest, 5 Hz, jerks; a 25 Hz accelerometer\nhas only a few samples of it) for band energy that noise alone\nwould reach with probability below GuideP."},
 		{Name: "GuideP", Group: "GuideWindow"},
 		{Name: "FuseWindow", Group: "FuseWindow", Doc: "FuseWindow is how close an EMG and an acc twitch must be to be\nthe same twitch."},
 		{Name: "EMGModerateMV", Group: "EMGModerateMV", Doc: "EMG-only intensity of a bout, from its mean activity RMS in mV:\nwithout a maximal contraction to normalise against this is a rough\nguide, used only when there is no accelerometer."},

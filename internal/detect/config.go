@@ -229,9 +229,10 @@ type Config struct {
 	PostureDeg float64
 	// GuideWindow and GuideP: after each EMG twitch the accelerometer is
 	// searched for GuideWindow seconds (a twitch's jerk follows the
-	// potential by 5-15 ms and carries most of its energy in the first
-	// 100 ms) for band energy that noise alone would reach with
-	// probability below GuideP.
+	// potential by 5-15 ms and carries most of its energy in its first
+	// cycle: 200 ms for the slowest, 5 Hz, jerks; a 25 Hz accelerometer
+	// has only a few samples of it) for band energy that noise alone
+	// would reach with probability below GuideP.
 	GuideWindow, GuideP float64
 	// FuseWindow is how close an EMG and an acc twitch must be to be
 	// the same twitch.
@@ -283,7 +284,7 @@ func Default() Config {
 		AccWindow: 0.05, AccWindowLong: 0.1, AccFalseAlarms: 0.05,
 		CFARTailWindow: 120, CFARNoiseWindow: 30, CFARGuard: 0.3, CFARNoiseShort: 3, QuantFloor: 0.5, CFARMaxRatio: 3,
 		AccStillMaxG: 0.015, PostureDeg: 4,
-		FuseWindow: 0.1, GuideWindow: 0.1, GuideP: 1e-3,
+		FuseWindow: 0.1, GuideWindow: 0.2, GuideP: 1e-3,
 
 		EMGModerateMV: 0.1, EMGVigorousMV: 0.3,
 		EMGActiveFrac: 0.5,
