@@ -448,7 +448,11 @@ func (c *emgChan) closeBurst() {
 			return
 		}
 		weak = true
-	case c.eLF > c.cfg.LFRatio*c.eBP:
+	case c.eLF > c.cfg.LFRatio*c.eBP && !(c.standsOut(d) && c.eLF <= weakLF*c.cfg.LFRatio*c.eBP):
+		// A slow monophasic potential (15-25 ms) carries as much energy
+		// below 15 Hz as above 20; one that stands out (standsOut) is
+		// judged as a twitch unless its low band reaches what pops and
+		// cable motion give (weakLF times the limit).
 		c.cfg.debugf(c.b.start, "emg weak: LF ratio %.2f peak %.3f", c.eLF/c.eBP, c.peak)
 		if !short || c.eLF > weakLF*c.cfg.LFRatio*c.eBP {
 			return
