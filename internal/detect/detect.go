@@ -2,7 +2,8 @@
 // accelerometer and surface-EMG streams.
 //
 // Each EMG channel is band-passed (Butterworth, 20-450 Hz kept below
-// Nyquist), notched at the mains frequency it finds itself, and followed
+// Nyquist), cleared of mains by a canceller locked to the frequency it
+// finds itself (and following its drift), and followed
 // by two RMS envelopes against robust noise floors: a 15 ms one whose
 // short bursts are twitch candidates, and a 250 ms one whose sustained
 // rises are voluntary activity or, at rest, cramps. Each three-axis
@@ -11,7 +12,9 @@
 // of a visible twitch shows, and a movement envelope that tells fidgets
 // and posture shifts from stillness. A candidate twitch is kept only when
 // the seconds around it are quiet on every sensor; an accelerometer burst
-// too weak to stand alone is kept when an EMG twitch confirms it.
+// too weak to stand alone is kept when an EMG twitch confirms it, and an
+// EMG burst whose shape a voluntary one could have when the accelerometer
+// shows the jerk that follows it.
 //
 // Everything runs sample by sample in bounded memory; events are emitted
 // as soon as they are final, and Watermark says how far the stream is

@@ -9,7 +9,7 @@ import (
 	"github.com/twitchd/twitchd/internal/dsp"
 )
 
-// emgChan follows one surface-EMG channel: band-pass, mains comb notch,
+// emgChan follows one surface-EMG channel: band-pass, mains canceller,
 // a fast RMS envelope for twitch bursts and a slow one for voluntary
 // activity and cramps, each against its own robust noise floor.
 type emgChan struct {
