@@ -113,23 +113,26 @@ func (m *MainsCanceller) Hold(h bool) { m.hold = h }
 
 // Step removes the mains from one sample and returns what is left.
 func (m *MainsCanceller) Step(x float64) float64 {
-	cr, ci := m.zr, m.zi
+	zr, zi := m.zr, m.zi
+	cr, ci := zr, zi
+	h := m.h
+	wa, wb, rc, rs := m.a[:h], m.b[:h], m.cr[:h], m.ci[:h]
 	est := 0.0
-	for k := 0; k < m.h; k++ {
-		m.cr[k], m.ci[k] = cr, ci
-		est += m.a[k]*cr + m.b[k]*ci
-		cr, ci = cr*m.zr-ci*m.zi, cr*m.zi+ci*m.zr
+	for k := range wa {
+		rc[k], rs[k] = cr, ci
+		est += wa[k]*cr + wb[k]*ci
+		cr, ci = cr*zr-ci*zi, cr*zi+ci*zr
 	}
 	e := x - est
 	if !m.hold {
 		g := m.mu * e
-		for k := 0; k < m.h; k++ {
-			m.a[k] += g * m.cr[k]
-			m.b[k] += g * m.ci[k]
+		for k := range wa {
+			wa[k] += g * rc[k]
+			wb[k] += g * rs[k]
 		}
 		m.e2 += m.alpha * (e*e - m.e2)
 	}
-	m.zr, m.zi = m.zr*m.rr-m.zi*m.ri, m.zr*m.ri+m.zi*m.rr
+	m.zr, m.zi = zr*m.rr-zi*m.ri, zr*m.ri+zi*m.rr
 	if m.n++; m.n >= m.block {
 		m.n = 0
 		m.lock()
