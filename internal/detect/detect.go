@@ -480,7 +480,7 @@ func (d *Detector) decide(c candidate) {
 // the EMG, and the EMG twitch is confirmed by it.
 func (d *Detector) guide(emg *pipeline.Twitch) {
 	for _, g := range d.acc {
-		a, b, peak, ratio, ok := g.guided(int64(emg.Start)-ns(0.02), ns(d.cfg.GuideWindow), d.cfg.GuideP)
+		a, b, peak, ratio, ok := d.guidedSearch(g, int64(emg.Start), d.cfg.GuideP)
 		if !ok {
 			d.cfg.debugf(int64(emg.Start), "guided acc: nothing above noise (peak %.1f sigma)", ratio)
 			continue
@@ -501,6 +501,20 @@ func (d *Detector) guide(emg *pipeline.Twitch) {
 	}
 }
 
+// guidedSearch looks in g for the jerk after a potential starting at t:
+// over GuideWindow at probability p, then (nothing there, or a jerk that
+// rose before the potential) over GuideWindowLong at p/10: the long
+// window is the fallback for slow jerks, and a stricter test keeps it
+// from doubling the chance that noise confirms a potential.
+func (d *Detector) guidedSearch(g *accGroup, t int64, p float64) (start, end int64, peak, ratio float64, ok bool) {
+	from := t - ns(0.02)
+	start, end, peak, ratio, ok = g.guided(from, ns(d.cfg.GuideWindow), p)
+	if (ok && start >= t-guideLead) || d.cfg.GuideWindowLong <= d.cfg.GuideWindow {
+		return start, end, peak, ratio, ok
+	}
+	return g.guided(from, ns(d.cfg.GuideWindowLong), p/10)
+}
+
 // guideLead is how far before its EMG burst's start a jerk may rise to
 // half its peak and still follow from it: the limb moves 5-15 ms after
 // the muscle fires, and the accelerometer's band-pass delays the jerk
@@ -519,7 +533,7 @@ const weakGuide = 0.1
 // become twitches, each confirmed by the other.
 func (d *Detector) confirmWeak(c candidate) bool {
 	for _, g := range d.acc {
-		a, b, peak, ratio, ok := g.guided(c.start-ns(0.02), ns(d.cfg.GuideWindow), weakGuide*d.cfg.GuideP)
+		a, b, peak, ratio, ok := d.guidedSearch(g, c.start, weakGuide*d.cfg.GuideP)
 		if !ok || a < c.start-guideLead || d.quiet(a, b) != "" || !d.stillPosture(a, b) {
 			continue
 		}
