@@ -37,9 +37,14 @@ type Config struct {
 	// (2*order poles) from EMGLow to EMGHigh Hz, the upper edge kept below
 	// 0.45 times the sample rate: the usual 20-450 Hz surface EMG band
 	// (SENIAM; De Luca 2010) that drops motion artefacts and baseline
-	// wander below 20 Hz. Mains: a comb notch (Q MainsQ, harmonics up to
-	// MainsHarmonics) at the frequency found in the first MainsWindow
-	// seconds, or at Mains when it is non-zero.
+	// wander below 20 Hz. Mains (50 or 60 Hz, found in blocks of
+	// MainsWindow seconds, or Mains when it is non-zero) is cancelled up
+	// to MainsHarmonics harmonics by a frequency-locked adaptive canceller
+	// whose notches are MainsTrackHz wide (dsp.MainsCanceller): grids
+	// drift by tenths of a hertz and interference swells and fades, which
+	// a fixed notch narrow enough to spare the EMG leaves largely in
+	// place. MainsTrackHz 0 uses a fixed comb notch of quality MainsQ
+	// instead.
 	EMGOrder       int
 	EMGLow         float64
 	EMGHigh        float64
@@ -47,6 +52,15 @@ type Config struct {
 	MainsQ         float64
 	MainsHarmonics int
 	MainsWindow    float64
+	MainsTrackHz   float64
+	// ToneShareMax rejects an EMG burst when a tone at the mains
+	// harmonics, fitted over the burst, explains more than this share of
+	// its energy (and twice what noise alone would): when interference
+	// steps or swells faster than the canceller follows, it leaves a
+	// short burst of tone that passes for a twitch; a potential spreads
+	// its energy over tens of hertz (on the tune families no twitch
+	// exceeds 0.4). 0 turns the test off.
+	ToneShareMax float64
 
 	// FastRMS is the twitch envelope window: a fasciculation potential
 	// lasts 5-20 ms, so 15 ms keeps its energy together without smearing
@@ -79,6 +93,17 @@ type Config struct {
 	// baseline only a few ADC steps deep, or glitches, raise it. A
 	// quantile that high is unmoved by twitches in up to a tenth of slots.
 	TailWindow float64
+	// EMGFalseAlarms: when positive, the burst threshold is at least what
+	// Gaussian noise through the same filters passes in this many 100 ms
+	// slots per hour of rest (the slot maxima's tail, extended from its
+	// 0.99 and 0.999 quantiles): a 15 ms envelope of four samples at
+	// 250 Hz is spiky enough to pass the default threshold several times
+	// an hour, while at 1 kHz and above OnRatio is the higher anyway. 0.1
+	// removes most false alarms of held-out families at 250 Hz but also a
+	// weak twitch of the bundled Cyton fixture (4.2 times its floor), so
+	// it is off by default: set it for a 250 Hz recording at rest whose
+	// quietest stretches show short bursts.
+	EMGFalseAlarms float64
 	// TwitchMin and TwitchMax bound an EMG twitch's duration: the
 	// potentials of one fasciculation burst (up to a handful, 2-25 ms
 	// each, 5-30 ms apart) span a couple of hundred milliseconds, and a
@@ -206,12 +231,17 @@ type Config struct {
 	// PostureDeg rejects acc bursts across which the gravity direction
 	// turns by more than this: a posture shift, not a twitch.
 	PostureDeg float64
-	// GuideWindow and GuideP: after each EMG twitch the accelerometer is
-	// searched for GuideWindow seconds (a twitch's jerk follows the
-	// potential by 5-15 ms and carries most of its energy in the first
-	// 100 ms) for band energy that noise alone would reach with
-	// probability below GuideP.
-	GuideWindow, GuideP float64
+	// GuideWindow, GuideWindowLong and GuideP: after each EMG twitch the
+	// accelerometer is searched for band energy that noise alone would
+	// reach with probability below GuideP, over GuideWindow seconds and,
+	// failing that, over GuideWindowLong seconds at a tenth of GuideP.
+	// A twitch's jerk follows the potential by 5-15 ms and carries most
+	// of its energy in its first cycle: within 100 ms for 8-25 Hz jerks,
+	// whose few samples a longer window would dilute; 200 ms for the
+	// slowest, 5 Hz, jerks ringing for 100-150 ms, whose energy comes
+	// later (on a 25 Hz accelerometer the first 100 ms hold two or three
+	// samples).
+	GuideWindow, GuideWindowLong, GuideP float64
 	// FuseWindow is how close an EMG and an acc twitch must be to be
 	// the same twitch.
 	FuseWindow float64
@@ -238,11 +268,11 @@ func Default() Config {
 		RestSegment: 300,
 
 		EMGOrder: 2, EMGLow: 20, EMGHigh: 450,
-		MainsQ: 30, MainsHarmonics: 5, MainsWindow: 2,
+		MainsQ: 30, MainsHarmonics: 5, MainsWindow: 2, MainsTrackHz: 2, ToneShareMax: 0.5,
 		FastRMS: 0.015, SlowRMS: 0.25,
 		FloorStep: 0.02, FloorWindow: 20, FloorQuantile: 0.25, FloorShort: 2,
 		Warmup:  3,
-		OnSigma: 7, OnRatio: 3.5, MergeGap: 0.06, TailWindow: 40,
+		OnSigma: 7, OnRatio: 3.5, MergeGap: 0.06, TailWindow: 40, EMGFalseAlarms: 0,
 		TwitchMin: 0.004, TwitchMax: 0.5, AccTwitchMax: 0.25, TwitchMaxPeakMV: 3,
 		TwitchLong: 0.18, TwitchLongSNR: 12, TwitchEffMax: 0.05,
 		LFRatio: 1,
@@ -262,7 +292,7 @@ func Default() Config {
 		AccWindow: 0.05, AccWindowLong: 0.1, AccFalseAlarms: 0.05,
 		CFARTailWindow: 120, CFARNoiseWindow: 30, CFARGuard: 0.3, CFARNoiseShort: 3, QuantFloor: 0.5, CFARMaxRatio: 3,
 		AccStillMaxG: 0.015, PostureDeg: 4,
-		FuseWindow: 0.1, GuideWindow: 0.1, GuideP: 1e-3,
+		FuseWindow: 0.1, GuideWindow: 0.1, GuideWindowLong: 0.2, GuideP: 1e-3,
 
 		EMGModerateMV: 0.1, EMGVigorousMV: 0.3,
 		EMGActiveFrac: 0.5,

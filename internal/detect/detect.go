@@ -2,7 +2,8 @@
 // accelerometer and surface-EMG streams.
 //
 // Each EMG channel is band-passed (Butterworth, 20-450 Hz kept below
-// Nyquist), notched at the mains frequency it finds itself, and followed
+// Nyquist), cleared of mains by a canceller locked to the frequency it
+// finds itself (and following its drift), and followed
 // by two RMS envelopes against robust noise floors: a 15 ms one whose
 // short bursts are twitch candidates, and a 250 ms one whose sustained
 // rises are voluntary activity or, at rest, cramps. Each three-axis
@@ -11,7 +12,9 @@
 // of a visible twitch shows, and a movement envelope that tells fidgets
 // and posture shifts from stillness. A candidate twitch is kept only when
 // the seconds around it are quiet on every sensor; an accelerometer burst
-// too weak to stand alone is kept when an EMG twitch confirms it.
+// too weak to stand alone is kept when an EMG twitch confirms it, and an
+// EMG burst whose shape a voluntary one could have when the accelerometer
+// shows the jerk that follows it.
 //
 // Everything runs sample by sample in bounded memory; events are emitted
 // as soon as they are final, and Watermark says how far the stream is
@@ -288,7 +291,14 @@ func (d *Detector) Watermark() (int64, bool) {
 	return w, ok
 }
 
-func (d *Detector) twitchCandidate(c candidate)     { d.cands = append(d.cands, c) }
+func (d *Detector) twitchCandidate(c candidate) {
+	if !c.strong && len(d.acc) == 0 {
+		// Nothing could confirm it.
+		d.cfg.debugf(c.start, "%s reject weak, no accelerometer peak %.3f", c.sensor, c.peak)
+		return
+	}
+	d.cands = append(d.cands, c)
+}
 func (d *Detector) crampCandidate(c crampCandidate) { d.cramps = append(d.cramps, c) }
 
 // crampNotBout reports whether a run of active epochs is a cramp rather
@@ -445,6 +455,9 @@ func (d *Detector) decide(c candidate) {
 		return
 	}
 	if match == nil && !c.strong {
+		if c.sensor == sensorEMG && d.confirmWeak(c) {
+			return
+		}
 		d.cfg.debugf(c.start, "%s reject weak unconfirmed peak %.3f snr %.1f", c.sensor, c.peak, c.snr)
 		return
 	}
@@ -467,9 +480,13 @@ func (d *Detector) decide(c candidate) {
 // the EMG, and the EMG twitch is confirmed by it.
 func (d *Detector) guide(emg *pipeline.Twitch) {
 	for _, g := range d.acc {
-		a, b, peak, ratio, ok := g.guided(int64(emg.Start)-ns(0.02), ns(d.cfg.GuideWindow), d.cfg.GuideP)
+		a, b, peak, ratio, ok := d.guidedSearch(g, int64(emg.Start), d.cfg.GuideP)
 		if !ok {
 			d.cfg.debugf(int64(emg.Start), "guided acc: nothing above noise (peak %.1f sigma)", ratio)
+			continue
+		}
+		if a < int64(emg.Start)-guideLead {
+			d.cfg.debugf(int64(emg.Start), "guided acc: jerk %.0f ms before the potential", float64(int64(emg.Start)-a)/1e6)
 			continue
 		}
 		if d.quiet(a, b) != "" || !d.stillPosture(a, b) {
@@ -482,6 +499,59 @@ func (d *Detector) guide(emg *pipeline.Twitch) {
 		}
 		d.waiting = append(d.waiting, decided{ev: ev, sensor: sensorAcc, start: a, end: b})
 	}
+}
+
+// guidedSearch looks in g for the jerk after a potential starting at t:
+// over GuideWindow at probability p, then (nothing there, or a jerk that
+// rose before the potential) over GuideWindowLong at p/10: the long
+// window is the fallback for slow jerks, and a stricter test keeps it
+// from doubling the chance that noise confirms a potential.
+func (d *Detector) guidedSearch(g *accGroup, t int64, p float64) (start, end int64, peak, ratio float64, ok bool) {
+	from := t - ns(0.02)
+	start, end, peak, ratio, ok = g.guided(from, ns(d.cfg.GuideWindow), p)
+	if (ok && start >= t-guideLead) || d.cfg.GuideWindowLong <= d.cfg.GuideWindow {
+		return start, end, peak, ratio, ok
+	}
+	return g.guided(from, ns(d.cfg.GuideWindowLong), p/10)
+}
+
+// guideLead is how far before its EMG burst's start a jerk may rise to
+// half its peak and still follow from it: the limb moves 5-15 ms after
+// the muscle fires, and the accelerometer's band-pass delays the jerk
+// further, but the EMG envelope's start can lag the potential's by a few
+// milliseconds.
+const guideLead = 5 * 1e6
+
+// weakGuide is how much stronger than GuideP the accelerometer's evidence
+// must be to confirm a weak EMG burst (one whose shape a voluntary burst
+// could have as well): with it, chance confirms one such burst in ten
+// thousand.
+const weakGuide = 0.1
+
+// confirmWeak accepts a weak EMG candidate when an accelerometer shows
+// the jerk that follows a twitch, and reports whether it did: both
+// become twitches, each confirmed by the other.
+func (d *Detector) confirmWeak(c candidate) bool {
+	for _, g := range d.acc {
+		a, b, peak, ratio, ok := d.guidedSearch(g, c.start, weakGuide*d.cfg.GuideP)
+		if !ok || a < c.start-guideLead || d.quiet(a, b) != "" || !d.stillPosture(a, b) {
+			continue
+		}
+		ev := &pipeline.Twitch{
+			Start: pipeline.Timestamp(c.start), End: pipeline.Timestamp(c.end), Tags: d.tags,
+			Sensor: c.sensor, Channel: c.channel, Peak: c.peak, SNR: round3(c.snr),
+			Potentials: c.potentials, Confirmed: true,
+		}
+		d.waiting = append(d.waiting, decided{ev: ev, sensor: c.sensor, start: c.start, end: c.end})
+		acc := &pipeline.Twitch{
+			Start: pipeline.Timestamp(a), End: pipeline.Timestamp(b), Tags: d.tags,
+			Sensor: sensorAcc, Channel: g.name, Peak: peak, SNR: round3(ratio), Confirmed: true,
+		}
+		d.waiting = append(d.waiting, decided{ev: acc, sensor: sensorAcc, start: a, end: b})
+		d.cfg.debugf(c.start, "emg weak confirmed by %s (peak %.1f sigma)", g.name, ratio)
+		return true
+	}
+	return false
 }
 
 // shoulders reports whether the EMG around [start, end] rises and falls

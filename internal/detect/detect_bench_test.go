@@ -267,3 +267,37 @@ func benchNoise(n int) []float64 {
 	}
 	return x
 }
+
+// BenchmarkEMGChannelMains is BenchmarkEMGChannel with the mains known
+// (50 Hz), so the mains stage runs from the first sample: the
+// frequency-locked canceller (the default) or the fixed comb notch
+// (MainsTrackHz 0).
+func BenchmarkEMGChannelMains(b *testing.B) {
+	for _, track := range []float64{Default().MainsTrackHz, 0} {
+		name := "canceller"
+		if track == 0 {
+			name = "comb-notch"
+		}
+		b.Run(name, func(b *testing.B) {
+			cfg := Default()
+			cfg.Mains, cfg.MainsTrackHz = 50, track
+			c, err := newEMG(&cfg, 0, "emg", 1000, newTimeline(240), &recorder{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			x := benchNoise(1 << 16)
+			i := 0
+			for ; i < 60_000; i++ { // settle
+				c.step(int64(i)*1e6, x[i&(len(x)-1)])
+			}
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				c.step(int64(i)*1e6, x[i&(len(x)-1)])
+				i++
+				n++
+			}
+			perSample(b, n)
+		})
+	}
+}

@@ -9,7 +9,7 @@ import (
 	"github.com/twitchd/twitchd/internal/dsp"
 )
 
-// emgChan follows one surface-EMG channel: band-pass, mains comb notch,
+// emgChan follows one surface-EMG channel: band-pass, mains canceller,
 // a fast RMS envelope for twitch bursts and a slow one for voluntary
 // activity and cramps, each against its own robust noise floor.
 type emgChan struct {
@@ -24,6 +24,10 @@ type emgChan struct {
 	seen  bool
 
 	bp, notch, lf *dsp.SOS
+	mc            *dsp.MainsCanceller
+	lastFe        float64 // the fast envelope at the last sample
+	lastY         float64
+	tone          burstTone
 	// The low band (2-15 Hz, pops and cable motion) runs on the mean of
 	// lfEvery samples: it needs no more than 100 Hz.
 	lfEvery, lfN int
@@ -70,6 +74,14 @@ type emgChan struct {
 	epN, epActiveN     int64
 }
 
+// weakLF is how far over LFRatio a burst's low band may reach for it to
+// stay a weak candidate rather than a rejected one.
+const weakLF = 3
+
+// mainsMaxDrift is how far, in Hz, the canceller follows the mains from
+// its nominal 50 or 60 Hz: grids hold within a few tenths.
+const mainsMaxDrift = 1.0
+
 // candidateSink receives what channels find.
 type candidateSink interface {
 	twitchCandidate(c candidate)
@@ -108,7 +120,7 @@ func newEMG(cfg *Config, idx int, name string, fs float64, tl *timeline, sink ca
 	if err != nil {
 		return nil, fmt.Errorf("detect: EMG channel %s: %w", name, err)
 	}
-	c.gaussQ90, c.gaussOn = g[0], 1.1*g[1]
+	c.gaussQ90, c.gaussOn = g[0], max(1.1*g[2], cfarOn(g, cfg.EMGFalseAlarms))
 	c.b.gap = ns(cfg.MergeGap)
 	c.act.gap = ns(cfg.CrampGap)
 	if cfg.Mains > 0 {
@@ -123,11 +135,18 @@ func newEMG(cfg *Config, idx int, name string, fs float64, tl *timeline, sink ca
 	return c, nil
 }
 
-// setMains switches the comb notch to f Hz.
+// setMains switches the mains canceller (or the comb notch) to f Hz.
 func (c *emgChan) setMains(f float64) {
 	c.mainsHz = f
 	if f <= 0 || f >= 0.45*c.fs {
 		return
+	}
+	if c.cfg.MainsTrackHz > 0 {
+		h := min(c.cfg.MainsHarmonics, dsp.MaxMainsHarmonics)
+		if m, err := dsp.NewMainsCanceller(f, h, c.cfg.MainsTrackHz, mainsMaxDrift, c.fs); err == nil {
+			c.mc, c.notch = m, nil
+			return
+		}
 	}
 	if n, err := dsp.CombNotch(f, c.cfg.MainsHarmonics, c.cfg.MainsQ, c.fs); err == nil {
 		c.notch = n
@@ -142,7 +161,16 @@ func (c *emgChan) step(t int64, x float64) {
 	if !c.mainsDone {
 		c.lookForMains(t, y)
 	}
-	if c.notch != nil {
+	if c.mc != nil {
+		// A twitch must not teach the canceller: hold it while the
+		// envelope stands above the burst threshold (for as long as a
+		// twitch may last; longer is activity, whose noise the narrow
+		// notches shrug off). Only the core: through a burst's tail the
+		// mains may have moved on, and a residual left to grow would
+		// keep the burst open.
+		c.mc.Hold(c.lastFe > c.on && c.b.open && t-c.b.start < ns(c.cfg.TwitchMax))
+		y = c.mc.Step(y)
+	} else if c.notch != nil {
 		y = c.notch.Step(y)
 	}
 	c.lfSum += x
@@ -152,6 +180,7 @@ func (c *emgChan) step(t int64, x float64) {
 	}
 	lf2 := c.lfSq
 	fe := c.fast.Step(y)
+	c.lastFe, c.lastY = fe, y
 	se := c.slow.Step(y)
 	c.epSum2 += y * y
 	c.epN++
@@ -187,11 +216,18 @@ func (c *emgChan) step(t int64, x float64) {
 	switch c.b.step(t, fe, c.on, c.off) {
 	case burstOpened:
 		c.peak, c.eBP, c.eLF, c.eBP4 = math.Abs(y), y*y, lf2, y*y*y*y
+		if c.mc != nil {
+			c.tone.reset(c.mc)
+			c.tone.add(y, c.mc)
+		}
 		c.tl.addBurst(t, false)
 	case burstClosed:
 		c.closeBurst()
 	default:
 		if c.b.open {
+			if c.mc != nil {
+				c.tone.add(y, c.mc)
+			}
 			c.peak = math.Max(c.peak, math.Abs(y))
 			y2 := y * y
 			c.eBP += y2
@@ -236,14 +272,31 @@ func (c *emgChan) tailStep(t int64, fe float64) bool {
 	return true
 }
 
-// gaussianTails returns the 0.9 and 0.999 quantiles, over 100 ms slots,
+// cfarOn returns the burst threshold, over the floor, that Gaussian noise
+// through the EMG filters passes in falseAlarms 100 ms slots per hour:
+// the tail of the slot maxima, straight in log-probability between their
+// 0.99 and 0.999 quantiles (q), extended to that probability. A short
+// envelope at a low sample rate (4 samples at 250 Hz) is spiky and its
+// tail long; at 1 kHz and above the extension stays below OnRatio.
+func cfarOn(q [3]float64, falseAlarms float64) float64 {
+	if !(falseAlarms > 0) {
+		return 0
+	}
+	p := falseAlarms / 36000 // slots per hour
+	if p >= 1e-3 {
+		return q[2]
+	}
+	return q[2] + (q[2]-q[1])*math.Log10(1e-3/p)
+}
+
+// gaussianTails returns the 0.9, 0.99 and 0.999 quantiles, over 100 ms slots,
 // of the largest fast envelope of Gaussian noise passed through the EMG
 // band-pass (upper edge hi), over the floor's level (its FloorQuantile):
 // the tail of noise with nothing but its sample rate and filters to make
 // it spiky. It runs 3000 slots of seeded noise at construction.
 // The result depends only on the filters and the rate, so it is kept
 // for the next channel with the same ones (a Cyton has eight).
-func gaussianTails(cfg *Config, hi, fs float64) ([2]float64, error) {
+func gaussianTails(cfg *Config, hi, fs float64) ([3]float64, error) {
 	k := tailKey{cfg.EMGOrder, cfg.EMGLow, hi, fs, cfg.FastRMS, cfg.FloorStep, cfg.FloorQuantile}
 	tailMu.Lock()
 	defer tailMu.Unlock()
@@ -264,20 +317,20 @@ type tailKey struct {
 
 var (
 	tailMu   sync.Mutex
-	tailMemo = map[tailKey][2]float64{}
+	tailMemo = map[tailKey][3]float64{}
 )
 
-func simulateTails(cfg *Config, hi, fs float64) ([2]float64, error) {
+func simulateTails(cfg *Config, hi, fs float64) ([3]float64, error) {
 	bp, err := dsp.ButterBandpass(cfg.EMGOrder, cfg.EMGLow, hi, fs)
 	if err != nil {
-		return [2]float64{}, err
+		return [3]float64{}, err
 	}
 	rms := dsp.NewMovingRMS(max(2, int(math.Round(cfg.FastRMS*fs))))
 	per := max(1, int(math.Round(0.1*fs)))
 	every := max(1, int(math.Round(cfg.FloorStep*fs)))
 	const slots = 3000
 	env := dsp.NewSlidingQuantiles(slots*per/every+1, floorLo, floorHi, floorRes, cfg.FloorQuantile)
-	maxes := dsp.NewSlidingQuantiles(slots, floorLo, floorHi, floorRes, 0.9, 0.999)
+	maxes := dsp.NewSlidingQuantiles(slots, floorLo, floorHi, floorRes, 0.9, 0.99, 0.999)
 	rng := rand.New(rand.NewPCG(17, 29))
 	for i := 0; i < 200; i++ { // settle the filter
 		rms.Step(bp.Step(rng.NormFloat64()))
@@ -294,7 +347,7 @@ func simulateTails(cfg *Config, hi, fs float64) ([2]float64, error) {
 		maxes.Push(m)
 	}
 	l := env.Quantile(0)
-	return [2]float64{maxes.Quantile(0) / l, maxes.Quantile(1) / l}, nil
+	return [3]float64{maxes.Quantile(0) / l, maxes.Quantile(1) / l, maxes.Quantile(2) / l}, nil
 }
 
 // lookForMains collects blocks of the band-passed signal and looks for
@@ -370,6 +423,13 @@ func (c *emgChan) closeActivity() {
 func (c *emgChan) closeBurst() {
 	end := c.b.lastOn + c.dt
 	d := end - c.b.start
+	// A short burst that fails only the shape tests (effective duration,
+	// a low band up to weakLF times the limit) is weak: a long polyphasic
+	// or monophasic potential fails them too, so it goes on as a
+	// candidate that the accelerometer's jerk must confirm. Cable motion
+	// swings the low band far higher, and lasts longer.
+	weak := false
+	short := d <= ns(c.cfg.TwitchLong)
 	switch {
 	case d < ns(c.cfg.TwitchMin) || d > ns(c.cfg.TwitchMax):
 		c.cfg.debugf(c.b.start, "emg reject duration %.3f s peak %.3f", float64(d)/1e9, c.peak)
@@ -377,15 +437,36 @@ func (c *emgChan) closeBurst() {
 	case c.peak > c.cfg.TwitchMaxPeakMV:
 		c.cfg.debugf(c.b.start, "emg reject peak %.3f", c.peak)
 		return
-	case c.eBP4 > 0 && c.eBP*c.eBP/c.eBP4 > c.cfg.TwitchEffMax*c.fs:
+	case c.eBP4 > 0 && c.eBP*c.eBP/c.eBP4 > c.cfg.TwitchEffMax*c.fs && !c.standsOut(d):
 		// The effective duration (Σy²)²/Σy⁴: a few potentials (and the
 		// mains notch ringing after a large one) count for milliseconds,
 		// a contraction's interference pattern for a third of its length.
-		c.cfg.debugf(c.b.start, "emg reject effective duration %.3f s peak %.3f", c.eBP*c.eBP/c.eBP4/c.fs, c.peak)
-		return
-	case c.eLF > c.cfg.LFRatio*c.eBP:
-		c.cfg.debugf(c.b.start, "emg reject LF ratio %.2f peak %.3f", c.eLF/c.eBP, c.peak)
-		return
+		// Long polyphasic potentials (4-6 phases of 15-25 ms) come to as
+		// much; a burst that stands out (standsOut) is judged without it.
+		c.cfg.debugf(c.b.start, "emg weak: effective duration %.3f s peak %.3f", c.eBP*c.eBP/c.eBP4/c.fs, c.peak)
+		if !short || c.eLF > weakLF*c.cfg.LFRatio*c.eBP {
+			return
+		}
+		weak = true
+	case c.eLF > c.cfg.LFRatio*c.eBP && !(c.standsOut(d) && c.eLF <= weakLF*c.cfg.LFRatio*c.eBP):
+		// A slow monophasic potential (15-25 ms) carries as much energy
+		// below 15 Hz as above 20; one that stands out (standsOut) is
+		// judged as a twitch unless its low band reaches what pops and
+		// cable motion give (weakLF times the limit).
+		c.cfg.debugf(c.b.start, "emg weak: LF ratio %.2f peak %.3f", c.eLF/c.eBP, c.peak)
+		if !short || c.eLF > weakLF*c.cfg.LFRatio*c.eBP {
+			return
+		}
+		weak = true
+	}
+	if c.mc != nil && c.cfg.ToneShareMax > 0 {
+		// Most of its energy a tone at the mains: what the canceller
+		// left for a moment. Only when noise alone could not explain as
+		// much (a burst of a few samples fits anything).
+		if sh, nz := c.tone.share(); sh > c.cfg.ToneShareMax && sh > 2*nz {
+			c.cfg.debugf(c.b.start, "emg reject mains tone share %.2f peak %.3f", sh, c.peak)
+			return
+		}
 	}
 	snr := 0.0
 	if c.fastFloor.level > 0 {
@@ -397,8 +478,17 @@ func (c *emgChan) closeBurst() {
 	}
 	c.sink.twitchCandidate(candidate{
 		sensor: sensorEMG, channel: c.name, start: c.b.start, end: end,
-		peak: c.peak, snr: snr, potentials: c.b.rises, strong: true,
+		peak: c.peak, snr: snr, potentials: c.b.rises, strong: !weak,
 	})
+}
+
+// standsOut reports whether the open burst, d long, is short (at most
+// TwitchLong) and stands at least TwitchLongSNR times above the floor:
+// voluntary EMG short enough to pass for a twitch builds up over hundreds
+// of milliseconds and does not rise that far within one, so such a burst
+// is potentials whatever its effective duration.
+func (c *emgChan) standsOut(d int64) bool {
+	return d <= ns(c.cfg.TwitchLong) && c.fastFloor.level > 0 && c.b.peakEnv >= c.cfg.TwitchLongSNR*c.fastFloor.level
 }
 
 // finish closes what is open at the end of the stream.

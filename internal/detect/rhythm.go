@@ -80,6 +80,7 @@ type window struct {
 	lag       int  // last periodic lag, 0 when not periodic
 	tremor    bool // the period was shorter than the window looks for: tremor
 	every     int  // points between evaluations
+	jitter    bool // pool each lag with its neighbours (periodicity.tolerate)
 	since     int
 }
 
@@ -90,6 +91,9 @@ func newRhythm(cfg *Config, tl *timeline, dims int) *rhythm {
 	r.cadence = newWindow(cfg.CadenceWindow, cfg.CadenceMin, cfg.CadenceMax, cfg.RhythmPoint, r.dims, false)
 	r.rep = newWindow(cfg.RepWindow, cfg.RepMin, cfg.RepMax, repPoints*cfg.RhythmPoint, r.dims, true)
 	r.cadence.minBursts = cfg.PeriodicBursts
+	// An EMG envelope's stride bursts are short and jitter by a point or
+	// so; an accelerometer's swing is smooth.
+	r.cadence.jitter = !r.vector
 	r.rep.minBursts = cfg.PeriodicBursts
 	// Evaluate about every 0.4 s (cadence) and 1 s (repetitions): the
 	// verdicts come a little later, at a fraction of the cost.
@@ -277,6 +281,9 @@ func (w *window) evaluate(cfg *Config) {
 			return
 		}
 	}
+	if w.jitter {
+		w.p.tolerate(w.kmin)
+	}
 	k, rk := w.p.peak(cfg.PeriodicProminence)
 	if w.isRep && k > 0 && k < w.kmin {
 		// A lift has two contractions per repetition (lifting and
@@ -297,6 +304,12 @@ func (w *window) evaluate(cfg *Config) {
 	// one lag a high correlation; a rhythm repeats: most bursts have a
 	// successor one period later.
 	if w.paired(k) < w.minBursts-1 {
+		return
+	}
+	// Pooling lags lets chance line up more: a stride train, however it
+	// jitters, has a successor for nearly every burst, sparse twitches
+	// for one in four or so.
+	if w.jitter && 3*w.paired(k) < 2*len(w.onsets) {
 		return
 	}
 	// Repetitions are long contractions (a concentric phase fills a good
