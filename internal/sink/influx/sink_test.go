@@ -16,6 +16,7 @@ import (
 
 	"github.com/twitchd/twitchd/internal/influxtest"
 	"github.com/twitchd/twitchd/internal/metrics"
+	"github.com/twitchd/twitchd/internal/schema"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
@@ -201,12 +202,49 @@ func TestRoundTrip(t *testing.T) {
 	// The tags read back are the event's own, escapes undone (but for the
 	// trailing backslash line protocol cannot carry).
 	recs := srv.Query(t, `from(bucket: "twitchd/autogen") |> range(start: 0, stop: 2100-01-01T00:00:00Z)
-		|> filter(fn: (r) => r._measurement == "rest" and r.session == "séance 2, take=3")`)
+		|> filter(fn: (r) => r._measurement == "rest" and r._field == "session" and r._value == "séance 2, take=3")`)
 	if len(recs) == 0 {
 		t.Fatalf("no rest point for session %q", oddIDs.Session)
 	}
 	if r := recs[0]; r["subject"] != oddIDs.Subject || r["site"] != "calf left/" {
 		t.Errorf("tags read back: subject %q site %q, want %q and %q", r["subject"], r["site"], oddIDs.Subject, "calf left/")
+	}
+}
+
+// TestSessionsDoNotOverwrite writes the same events as two recordings of
+// the same subject and site (an EMG and an accelerometer file of the
+// same hour, say) whose summaries and assessments fall at the same
+// nanosecond: the session is a field now, not a tag, and the session's
+// shift (schema.SessionShift) keeps the two recordings' ingest and
+// assessment points apart, while the series stay those of the subject.
+func TestSessionsDoNotOverwrite(t *testing.T) {
+	srv := influxtest.Shared(t)
+	other := ids
+	other.Session = "20261125T100000Z-77aa01"
+	var evs []pipeline.Event
+	for _, tags := range []pipeline.Tags{ids, other} {
+		evs = append(evs,
+			&pipeline.Assessment{Time: t0, Tags: tags, Status: "none", Reason: "r"},
+			&pipeline.Summary{Tags: tags, File: "f.csv", Format: "csv", Start: t0, End: t0 + 60e9})
+	}
+	s := newSink(t, fastConfig(srv))
+	writeAll(t, s, evs)
+	if err := flush(t, s); err != nil {
+		t.Fatalf("Flush: %v", err)
+	}
+	for _, m := range []string{schema.Assessment, schema.Ingest} {
+		recs := srv.Query(t, `from(bucket: "twitchd/autogen") |> range(start: 0, stop: 2100-01-01T00:00:00Z)
+		|> filter(fn: (r) => r._measurement == "`+m+`" and r._field == "session")`)
+		got := map[string]bool{}
+		for _, r := range recs {
+			got[fmt.Sprint(r["_value"])] = true
+			if _, tagged := r["session"]; tagged {
+				t.Errorf("%s: a session tag: %v", m, r)
+			}
+		}
+		if !got[ids.Session] || !got[other.Session] || len(recs) != 2 {
+			t.Errorf("%s: sessions read back %v, want both %q and %q", m, got, ids.Session, other.Session)
+		}
 	}
 }
 
