@@ -53,7 +53,7 @@ const (
 	// FieldSession is the recording (pipeline.Tags.Session) as a string
 	// field of every measurement, so that the number of series grows with
 	// subjects, sites and sensors, not with recordings. Left out when empty.
-	FieldSession = "session"
+	FieldSession        = "session"
 	FieldDuration       = "duration_s"      // every measurement with a start and an end
 	FieldPeak           = "peak"            // twitch, cramp
 	FieldSNR            = "snr"             // twitch
