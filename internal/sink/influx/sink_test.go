@@ -248,6 +248,51 @@ func TestSessionsDoNotOverwrite(t *testing.T) {
 	}
 }
 
+// TestActivityBucket sends the activity points to their own retention
+// policy and everything else to the bucket, through the same batches; a
+// field type conflict in the events' bucket is still counted exactly.
+func TestActivityBucket(t *testing.T) {
+	srv := influxtest.Shared(t)
+	srv.Exec(t, "CREATE RETENTION POLICY activity_raw ON twitchd DURATION INF REPLICATION 1")
+	// twitch.peak becomes a string: the two twitches are rejected.
+	if code, body := srv.WriteRaw(t, fmt.Sprintf("twitch,subject=other peak=\"high\" %d\n", t0)); code != 204 {
+		t.Fatalf("raw write: %d %s", code, body)
+	}
+	s := newSink(t, fastConfig(srv).SetActivityBucket("twitchd/activity_raw"))
+	evs := sampleEvents(ids, t0)
+	writeAll(t, s, evs)
+	_ = flush(t, s)
+	var acts, twitches int
+	for _, ev := range evs {
+		switch ev.EventType() {
+		case pipeline.TypeEpoch:
+			acts++
+		case pipeline.TypeTwitch:
+			twitches++
+		}
+	}
+	if acts == 0 || twitches == 0 {
+		t.Fatalf("sample events without activity (%d) or twitches (%d)", acts, twitches)
+	}
+	checkStats(t, s.Stats(), int64(len(evs)-twitches), int64(twitches), 0, 0, 0)
+	count := func(bucket, m string) int {
+		return len(srv.Query(t, `from(bucket: "`+bucket+`") |> range(start: 1970-01-01T00:00:00Z, stop: 2100-01-01T00:00:00Z)
+		|> filter(fn: (r) => r._measurement == "`+m+`" and r._field == "duration_s" and r.subject == "s1")`))
+	}
+	if n := count("twitchd/activity_raw", schema.Activity); n != acts {
+		t.Errorf("%d activity points in activity_raw, want %d", n, acts)
+	}
+	if n := count("twitchd/autogen", schema.Activity); n != 0 {
+		t.Errorf("%d activity points in autogen, want none", n)
+	}
+	if n := count("twitchd/autogen", schema.Bout); n == 0 {
+		t.Errorf("no bout in autogen")
+	}
+	if n := count("twitchd/activity_raw", schema.Bout); n != 0 {
+		t.Errorf("%d bouts in activity_raw, want none", n)
+	}
+}
+
 // TestReplayIsIdempotent writes the same events twice, through two sinks
 // as two runs would, and expects the same points.
 func TestReplayIsIdempotent(t *testing.T) {
