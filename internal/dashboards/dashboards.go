@@ -13,8 +13,10 @@
 // one in InfluxDB 1.8.10) has are used.
 //
 // Queries group and filter by subject, site, sensor, phase, status and
-// intensity, never by the session tag: session is to become a field on
-// event measurements and stay a tag only on "ingest".
+// intensity, never by session, which is a field (a tag in the schema
+// before issue 12). The activity panels read raw per-epoch points for
+// ranges up to LongRange and the hourly downsampling that `twitchd
+// influx setup` arranges for longer ones (ActivityBuckets).
 package dashboards
 
 import (
