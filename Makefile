@@ -18,7 +18,7 @@ TEST_TIMEOUT ?= 15m
 export TWITCHD_INFLUXD := $(INFLUXD)
 
 .PHONY: all build run stop test bench influxd influx-conf influx-start sessions fixtures cross clean help serve-start serve-stop chromium \
-	install-service uninstall-service soak
+	install-service uninstall-service soak history-bench
 
 all: build
 
@@ -212,3 +212,17 @@ SOAK_SPEED ?= 60
 soak: $(INFLUXD)
 	TWITCHD_SOAK_HOURS=$(SOAK_HOURS) TWITCHD_SOAK_SPEED=$(SOAK_SPEED) \
 	  $(GO) test -count=1 -timeout 3h -run '^TestSoak$$' -v ./internal/ingest
+
+# History at scale: S subjects x HISTORY_DAYS days of history written by
+# internal/loadgen into a private influxd, then the series, disk, memory
+# and the times of one subject's history read, report and dashboard
+# queries for each S (README, "History at scale"). make test runs only the
+# small correctness version (3 subjects x 10 days).
+HISTORY_SUBJECTS ?= 10,100,1000
+HISTORY_DAYS ?= 365
+HISTORY_TWITCHES ?= 20
+
+history-bench: $(INFLUXD)
+	TWITCHD_HISTORY_BENCH=$(HISTORY_SUBJECTS) TWITCHD_HISTORY_DAYS=$(HISTORY_DAYS) TWITCHD_HISTORY_TWITCHES=$(HISTORY_TWITCHES) \
+	  TWITCHD_HISTORY_OUT=$(CURDIR)/history-bench.txt \
+	  $(GO) test -count=1 -timeout 5h -run '^TestHistoryBench$$' -v ./internal/loadgen

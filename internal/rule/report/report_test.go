@@ -168,3 +168,41 @@ func testReport(t *testing.T, legacy bool) {
 		t.Errorf("unknown subject: %+v, %v", rep, err)
 	}
 }
+
+// TestPastCacheMatchesLoad: the history the report's cache answers for
+// each recording's query is what the reader's own Load returns.
+func TestPastCacheMatchesLoad(t *testing.T) {
+	srv := influxtest.Shared(t)
+	srv.Reset(t)
+	r := history.NewReader(srv.Client().QueryAPI(srv.Org), srv.Bucket)
+	for d := 0; d < 4; d++ {
+		record(t, srv, r, "p1", d, ruletest.Spec{PeakRMS: 1, PerMin: 2, Resume: d%2 == 0, AfterPerMin: 2, Cramps: d % 2}, false)
+		record(t, srv, r, "p2", d, ruletest.Spec{PeakRMS: 1, PerMin: 3}, false)
+	}
+	ruletest.Write(t, srv, &pipeline.Symptom{Time: pipeline.Timestamp(day0.AddDate(0, 0, 1).Add(3 * time.Hour).UnixNano()),
+		Tags: pipeline.Tags{Subject: "p1"}, Symptom: rule.SymptomWeakness, Text: "stairs"})
+	cfg := rule.DefaultConfig()
+	opts := Options{Subject: "p1", Since: day0.AddDate(0, 0, -1), Until: day0.AddDate(0, 0, 5), Config: cfg}
+	c := newPastCache(r, opts, "calf_left")
+	for d := 0; d < 5; d++ {
+		at := day0.AddDate(0, 0, d).Add(10 * time.Minute)
+		q := rule.Query{Subject: "p1", Site: "calf_left", ExcludeSession: ruletest.Session("p1", day0.AddDate(0, 0, d)),
+			Start: at.Add(-cfg.Lookback()), End: at}
+		want, err := r.For(cfg).Load(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.Load(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rule.SortPast(&want)
+		rule.SortPast(&got)
+		if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+			t.Errorf("day %d:\ncache %+v\nload  %+v", d, got, want)
+		}
+		if d > 1 && (len(want.Bouts) == 0 || len(want.Episodes) == 0 || len(want.Finals) == 0 || len(want.Cramps) == 0 || len(want.Symptoms) == 0) {
+			t.Errorf("day %d: the history lacks something to compare: %+v", d, want)
+		}
+	}
+}
