@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twitchd/twitchd/internal/influxconn"
 	"github.com/twitchd/twitchd/internal/influxtest"
 	"github.com/twitchd/twitchd/internal/rule"
 	"github.com/twitchd/twitchd/internal/rule/ruletest"
@@ -371,6 +372,29 @@ v1.tagKeys(bucket: "twitchd/autogen", predicate: (r) => r._measurement == "twitc
 	}
 	if len(per) != 2 {
 		t.Errorf("events of sessions %v, want p1's two", per)
+	}
+
+	// The README's migration: with only old-schema points in the
+	// database, dropping the series with a session tag empties it (with
+	// new points in the same shard InfluxDB refuses: "fields not supported
+	// in WHERE clause during deletion"), and replaying writes the new ones.
+	srv.Reset(t)
+	ruletest.WriteLegacy(t, srv, session("p1", 0, 1.0, 2, false, 0)...)
+	conn, err := influxconn.Open(influxconn.Settings{URL: srv.URL, Bucket: srv.Bucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.InfluxQL(context.Background(), influxtest.Database, `DROP SERIES FROM /.*/ WHERE "session" =~ /./`); err != nil {
+		t.Fatal(err)
+	}
+	q := rule.Query{Subject: "p1", Site: "calf_left", Start: day0.AddDate(0, 0, -1), End: day0.AddDate(0, 0, 3)}
+	if p, err := r.Load(context.Background(), q); err != nil || len(p.Bouts) != 0 {
+		t.Fatalf("after dropping the old series: %+v, %v; want nothing", p, err)
+	}
+	write(t, srv, session("p1", 0, 1.0, 2, false, 0)...)
+	if p, err := r.Load(context.Background(), q); err != nil || len(p.Bouts) != 1 || p.Bouts[0].Session != day(0) {
+		t.Errorf("after replaying: %+v, %v; want the recording again", p, err)
 	}
 }
 
