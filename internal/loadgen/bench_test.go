@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -49,6 +50,14 @@ func TestHistoryBench(t *testing.T) {
 	days := envInt("TWITCHD_HISTORY_DAYS", 365)
 	twitches := envInt("TWITCHD_HISTORY_TWITCHES", 20)
 	rawDays := envInt("TWITCHD_HISTORY_RAW_DAYS", 7)
+	// Subjects from $TWITCHD_HISTORY_LIGHT_FROM on (default: none) get a
+	// lighter history, when a loaded machine cannot write the full one in
+	// the time there is: $TWITCHD_HISTORY_LIGHT_TWITCHES twitches a session
+	// (default 2) and raw activity for $TWITCHD_HISTORY_LIGHT_RAW_DAYS days
+	// (default 1). Subject 0, whose reads are timed, is never light.
+	lightFrom := envInt("TWITCHD_HISTORY_LIGHT_FROM", math.MaxInt)
+	lightTwitches := envInt("TWITCHD_HISTORY_LIGHT_TWITCHES", 2)
+	lightRaw := envInt("TWITCHD_HISTORY_LIGHT_RAW_DAYS", 1)
 	srv := influxtest.Start(t)
 	ctx := context.Background()
 	conn, err := influxconn.Open(influxconn.Settings{URL: srv.URL, Org: srv.Org, Bucket: srv.Bucket})
@@ -73,20 +82,27 @@ func TestHistoryBench(t *testing.T) {
 		if err != nil || s <= done {
 			t.Fatalf("TWITCHD_HISTORY_BENCH: %q: want increasing numbers of subjects", sizes)
 		}
-		spec := Spec{From: done, To: s, Days: days, End: end, RawDays: rawDays, Twitches: twitches}
-		w := NewWriter(srv.URL, influxtest.Database, "", 2)
-		start := time.Now()
-		c, err := Generate(ctx, spec, w.Write)
-		if cerr := w.Close(); err == nil {
-			err = cerr
+		specs := []Spec{{From: done, To: min(s, max(lightFrom, done)), Days: days, End: end, RawDays: rawDays, Twitches: twitches},
+			{From: max(lightFrom, done), To: s, Days: days, End: end, RawDays: lightRaw, Twitches: lightTwitches}}
+		for _, spec := range specs {
+			if spec.To <= spec.From {
+				continue
+			}
+			w := NewWriter(srv.URL, influxtest.Database, "", 2)
+			start := time.Now()
+			c, err := Generate(ctx, spec, w.Write)
+			if cerr := w.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				t.Fatalf("S=%d: %v", s, err)
+			}
+			took := time.Since(start)
+			logf("\nS=%d: wrote subjects %d..%d (%d twitches a session, raw activity %d days): %d event points, %d raw and %d hourly activity points in %v (%.0f points/s)\n",
+				s, spec.From, spec.To-1, spec.Twitches, spec.RawDays, c.Events, c.Raw, c.Hourly, took.Round(time.Second),
+				float64(c.Events+c.Raw+c.Hourly)/took.Seconds())
 		}
-		if err != nil {
-			t.Fatalf("S=%d: %v", s, err)
-		}
-		took := time.Since(start)
 		done = s
-		logf("\nS=%d: wrote subjects %d..%d: %d event points, %d raw and %d hourly activity points in %v (%.0f points/s)\n",
-			s, spec.From, spec.To-1, c.Events, c.Raw, c.Hourly, took.Round(time.Second), float64(c.Events+c.Raw+c.Hourly)/took.Seconds())
 		idle := waitIdle(srv.PID(), 15*time.Minute)
 		logf("influxd idle (compactions done) after %v\n", idle.Round(time.Second))
 		m := measure(t, ctx, srv, conn, Spec{From: 0, To: s, Days: days, End: end, RawDays: rawDays, Twitches: twitches})
