@@ -10,11 +10,12 @@
 // day, a symptom note every fourteenth, the file's ingest point, and the
 // activity epochs. Events and raw epochs are encoded by the InfluxDB
 // sink's own encoder (internal/sink/influx), so the points are exactly
-// what `twitchd replay` writes. Activity of the last RawDays days is raw
-// (one point per 5-s epoch and channel, in schema.RPActivityRaw); older
-// days hold what the continuous query of `twitchd influx setup` leaves
-// once the raw retention has dropped the epochs: one hourly point per
-// channel and hour recorded (schema.RPActivityHourly).
+// what `twitchd replay` writes. Every day has what the continuous query
+// of `twitchd influx setup` makes: one hourly point per channel and hour
+// recorded (schema.RPActivityHourly); the last RawDays days also still
+// have their raw epochs (one point per 5-s epoch and channel, in
+// schema.RPActivityRaw), which the raw retention has dropped for older
+// days.
 //
 // A subject's history depends only on its index and the Spec, never on
 // how many subjects there are: subject 0 has the same history whether S
@@ -149,7 +150,6 @@ func Generate(ctx context.Context, spec Spec, out Output) (Counts, error) {
 						return c, err
 					}
 				}
-				continue
 			}
 			b, n := appendHourly(bufs[schema.RPActivityHourly], epochs)
 			bufs[schema.RPActivityHourly] = b

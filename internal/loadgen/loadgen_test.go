@@ -132,7 +132,7 @@ func TestHistoryReadFindsOwnHistory(t *testing.T) {
 		}
 	}
 
-	// Activity: raw epochs for the last RawDays, hourly points before.
+	// Activity: raw epochs for the last RawDays, hourly points for all.
 	raw := srv.Query(t, `from(bucket: "twitchd/`+schema.RPActivityRaw+`") |> range(start: -100d)
   |> filter(fn: (r) => r._measurement == "activity" and r.subject == "`+Subject(who)+`" and r._field == "duration_s") |> group() |> count()`)
 	hourly := srv.Query(t, `from(bucket: "twitchd/`+schema.RPActivityHourly+`") |> range(start: -100d)
@@ -141,8 +141,8 @@ func TestHistoryReadFindsOwnHistory(t *testing.T) {
 	if len(raw) != 1 || raw[0]["_value"] != perDay*int64(spec.RawDays) {
 		t.Errorf("raw activity %v, want %d points", raw, perDay*int64(spec.RawDays))
 	}
-	if len(hourly) != 1 || hourly[0]["_value"] != int64(2*(spec.Days-spec.RawDays)) {
-		t.Errorf("hourly activity %v, want %d points", hourly, 2*(spec.Days-spec.RawDays))
+	if len(hourly) != 1 || hourly[0]["_value"] != int64(2*spec.Days) {
+		t.Errorf("hourly activity %v, want %d points", hourly, 2*spec.Days)
 	}
 }
 
