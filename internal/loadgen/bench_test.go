@@ -59,6 +59,7 @@ func TestHistoryBench(t *testing.T) {
 	lightTwitches := envInt("TWITCHD_HISTORY_LIGHT_TWITCHES", 2)
 	lightRaw := envInt("TWITCHD_HISTORY_LIGHT_RAW_DAYS", 1)
 	srv := influxtest.Start(t)
+	benchPID = srv.PID()
 	ctx := context.Background()
 	conn, err := influxconn.Open(influxconn.Settings{URL: srv.URL, Org: srv.Org, Bucket: srv.Bucket})
 	if err != nil {
@@ -73,6 +74,9 @@ func TestHistoryBench(t *testing.T) {
 	logf := func(format string, args ...any) {
 		fmt.Fprintf(&out, format, args...)
 		fmt.Fprintf(os.Stderr, format, args...)
+	}
+	if l, err := os.ReadFile("/proc/loadavg"); err == nil {
+		logf("load average at the start: %s", l)
 	}
 	logf("history bench: %d days, %d twitches a session (%d points), raw activity for the last %d days, on %s\n",
 		days, twitches, 2*twitches, rawDays, srv.URL)
@@ -105,6 +109,9 @@ func TestHistoryBench(t *testing.T) {
 		done = s
 		idle := waitIdle(srv.PID(), 15*time.Minute)
 		logf("influxd idle (compactions done) after %v\n", idle.Round(time.Second))
+		if l, err := os.ReadFile("/proc/loadavg"); err == nil {
+			logf("load average: %s", l)
+		}
 		m := measure(t, ctx, srv, conn, Spec{From: 0, To: s, Days: days, End: end, RawDays: rawDays, Twitches: twitches})
 		logf("%s", m)
 	}
@@ -146,9 +153,9 @@ func measure(t *testing.T, ctx context.Context, srv *influxtest.Server, conn *in
 	if len(past.Bouts) != 2*min(spec.Days, 28) {
 		t.Errorf("history read: %d bouts, want %d (two a day within 28 days)", len(past.Bouts), 2*min(spec.Days, 28))
 	}
-	fmt.Fprintf(&b, "| query (subject %s) | first | median of 5 |\n|---|---|---|\n", who)
-	fmt.Fprintf(&b, "| history read (rule, start of a recording: %d bouts, %d episode windows, %d finals) | %s | %s |\n",
-		len(past.Bouts), len(past.Episodes), len(past.Finals), ms(load.first), ms(load.median))
+	fmt.Fprintf(&b, "| query (subject %s) | first | median of 5 | influxd CPU per run |\n|---|---|---|---|\n", who)
+	fmt.Fprintf(&b, "| history read (rule, start of a recording: %d bouts, %d episode windows, %d finals) | %s | %s | %s |\n",
+		len(past.Bouts), len(past.Episodes), len(past.Finals), ms(load.first), ms(load.median), ms(load.cpu))
 	var rep *report.Report
 	rt := timeIt(func() error {
 		var err error
@@ -162,7 +169,7 @@ func measure(t *testing.T, ctx context.Context, srv *influxtest.Server, conn *in
 	for _, s := range rep.Sites {
 		sessions += len(s.Sessions)
 	}
-	fmt.Fprintf(&b, "| report --since 14d (%d sessions) | %s | %s |\n", sessions, ms(rt.first), ms(rt.median))
+	fmt.Fprintf(&b, "| report --since 14d (%d sessions) | %s | %s | %s |\n", sessions, ms(rt.first), ms(rt.median), ms(rt.cpu))
 	d := dashboards.NewWith(conn.Bucket(), dashboards.DefaultActivityBuckets(conn.Bucket(), influxtest.Database+"/"+schema.RPActivityRaw))
 	for _, rg := range []struct {
 		name   string
@@ -196,7 +203,7 @@ func measure(t *testing.T, ctx context.Context, srv *influxtest.Server, conn *in
 					t.Errorf("dashboard %s over %s: %v", name, rg.name, qt.err)
 					continue
 				}
-				fmt.Fprintf(&b, "| dashboard %s, %s (%d rows) | %s | %s |\n", name, rg.name, rows, ms(qt.first), ms(qt.median))
+				fmt.Fprintf(&b, "| dashboard %s, %s (%d rows) | %s | %s | %s |\n", name, rg.name, rows, ms(qt.first), ms(qt.median), ms(qt.cpu))
 			}
 		}
 	}
@@ -205,22 +212,34 @@ func measure(t *testing.T, ctx context.Context, srv *influxtest.Server, conn *in
 
 type timing struct {
 	first, median time.Duration
-	err           error
+	// cpu is influxd's CPU time (user and system) per run, over the five
+	// runs after the first: less sensitive than wall time to other
+	// processes on a shared machine.
+	cpu time.Duration
+	err error
 }
+
+// benchPID is the influxd whose CPU timeIt counts (0: none).
+var benchPID int
 
 // timeIt runs fn six times: the first run, and the median of the other five.
 func timeIt(fn func() error) timing {
 	var ts []time.Duration
+	var ticks int64
 	for i := 0; i < 6; i++ {
+		if i == 1 {
+			ticks = cpuTicks(benchPID)
+		}
 		start := time.Now()
 		if err := fn(); err != nil {
 			return timing{err: err}
 		}
 		ts = append(ts, time.Since(start))
 	}
+	cpu := time.Duration(cpuTicks(benchPID)-ticks) * 10 * time.Millisecond / 5 // 100 ticks a second
 	rest := append([]time.Duration(nil), ts[1:]...)
 	sort.Slice(rest, func(i, j int) bool { return rest[i] < rest[j] })
-	return timing{first: ts[0], median: rest[len(rest)/2]}
+	return timing{first: ts[0], median: rest[len(rest)/2], cpu: cpu}
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/1e6) }
