@@ -18,7 +18,7 @@ TEST_TIMEOUT ?= 15m
 export TWITCHD_INFLUXD := $(INFLUXD)
 
 .PHONY: all build run stop test bench influxd influx-conf influx-start sessions fixtures cross clean help serve-start serve-stop chromium \
-	install-service uninstall-service soak fleet-bench
+	install-service uninstall-service soak fleet-bench history-bench
 
 all: build
 
@@ -235,3 +235,17 @@ fleet-bench: build $(INFLUXD)
 	TWITCHD_FLEET_DEVICES=$(FLEET_DEVICES) TWITCHD_FLEET_SECONDS=$(FLEET_SECONDS) TWITCHD_FLEET_TICK=$(FLEET_TICK) TWITCHD_FLEET_BIN=$(BIN) \
 	  TWITCHD_FLEET_DAYS=$(FLEET_DAYS) TWITCHD_FLEET_GOMAXPROCS=$(FLEET_GOMAXPROCS) TWITCHD_FLEET_ONEPROC=$(FLEET_ONEPROC) TWITCHD_FLEET_OUT=$(CURDIR)/bin/fleet-bench-$(FLEET_TICK).md \
 	  $(GO) test -count=1 -timeout 1h -run '^TestFleet$$' -v ./internal/fleet
+
+# History at scale: S subjects x HISTORY_DAYS days of history written by
+# internal/loadgen into a private influxd, then the series, disk, memory
+# and the times of one subject's history read, report and dashboard
+# queries for each S (README, "History at scale"). make test runs only the
+# small correctness version (3 subjects x 10 days).
+HISTORY_SUBJECTS ?= 10,100,1000
+HISTORY_DAYS ?= 365
+HISTORY_TWITCHES ?= 20
+
+history-bench: $(INFLUXD)
+	TWITCHD_HISTORY_BENCH=$(HISTORY_SUBJECTS) TWITCHD_HISTORY_DAYS=$(HISTORY_DAYS) TWITCHD_HISTORY_TWITCHES=$(HISTORY_TWITCHES) \
+	  TWITCHD_HISTORY_OUT=$(CURDIR)/history-bench.txt \
+	  $(GO) test -count=1 -timeout 5h -run '^TestHistoryBench$$' -v ./internal/loadgen

@@ -31,6 +31,8 @@ func bindInfluxFlags(fs *flag.FlagSet, s *influxconn.Settings) {
 	fs.StringVar(&s.URL, "influx-url", s.URL, "InfluxDB URL, e.g. http://127.0.0.1:8086 (env INFLUX_URL); empty: no InfluxDB")
 	fs.StringVar(&s.Org, "influx-org", s.Org, "InfluxDB organisation (env INFLUX_ORG; ignored by InfluxDB 1.8)")
 	fs.StringVar(&s.Bucket, "influx-bucket", s.Bucket, "InfluxDB bucket, database/retention-policy on 1.8 (env INFLUX_BUCKET)")
+	fs.StringVar(&s.ActivityBucket, "influx-activity-bucket", s.ActivityBucket,
+		"bucket for the per-epoch activity points, e.g. twitchd/activity_raw after `twitchd influx setup` (env INFLUX_ACTIVITY_BUCKET); empty: --influx-bucket")
 	fs.StringVar(&s.TokenFile, "influx-token-file", s.TokenFile, "file holding the InfluxDB token (else env INFLUX_TOKEN; user:password on 1.8)")
 	fs.StringVar(&s.CAFile, "influx-ca", s.CAFile, "PEM file of the CA that signed the InfluxDB server's certificate (https URLs; default: the system's CAs)")
 	fs.BoolVar(&s.StrictPerms, "strict-perms", s.StrictPerms, "refuse a token or pseudonymisation key file that its group or others may read (default: a warning)")

@@ -45,7 +45,7 @@ func runDashboards(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if url == "" {
 		url = "http://127.0.0.1:8086"
 	}
-	paths, err := dashboards.Export(dashboards.New(inf.Bucket), *format, *out, dashboards.GrafanaSettings{
+	paths, err := dashboards.Export(dashboards.NewWith(inf.Bucket, dashboards.DefaultActivityBuckets(inf.Bucket, inf.ActivityBucket)), *format, *out, dashboards.GrafanaSettings{
 		URL: url, Org: inf.Org, Bucket: inf.Bucket, DashboardsPath: *grafanaPath})
 	if err != nil {
 		return err

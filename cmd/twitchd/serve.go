@@ -45,7 +45,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer conn.Close()
 	srv, err := web.New(web.Config{
-		Dashboard: dashboards.New(inf.Bucket),
+		Dashboard: dashboards.NewWith(inf.Bucket, dashboards.DefaultActivityBuckets(inf.Bucket, inf.ActivityBucket)),
 		Query:     conn.Query(),
 		Where:     influxconn.Redact(inf.URL),
 		Timeout:   *timeout,

@@ -13,8 +13,10 @@
 // one in InfluxDB 1.8.10) has are used.
 //
 // Queries group and filter by subject, site, sensor, phase, status and
-// intensity, never by the session tag: session is to become a field on
-// event measurements and stay a tag only on "ingest".
+// intensity, never by session, which is a field (a tag in the schema
+// before issue 12). The activity panels read raw per-epoch points for
+// ranges up to LongRange and the hourly downsampling that `twitchd
+// influx setup` arranges for longer ones (ActivityBuckets).
 package dashboards
 
 import (
@@ -141,8 +143,20 @@ func (v Vars) Record() string {
 }
 
 // WithVars returns flux with the `v` record declared after its imports
-// (Flux wants imports first), as a UI would pass it.
+// (Flux wants imports first), as a UI would pass it, and with v.subject
+// and v.site replaced by their values as string literals, as Grafana's
+// interpolation does: Flux 0.65 (InfluxDB 1.8) pushes a filter down into
+// the storage engine only when it compares a tag with a literal, so
+// `r.subject == v.subject` would read every subject's series and filter
+// them in the query engine, which made a dashboard query scale with
+// everyone's history instead of the person's own (make history-bench).
 func WithVars(flux string, v Vars) string {
+	flux = grafanaVar.ReplaceAllStringFunc(flux, func(m string) string {
+		if m == "v.subject" {
+			return FluxString(v.Subject)
+		}
+		return FluxString(v.Site)
+	})
 	lines := strings.SplitAfter(flux, "\n")
 	i := 0
 	for i < len(lines) {

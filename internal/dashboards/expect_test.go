@@ -40,6 +40,32 @@ type expected struct {
 	// epochs counts the activity epochs of each session: dashtest makes
 	// InfluxDB reject them all.
 	epochs map[string]int64
+	// activity are the site's epochs (dashtest also writes them into the
+	// raw activity policy, and downsamples them hourly).
+	activity []*pipeline.Epoch
+}
+
+// activityMeans returns the mean of the epochs' value of sensor per
+// window (Flux's windows, aligned to the Unix epoch) at the window's end,
+// as aggregateWindow reports it.
+func (e *expected) activityMeans(sensor string, window time.Duration) map[time.Time]float64 {
+	sum, n := map[time.Time]float64{}, map[time.Time]float64{}
+	for _, x := range e.activity {
+		if x.Sensor != sensor {
+			continue
+		}
+		v := x.ENMO
+		if sensor == pipeline.SensorEMG {
+			v = x.RMS
+		}
+		k := x.Start.Time().UTC().Truncate(window).Add(window)
+		sum[k] += v
+		n[k]++
+	}
+	for k := range sum {
+		sum[k] /= n[k]
+	}
+	return sum
 }
 
 // dayKey is a UTC day and a series name (phase, kind, intensity, hour).
@@ -108,6 +134,9 @@ func expect(evs []pipeline.Event, subject, site string) *expected {
 			}
 		case *pipeline.Epoch:
 			e.epochs[x.Session]++
+			if x.Subject == subject && x.Site == site {
+				e.activity = append(e.activity, x)
+			}
 		}
 	}
 	sort.SliceStable(e.assessments, func(i, j int) bool { return e.assessments[i].Time < e.assessments[j].Time })

@@ -84,14 +84,20 @@ func statusNames() []string {
 }
 
 // New returns twitchd's dashboard with every query reading bucket
-// ("database/retention-policy" on InfluxDB 1.8, a bucket name on 2.x).
+// ("database/retention-policy" on InfluxDB 1.8, a bucket name on 2.x),
+// activity as DefaultActivityBuckets(bucket, "") says.
 func New(bucket string) *Dashboard {
+	return NewWith(bucket, DefaultActivityBuckets(bucket, ""))
+}
+
+// NewWith is New with the activity panels reading act.
+func NewWith(bucket string, act ActivityBuckets) *Dashboard {
 	return &Dashboard{
 		Title:       "twitchd: twitching after exercise",
 		Description: "Muscle twitching, exercise, cramps and the persistence status recorded by twitchd, per subject and body site.",
 		Bucket:      bucket,
 		Variables:   variables(bucket),
-		Panels:      panels(bucket),
+		Panels:      append(panels(bucket), activityPanels(act)...),
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The rules below are those InfluxDB 2.x's template parser (pkger) applies
@@ -342,5 +343,22 @@ func TestTemplateCheckerCatches(t *testing.T) {
 				t.Errorf("checker missed it: %v", errs)
 			}
 		})
+	}
+}
+
+// TestWithVarsInlinesSubjectAndSite: the subject and site become string
+// literals in the query (what Flux 0.65 pushes down into storage), the
+// times and window stay in the v record, imports stay first.
+func TestWithVarsInlinesSubjectAndSite(t *testing.T) {
+	q := "import \"date\"\n\nfrom(bucket: \"b\")\n  |> range(start: v.timeRangeStart, stop: v.timeRangeStop)\n" +
+		"  |> filter(fn: (r) => r.subject == v.subject and r.site == v.site and r.x == v.subjects)\n"
+	got := WithVars(q, Vars{Start: time.Unix(0, 0), Stop: time.Unix(60, 0), Window: time.Minute, Subject: `a"b`, Site: "calf"})
+	for _, want := range []string{`r.subject == "a\"b" and r.site == "calf" and r.x == v.subjects`, "range(start: v.timeRangeStart, stop: v.timeRangeStop)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("%s\nlacks %s", got, want)
+		}
+	}
+	if !strings.HasPrefix(got, "import \"date\"\n\nv = {timeRangeStart: 1970-01-01T00:00:00Z") {
+		t.Errorf("imports and v record:\n%s", got)
 	}
 }

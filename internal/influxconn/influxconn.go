@@ -53,6 +53,10 @@ type Settings struct {
 	Org string
 	// Bucket is database/retention-policy on InfluxDB 1.8.
 	Bucket string
+	// ActivityBucket, when set, takes the per-epoch activity points
+	// instead of Bucket: on 1.8 the retention policy of limited duration
+	// that `twitchd influx setup` creates, e.g. "twitchd/activity_raw".
+	ActivityBucket string
 	// TokenFile holds the token ("user:password" on 1.8); empty: the
 	// environment's INFLUX_TOKEN. There is deliberately no way to pass
 	// the token itself.
@@ -112,19 +116,21 @@ func (s Settings) checkSecret(what, path string) error {
 	return nil
 }
 
-// FromEnv returns Settings from INFLUX_URL, INFLUX_ORG and INFLUX_BUCKET,
+// FromEnv returns Settings from INFLUX_URL, INFLUX_ORG, INFLUX_BUCKET and
+// INFLUX_ACTIVITY_BUCKET,
 // with the defaults for those unset. The token is read by Open.
 func FromEnv() Settings {
 	return Settings{Org: DefaultOrg, Bucket: DefaultBucket}.WithEnv()
 }
 
-// WithEnv returns s with the URL, organisation and bucket that
-// INFLUX_URL, INFLUX_ORG and INFLUX_BUCKET set, where they are set.
+// WithEnv returns s with the URL, organisation and buckets that
+// INFLUX_URL, INFLUX_ORG, INFLUX_BUCKET and INFLUX_ACTIVITY_BUCKET set,
+// where they are set.
 func (s Settings) WithEnv() Settings {
 	for _, e := range []struct {
 		name string
 		to   *string
-	}{{"INFLUX_URL", &s.URL}, {"INFLUX_ORG", &s.Org}, {"INFLUX_BUCKET", &s.Bucket}} {
+	}{{"INFLUX_URL", &s.URL}, {"INFLUX_ORG", &s.Org}, {"INFLUX_BUCKET", &s.Bucket}, {"INFLUX_ACTIVITY_BUCKET", &s.ActivityBucket}} {
 		if v := os.Getenv(e.name); v != "" {
 			*e.to = v
 		}
@@ -257,7 +263,8 @@ func (c *Conn) Bucket() string { return c.settings.Bucket }
 // writing to this server and bucket, with every other setting at its
 // default; the caller may change them before influx.New.
 func (c *Conn) Sink(log *slog.Logger) *influx.Config {
-	return influx.NewConfig(c.settings.URL, c.settings.Bucket).SetOrg(c.settings.Org).SetToken(c.token).
+	return influx.NewConfig(c.settings.URL, c.settings.Bucket).SetActivityBucket(c.settings.ActivityBucket).
+		SetOrg(c.settings.Org).SetToken(c.token).
 		SetTLSConfig(c.tls).SetLogger(log)
 }
 

@@ -387,6 +387,17 @@ func (s *Server) Restart(t testing.TB) {
 	s.start(t)
 }
 
+// PID returns the process id of the running influxd, 0 when stopped, for
+// measuring its memory and CPU.
+func (s *Server) PID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
 // LogTail returns the last n lines influxd wrote.
 func (s *Server) LogTail(n int) string {
 	b, err := os.ReadFile(s.logPath)

@@ -121,6 +121,11 @@ func eventPoints(t *testing.T, path string) []string {
 		if err := json.Unmarshal(b, &f); err != nil {
 			t.Fatal(err)
 		}
+		if m == schema.Assessment || m == schema.Ingest {
+			// Stored a session-derived shift late (schema.SessionShift).
+			session, _ := f[schema.FieldSession].(string)
+			ts += pipeline.Timestamp(schema.SessionShift(session))
+		}
 		out = append(out, pointKey(m, int64(ts), f[schema.TagSensor], f[schema.TagChannel]))
 	}
 	return out

@@ -29,8 +29,14 @@ const (
 const (
 	TagSubject = "subject"
 	TagSite    = "site"
-	TagSession = "session"
 )
+
+// TagSession is the recording's tag in the schema before issue 12: every
+// point then carried it, so series grew with sessions. Points written
+// since carry the recording in FieldSession instead; the readers
+// (internal/rule/history) read both, since both end up in a column named
+// "session" once fields are pivoted into columns.
+const TagSession = "session"
 
 // Tags of some measurements.
 const (
@@ -44,6 +50,10 @@ const (
 
 // Fields. Each comment names the measurements that have it.
 const (
+	// FieldSession is the recording (pipeline.Tags.Session) as a string
+	// field of every measurement, so that the number of series grows with
+	// subjects, sites and sensors, not with recordings. Left out when empty.
+	FieldSession        = "session"
 	FieldDuration       = "duration_s"      // every measurement with a start and an end
 	FieldPeak           = "peak"            // twitch, cramp
 	FieldSNR            = "snr"             // twitch
@@ -92,8 +102,55 @@ const MeasurePrefix = "m_"
 // stored as fields under their own names beside these.
 func AssessmentField(k string) bool {
 	switch k {
-	case FieldStatusLevel, FieldReason, FieldAdvice, FieldNotice, "time":
+	case FieldStatusLevel, FieldReason, FieldAdvice, FieldNotice, FieldSession, "time":
 		return true
 	}
 	return false
 }
+
+// SessionShift returns the nanoseconds (0 to 999 999) added to the time of
+// a recording's assessment and ingest points. Those measurements have no
+// sensor or channel tag, and two recordings of one subject and site (an
+// EMG file and an accelerometer file of the same hour, two segments of a
+// live stream after a backward clock step) can be assessed, or start, at
+// the same nanosecond; without the session tag they would be one point.
+// The shift is derived from the session alone, so a replay of the same
+// recording lands on its own points again, and two recordings collide
+// only if their times also fall within the same millisecond with the same
+// shift (one in a million). Readers do not undo it: it is under a
+// millisecond. Events (twitch, bout, rest, cramp, activity, symptom) keep
+// their own times, which are unique per subject, site and sensor channel
+// in practice.
+func SessionShift(session string) int64 {
+	if session == "" {
+		return 0
+	}
+	// FNV-1a, 64 bits.
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(session); i++ {
+		h ^= uint64(session[i])
+		h *= 1099511628211
+	}
+	return int64(h % 1_000_000)
+}
+
+// Retention policies and the continuous query that `twitchd influx
+// setup` creates in the database (see internal/influxsetup).
+const (
+	// RPActivityRaw keeps per-epoch activity points for a limited time.
+	RPActivityRaw = "activity_raw"
+	// RPActivityHourly keeps the hourly downsampled activity for ever.
+	RPActivityHourly = "activity_1h"
+	// CQActivityHourly downsamples RPActivityRaw into RPActivityHourly.
+	CQActivityHourly = "activity_1h"
+)
+
+// Fields of the hourly downsampled activity (measurement Activity in
+// RPActivityHourly, tags subject, site, sensor and channel): means of the
+// raw fields under their own names, maxima with a _max suffix, and the
+// seconds of epochs the hour holds.
+const (
+	FieldENMOMax           = "enmo_mg_max"
+	FieldRMSMax            = "rms_mv_max"
+	FieldIntensityLevelMax = "intensity_level_max"
+)

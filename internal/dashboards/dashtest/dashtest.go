@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -18,15 +19,22 @@ import (
 
 	"github.com/twitchd/twitchd/internal/decode"
 	_ "github.com/twitchd/twitchd/internal/decode/all" // the csv decoder
+	"github.com/twitchd/twitchd/internal/influxconn"
+	"github.com/twitchd/twitchd/internal/influxsetup"
 	"github.com/twitchd/twitchd/internal/influxtest"
 	"github.com/twitchd/twitchd/internal/rule"
 	"github.com/twitchd/twitchd/internal/rule/history"
+	"github.com/twitchd/twitchd/internal/schema"
 	"github.com/twitchd/twitchd/internal/session"
 	"github.com/twitchd/twitchd/internal/simulate"
 	"github.com/twitchd/twitchd/internal/sink/events"
 	"github.com/twitchd/twitchd/internal/sink/influx"
 	"github.com/twitchd/twitchd/pipeline"
 )
+
+// ActivityBucket is where Load writes the activity epochs: the raw
+// policy of `twitchd influx setup`, as with --influx-activity-bucket.
+const ActivityBucket = influxtest.Database + "/" + schema.RPActivityRaw
 
 // Day0 is the first day of the data, at midnight UTC.
 var Day0 = time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
@@ -99,7 +107,48 @@ func Load(t testing.TB, srv *influxtest.Server) *Data {
 	if st := sink.Stats(); st.Written+st.Rejected != st.Points || st.Rejected == 0 {
 		t.Fatalf("dashtest: of %d points %d written, %d rejected, want the rest written: %+v", st.Points, st.Written, st.Rejected, st)
 	}
+	d.writeActivity(t, srv)
 	return d
+}
+
+// writeActivity creates the retention policies and continuous query of
+// `twitchd influx setup`, writes the events files' activity epochs into
+// schema.RPActivityRaw (where the autogen shard's conflict does not
+// reach), and backfills their hourly downsampling, which the activity
+// panels read for ranges over dashboards.LongRange.
+func (d *Data) writeActivity(t testing.TB, srv *influxtest.Server) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := influxconn.Open(influxconn.Settings{URL: srv.URL, Org: srv.Org, Bucket: srv.Bucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	opts := influxsetup.Options{Database: influxtest.Database, EventsRP: "autogen", RawRetention: 100 * 365 * 24 * time.Hour}
+	if err := influxsetup.Setup(ctx, conn, opts, io.Discard); err != nil {
+		t.Fatalf("dashtest: %v", err)
+	}
+	sink, err := influx.New(influx.NewConfig(srv.URL, srv.Bucket).SetOrg(srv.Org).
+		SetActivityBucket(ActivityBucket))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, ev := range d.Events {
+		if ep, ok := ev.(*pipeline.Epoch); ok {
+			if err := sink.Write(ep); err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+	}
+	if err := sink.Close(ctx); err != nil || n == 0 {
+		t.Fatalf("dashtest: %d activity epochs: %v", n, err)
+	}
+	opts.Backfill = time.Since(Day0) + 7*24*time.Hour
+	if err := influxsetup.Setup(ctx, conn, opts, io.Discard); err != nil {
+		t.Fatalf("dashtest: backfill: %v", err)
+	}
 }
 
 func (d *Data) simulate(t testing.TB, r recording) string {

@@ -25,7 +25,7 @@ func newServer(t *testing.T, url, bucket string) *httptest.Server {
 	t.Helper()
 	client := influxdb2.NewClientWithOptions(url, "", influxdb2.DefaultOptions().SetLogLevel(0).SetHTTPRequestTimeout(10))
 	t.Cleanup(client.Close)
-	s, err := New(Config{Dashboard: dashboards.New(bucket), Query: client.QueryAPI("twitchd"), Where: url, Timeout: time.Minute})
+	s, err := New(Config{Dashboard: dashboards.NewWith(bucket, dashboards.DefaultActivityBuckets(bucket, dashtest.ActivityBucket)), Query: client.QueryAPI("twitchd"), Where: url, Timeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,9 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/influxdata/influxdb-client-go/v2/api/query"
-
 	"github.com/twitchd/twitchd/internal/rule"
+	"github.com/twitchd/twitchd/internal/schema"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
@@ -21,14 +20,14 @@ func (r *Reader) Events(ctx context.Context, subject, site string, start, end ti
 	var evs []pipeline.Event
 	type reader struct {
 		m  string
-		fn func(rec *query.FluxRecord) pipeline.Event
+		fn func(w row) pipeline.Event
 	}
 	for _, rd := range []reader{
-		{"bout", boutEvent}, {"rest", restEvent}, {"twitch", twitchEvent}, {"cramp", crampEvent},
-		{"assessment", assessmentEvent}, {"ingest", summaryEvent},
+		{schema.Bout, boutEvent}, {schema.Rest, restEvent}, {schema.Twitch, twitchEvent}, {schema.Cramp, crampEvent},
+		{schema.Assessment, assessmentEvent}, {schema.Ingest, summaryEvent},
 	} {
-		err := r.run(ctx, rd.m, r.from(rd.m, subject, site, start, end)+pivoted, func(rec *query.FluxRecord) {
-			evs = append(evs, rd.fn(rec))
+		err := r.runRows(ctx, rd.m, r.from(rd.m, subject, site, start, end)+pivoted, func(w row) {
+			evs = append(evs, rd.fn(w))
 		})
 		if err != nil {
 			return nil, err
@@ -60,40 +59,46 @@ func SortEmitted(evs []pipeline.Event) {
 	})
 }
 
-func boutEvent(rec *query.FluxRecord) pipeline.Event {
+func boutEvent(w row) pipeline.Event {
+	rec := w.FluxRecord
 	return &pipeline.Bout{Start: ts(rec.Time()), End: end(rec), Tags: tags(rec), Sensor: str(rec, "sensor"),
 		Intensity: str(rec, "intensity"), MeanENMO: num(rec, "mean_enmo_mg"), PeakENMO: num(rec, "peak_enmo_mg"),
 		PeakAcc: num(rec, "peak_acc_g"), PeakRMS: num(rec, "peak_emg_rms_mv"), MeanRMS: num(rec, "mean_emg_rms_mv")}
 }
 
-func restEvent(rec *query.FluxRecord) pipeline.Event {
+func restEvent(w row) pipeline.Event {
+	rec := w.FluxRecord
 	return &pipeline.Rest{Start: ts(rec.Time()), End: end(rec), Tags: tags(rec), AfterExercise: num(rec, "after_exercise") != 0}
 }
 
-func twitchEvent(rec *query.FluxRecord) pipeline.Event {
+func twitchEvent(w row) pipeline.Event {
+	rec := w.FluxRecord
 	return &pipeline.Twitch{Start: ts(rec.Time()), End: end(rec), Tags: tags(rec), Sensor: str(rec, "sensor"),
 		Channel: str(rec, "channel"), Phase: str(rec, "phase"), Peak: num(rec, "peak"), SNR: num(rec, "snr"),
 		Potentials: int(num(rec, "potentials")), Confirmed: num(rec, "confirmed") != 0}
 }
 
-func crampEvent(rec *query.FluxRecord) pipeline.Event {
+func crampEvent(w row) pipeline.Event {
+	rec := w.FluxRecord
 	return &pipeline.Cramp{Start: ts(rec.Time()), End: end(rec), Tags: tags(rec), Sensor: str(rec, "sensor"),
 		Channel: str(rec, "channel"), Peak: num(rec, "peak"), MeanRMS: num(rec, "mean_rms")}
 }
 
-func summaryEvent(rec *query.FluxRecord) pipeline.Event {
+func summaryEvent(w row) pipeline.Event {
+	rec, start := w.FluxRecord, w.shiftedTime()
 	return &pipeline.Summary{Tags: tags(rec), File: str(rec, "file"), Format: str(rec, "format"),
-		Start: ts(rec.Time()), End: end(rec), SkippedLines: int64(num(rec, "skipped_lines")),
+		Start: start, End: start + pipeline.Timestamp(num(rec, "duration_s")*1e9), SkippedLines: int64(num(rec, "skipped_lines")),
 		LostSamples: int64(num(rec, "lost_samples")), Bouts: int(num(rec, "bouts")),
 		Twitches: int(num(rec, "twitches")), Cramps: int(num(rec, "cramps"))}
 }
 
 // assessmentColumns are the assessment's own columns; every other numeric
 // column is a measure.
-var assessmentColumns = map[string]bool{"status_level": true, "reason": true, "advice": true, "notice": true}
+var assessmentColumns = map[string]bool{"status_level": true, "reason": true, "advice": true, "notice": true, "session": true}
 
-func assessmentEvent(rec *query.FluxRecord) pipeline.Event {
-	a := &pipeline.Assessment{Time: ts(rec.Time()), Tags: tags(rec), Status: str(rec, "status"),
+func assessmentEvent(w row) pipeline.Event {
+	rec := w.FluxRecord
+	a := &pipeline.Assessment{Time: w.shiftedTime(), Tags: tags(rec), Status: str(rec, "status"),
 		Reason: str(rec, "reason"), Notice: str(rec, "notice"), Measures: map[string]float64{}}
 	if adv := str(rec, "advice"); adv != "" {
 		a.Advice = strings.Split(adv, "; ")

@@ -2,7 +2,9 @@
 // the history the persistence rule consults (rule.History), and the
 // events of a time range for reports. It reads the schema that
 // internal/sink/influx writes (measurements twitch, bout, rest, cramp,
-// assessment, ingest and symptom, tagged subject, site and session).
+// assessment, ingest and symptom, tagged subject and site), with the
+// recording in a field "session", and the schema before issue 12, which
+// had the recording in a tag "session".
 package history
 
 import (
@@ -16,6 +18,7 @@ import (
 	"github.com/influxdata/influxdb-client-go/v2/api/query"
 
 	"github.com/twitchd/twitchd/internal/rule"
+	"github.com/twitchd/twitchd/internal/schema"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
@@ -46,17 +49,29 @@ func (r *Reader) For(cfg rule.Config) *Reader {
 	return r
 }
 
-// Session handling, in one place. Today "session" is a tag, so every row
-// carries it as a column, queries can group by it, and the recording
-// being assessed is left out here, on the client (its rows are few). If
-// it becomes a field, these three are what change: sessionOf reads the
-// pivoted column, bySession pivots it in before grouping, and keep stays.
+// Session handling, in one place. Points written since issue 12 carry
+// the recording in a string field "session"; older points carry it in a
+// tag of the same name. Either way a query that pivots fields into
+// columns sees it in the column "session", so every query here keeps the
+// session field beside the fields it reads and pivots before it groups by
+// recording; the recording being assessed is left out on the client (its
+// rows are few).
 
 // sessionColumn is the column holding a row's recording.
-const sessionColumn = "session"
+const sessionColumn = schema.FieldSession
 
 // sessionOf returns the recording a row belongs to.
 func sessionOf(rec *query.FluxRecord) string { return str(rec, sessionColumn) }
+
+// withSession keeps the given fields and the session field, and pivots
+// them into columns: one row per point, tag or field "session" alike.
+func withSession(fields ...string) string {
+	conds := []string{"r._field == " + fluxString(schema.FieldSession)}
+	for _, f := range fields {
+		conds = append(conds, "r._field == "+fluxString(f))
+	}
+	return "  |> filter(fn: (r) => " + strings.Join(conds, " or ") + ")\n" + pivoted
+}
 
 // bySession groups rows by recording and the given columns.
 func bySession(cols ...string) string {
@@ -97,13 +112,47 @@ const pivoted = `  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColum
 
 // run executes flux and calls fn for every record.
 func (r *Reader) run(ctx context.Context, what, flux string, fn func(rec *query.FluxRecord)) error {
+	return r.runRows(ctx, what, flux, func(w row) { fn(w.FluxRecord) })
+}
+
+// row is one record and whether it is of the schema before issue 12.
+type row struct {
+	*query.FluxRecord
+	// legacy: the table has the session as a tag (a group key column),
+	// as every point had before issue 12. Only meaningful in a query
+	// that pivots without grouping again.
+	legacy bool
+}
+
+// shiftedTime returns the time of an assessment or ingest point as the
+// event had it: points written since issue 12 were moved by
+// schema.SessionShift, which is taken off again; legacy ones were not.
+func (w row) shiftedTime() pipeline.Timestamp {
+	t := ts(w.Time())
+	if !w.legacy {
+		t -= pipeline.Timestamp(schema.SessionShift(sessionOf(w.FluxRecord)))
+	}
+	return t
+}
+
+// runRows executes flux and calls fn for every record with its schema.
+func (r *Reader) runRows(ctx context.Context, what, flux string, fn func(w row)) error {
 	res, err := r.q.Query(ctx, flux)
 	if err != nil {
 		return fmt.Errorf("history: query %s: %w", what, err)
 	}
 	defer res.Close()
+	legacy := false
 	for res.Next() {
-		fn(res.Record())
+		if res.TableChanged() {
+			legacy = false
+			for _, c := range res.TableMetadata().Columns() {
+				if c.Name() == sessionColumn && c.IsGroup() {
+					legacy = true
+				}
+			}
+		}
+		fn(row{res.Record(), legacy})
 	}
 	if err := res.Err(); err != nil {
 		return fmt.Errorf("history: read %s: %w", what, err)
@@ -168,8 +217,8 @@ func within(start, end time.Time, d time.Duration) time.Time {
 // Rows of q.ExcludeSession are left out.
 func (r *Reader) Load(ctx context.Context, q rule.Query) (rule.Past, error) {
 	var p rule.Past
-	bouts := r.from("bout", q.Subject, "", q.Start, q.End) +
-		`  |> filter(fn: (r) => r._field == "duration_s" or r._field == "peak_emg_rms_mv" or r._field == "peak_acc_g")` + "\n" + pivoted
+	bouts := r.from(schema.Bout, q.Subject, "", q.Start, q.End) +
+		withSession(schema.FieldDuration, schema.FieldPeakEMGRMS, schema.FieldPeakAcc)
 	err := r.run(ctx, "bouts", bouts, func(rec *query.FluxRecord) {
 		if keep(q, rec) {
 			p.Bouts = append(p.Bouts, rule.PastBout{Start: ts(rec.Time()), End: end(rec), Session: sessionOf(rec),
@@ -181,12 +230,12 @@ func (r *Reader) Load(ctx context.Context, q rule.Query) (rule.Past, error) {
 		return p, err
 	}
 	epStart := within(q.Start, q.End, r.EpisodeLookback)
-	episodes := r.from("twitch", q.Subject, q.Site, epStart, q.End) +
-		`  |> filter(fn: (r) => r._field == "duration_s" and (r.phase == "rest" or r.phase == "post_exercise"))` + "\n" +
-		bySession("sensor", "channel") + fmt.Sprintf(
-		`  |> aggregateWindow(every: %s, fn: count, createEmpty: false, timeSrc: "_start")
-  |> filter(fn: (r) => r._value >= %d)
-`, fluxDuration(r.EpisodeWindow), r.EpisodeTwitches)
+	episodes := r.from(schema.Twitch, q.Subject, q.Site, epStart, q.End) +
+		`  |> filter(fn: (r) => r.phase == "rest" or r.phase == "post_exercise")` + "\n" +
+		withSession(schema.FieldDuration) + bySession("sensor", "channel") + fmt.Sprintf(
+		`  |> aggregateWindow(every: %s, fn: count, column: %s, createEmpty: false, timeSrc: "_start")
+  |> filter(fn: (r) => r.%s >= %d)
+`, fluxDuration(r.EpisodeWindow), fluxString(schema.FieldDuration), schema.FieldDuration, r.EpisodeTwitches)
 	err = r.run(ctx, "episodes", episodes, func(rec *query.FluxRecord) {
 		if keep(q, rec) {
 			p.Episodes = append(p.Episodes, rule.PastEpisode{Time: ts(rec.Time()), Session: sessionOf(rec)})
@@ -195,23 +244,28 @@ func (r *Reader) Load(ctx context.Context, q rule.Query) (rule.Past, error) {
 	if err != nil {
 		return p, err
 	}
-	finals := r.from("assessment", q.Subject, q.Site, epStart, q.End) +
-		`  |> filter(fn: (r) => r._field == "status_level")
-  |> last()
-` + bySession() + `  |> sort(columns: ["_time"])
-  |> last()
-`
-	err = r.run(ctx, "last assessments", finals, func(rec *query.FluxRecord) {
-		if keep(q, rec) {
-			p.Finals = append(p.Finals, rule.PastFinal{Time: ts(rec.Time()), Session: sessionOf(rec),
-				Status: rule.Status(str(rec, "status"))})
+	// The last assessment of each recording is picked here rather than
+	// in Flux: grouping by session in Flux would hide whether the
+	// session was a tag (legacy, not shifted) or a field.
+	finals := r.from(schema.Assessment, q.Subject, q.Site, epStart, q.End) + withSession(schema.FieldStatusLevel)
+	last := map[string]int{}
+	err = r.runRows(ctx, "last assessments", finals, func(w row) {
+		if !keep(q, w.FluxRecord) {
+			return
+		}
+		f := rule.PastFinal{Time: w.shiftedTime(), Session: sessionOf(w.FluxRecord), Status: rule.Status(str(w.FluxRecord, "status"))}
+		if i, ok := last[f.Session]; !ok {
+			last[f.Session] = len(p.Finals)
+			p.Finals = append(p.Finals, f)
+		} else if f.Time >= p.Finals[i].Time {
+			p.Finals[i] = f
 		}
 	})
 	if err != nil {
 		return p, err
 	}
 	symStart := within(q.Start, q.End, r.SymptomLookback)
-	cramps := r.from("cramp", q.Subject, q.Site, symStart, q.End) + `  |> filter(fn: (r) => r._field == "duration_s")` + "\n"
+	cramps := r.from(schema.Cramp, q.Subject, q.Site, symStart, q.End) + withSession(schema.FieldDuration)
 	err = r.run(ctx, "cramps", cramps, func(rec *query.FluxRecord) {
 		if keep(q, rec) {
 			p.Cramps = append(p.Cramps, ts(rec.Time()))
@@ -249,7 +303,7 @@ func dedupEpisodes(eps []rule.PastEpisode) []rule.PastEpisode {
 // and those logged without a site; every site's when site is empty.
 func (r *Reader) Symptoms(ctx context.Context, subject, site string, start, end time.Time) ([]pipeline.Symptom, error) {
 	var out []pipeline.Symptom
-	err := r.run(ctx, "symptoms", r.from("symptom", subject, "", start, end)+pivoted, func(rec *query.FluxRecord) {
+	err := r.run(ctx, "symptoms", r.from(schema.Symptom, subject, "", start, end)+pivoted, func(rec *query.FluxRecord) {
 		s := pipeline.Symptom{Time: ts(rec.Time()), Tags: tags(rec), Symptom: str(rec, "symptom"), Text: str(rec, "text")}
 		if site == "" || s.Site == "" || s.Site == site {
 			out = append(out, s)

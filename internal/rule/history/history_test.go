@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twitchd/twitchd/internal/influxconn"
 	"github.com/twitchd/twitchd/internal/influxtest"
 	"github.com/twitchd/twitchd/internal/rule"
 	"github.com/twitchd/twitchd/internal/rule/ruletest"
@@ -273,6 +274,127 @@ func TestEventsRoundTrip(t *testing.T) {
 		if Emitted(got[i]) < Emitted(got[i-1]) {
 			t.Fatalf("event %d out of emission order", i)
 		}
+	}
+}
+
+// TestLegacySchema reads a history whose older recordings were written
+// in the schema before issue 12 (session a tag on every point) and whose
+// newer ones in today's (session a field): Load and Events see both, with
+// their sessions, and leave out the recording being assessed in either.
+func TestLegacySchema(t *testing.T) {
+	srv := influxtest.Shared(t)
+	r := NewReader(srv.Client().QueryAPI(srv.Org), srv.Bucket)
+	day := func(d int) string { return ruletest.Session("p1", day0.AddDate(0, 0, d)) }
+	ruletest.WriteLegacy(t, srv, session("p1", 0, 1.0, 2, false, 0)...)
+	ruletest.WriteLegacy(t, srv, session("p2", 0, 1.0, 2, false, 0)...) // someone else
+	ruletest.WriteLegacy(t, srv,
+		&pipeline.Assessment{Time: at(0, 45), Tags: tg("p1", day(0)), Status: "post_exercise", Reason: "x", Notice: rule.Notice},
+		&pipeline.Cramp{Start: at(0, 40), End: at(0, 40.3), Tags: tg("p1", day(0)), Sensor: "emg", Channel: "emg", Peak: 1},
+		&pipeline.Summary{Tags: tg("p1", day(0)), File: "old.csv", Format: "csv", Start: at(0, 0), End: at(0, 45)})
+	write(t, srv, session("p1", 1, 0.9, 2, false, 0)...)
+	write(t, srv,
+		&pipeline.Assessment{Time: at(1, 45), Tags: tg("p1", day(1)), Status: "persistent", Reason: "x", Notice: rule.Notice},
+		&pipeline.Summary{Tags: tg("p1", day(1)), File: "new.csv", Format: "csv", Start: at(1, 0), End: at(1, 45)})
+	if n := srv.Query(t, `import "influxdata/influxdb/v1"
+v1.tagKeys(bucket: "twitchd/autogen", predicate: (r) => r._measurement == "twitch", start: -100y)
+  |> filter(fn: (r) => r._value == "session")`); len(n) != 1 {
+		t.Fatalf("no session tag on the legacy twitches: %v", n)
+	}
+	for _, tc := range []struct {
+		name                            string
+		exclude                         string
+		bouts, episodes, finals, cramps int
+		sessions                        []string
+	}{
+		{"both schemas", "", 2, 6, 2, 1, []string{day(0), day(1)}},
+		{"legacy session excluded", day(0), 1, 3, 1, 0, []string{day(1)}},
+		{"new session excluded", day(1), 1, 3, 1, 1, []string{day(0)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := r.Load(context.Background(), rule.Query{Subject: "p1", Site: "calf_left", ExcludeSession: tc.exclude,
+				Start: day0.AddDate(0, 0, -1), End: day0.AddDate(0, 0, 3)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]bool{}
+			for _, b := range p.Bouts {
+				seen[b.Session] = true
+			}
+			for _, e := range p.Episodes {
+				seen[e.Session] = true
+			}
+			for _, f := range p.Finals {
+				seen[f.Session] = true
+			}
+			if len(p.Bouts) != tc.bouts || len(p.Episodes) != tc.episodes || len(p.Finals) != tc.finals || len(p.Cramps) != tc.cramps {
+				t.Errorf("%d bouts, %d episode windows, %d finals, %d cramps; want %d, %d, %d, %d\n%+v",
+					len(p.Bouts), len(p.Episodes), len(p.Finals), len(p.Cramps), tc.bouts, tc.episodes, tc.finals, tc.cramps, p)
+			}
+			if len(seen) != len(tc.sessions) {
+				t.Errorf("sessions %v, want %v", seen, tc.sessions)
+			}
+			for _, s := range tc.sessions {
+				if !seen[s] {
+					t.Errorf("session %s missing: %v", s, seen)
+				}
+			}
+		})
+	}
+	evs, err := r.Events(context.Background(), "p1", "calf_left", day0.AddDate(0, 0, -1), day0.AddDate(0, 0, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := map[string]map[string]int{}
+	for _, ev := range evs {
+		var sess string
+		switch v := ev.(type) {
+		case *pipeline.Twitch:
+			sess = v.Session
+		case *pipeline.Assessment:
+			sess = v.Session
+			if v.Session == day(0) && v.Time != at(0, 45) || v.Session == day(1) && v.Time != at(1, 45) {
+				t.Errorf("assessment %+v at the wrong time", v)
+			}
+		case *pipeline.Summary:
+			sess = v.Session
+		default:
+			continue
+		}
+		if per[sess] == nil {
+			per[sess] = map[string]int{}
+		}
+		per[sess][ev.EventType()]++
+	}
+	for _, s := range []string{day(0), day(1)} {
+		if c := per[s]; c[pipeline.TypeTwitch] != 60 || c[pipeline.TypeAssessment] != 1 || c[pipeline.TypeSummary] != 1 {
+			t.Errorf("session %s: events %v, want 60 twitches, an assessment and a summary", s, c)
+		}
+	}
+	if len(per) != 2 {
+		t.Errorf("events of sessions %v, want p1's two", per)
+	}
+
+	// The README's migration: with only old-schema points in the
+	// database, dropping the series with a session tag empties it (with
+	// new points in the same shard InfluxDB refuses: "fields not supported
+	// in WHERE clause during deletion"), and replaying writes the new ones.
+	srv.Reset(t)
+	ruletest.WriteLegacy(t, srv, session("p1", 0, 1.0, 2, false, 0)...)
+	conn, err := influxconn.Open(influxconn.Settings{URL: srv.URL, Bucket: srv.Bucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.InfluxQL(context.Background(), influxtest.Database, `DROP SERIES FROM /.*/ WHERE "session" =~ /./`); err != nil {
+		t.Fatal(err)
+	}
+	q := rule.Query{Subject: "p1", Site: "calf_left", Start: day0.AddDate(0, 0, -1), End: day0.AddDate(0, 0, 3)}
+	if p, err := r.Load(context.Background(), q); err != nil || len(p.Bouts) != 0 {
+		t.Fatalf("after dropping the old series: %+v, %v; want nothing", p, err)
+	}
+	write(t, srv, session("p1", 0, 1.0, 2, false, 0)...)
+	if p, err := r.Load(context.Background(), q); err != nil || len(p.Bouts) != 1 || p.Bouts[0].Session != day(0) {
+		t.Errorf("after replaying: %+v, %v; want the recording again", p, err)
 	}
 }
 

@@ -163,6 +163,7 @@ func buildSite(ctx context.Context, r *history.Reader, opts Options, site string
 		return t
 	}
 	sort.SliceStable(order, func(i, j int) bool { return first(order[i]) < first(order[j]) })
+	past := newPastCache(r, opts, site)
 	for i, s := range order {
 		stream := bySession[s]
 		if i == len(order)-1 {
@@ -173,7 +174,7 @@ func buildSite(ctx context.Context, r *history.Reader, opts Options, site string
 				}
 			}
 		}
-		sess, as, err := replay(ctx, r, opts, site, s, stream)
+		sess, as, err := replay(ctx, past, opts, site, s, stream)
 		if err != nil {
 			return out, err
 		}
@@ -198,9 +199,9 @@ func appendTimeline(tl []Entry, session string, as []*pipeline.Assessment) []Ent
 
 // replay runs one recording's stored events through a fresh Engine and
 // returns the assessments it made, the final one last.
-func replay(ctx context.Context, r *history.Reader, opts Options, site, session string, evs []pipeline.Event) (Session, []*pipeline.Assessment, error) {
+func replay(ctx context.Context, h rule.History, opts Options, site, session string, evs []pipeline.Event) (Session, []*pipeline.Assessment, error) {
 	cfg := opts.Config
-	e := rule.New(ctx, cfg, r.For(cfg), nil)
+	e := rule.New(ctx, cfg, h, nil)
 	if err := e.Begin(pipeline.Meta{Subject: opts.Subject, Site: site, Session: session}); err != nil {
 		return Session{}, nil, fmt.Errorf("report: %w", err)
 	}

@@ -22,22 +22,37 @@ var day0 = time.Date(2026, 10, 1, 8, 0, 0, 0, time.UTC)
 
 // record assesses one recording live (history from InfluxDB) and stores
 // its events and assessments, as "twitchd replay" with InfluxDB would.
-func record(t *testing.T, srv *influxtest.Server, r *history.Reader, subject string, d int, sp ruletest.Spec) *pipeline.Assessment {
+// With legacy, day 0 is stored in the schema before issue 12 (session a
+// tag), as a database upgraded in place holds it.
+func record(t *testing.T, srv *influxtest.Server, r *history.Reader, subject string, d int, sp ruletest.Spec, legacy bool) *pipeline.Assessment {
 	t.Helper()
 	out, a := ruletest.Assess(t, r, ruletest.Recording(subject, "calf_left", day0.AddDate(0, 0, d), sp))
-	ruletest.Write(t, srv, out...)
+	if legacy && d == 0 {
+		ruletest.WriteLegacy(t, srv, out...)
+	} else {
+		ruletest.Write(t, srv, out...)
+	}
 	return a
 }
 
+// TestReport builds a report from what recordings stored, in today's
+// schema and with the first day in the schema before issue 12.
 func TestReport(t *testing.T) {
+	for _, legacy := range []bool{false, true} {
+		t.Run(fmt.Sprintf("legacy=%v", legacy), func(t *testing.T) { testReport(t, legacy) })
+	}
+}
+
+func testReport(t *testing.T, legacy bool) {
 	srv := influxtest.Shared(t)
+	srv.Reset(t)
 	r := history.NewReader(srv.Client().QueryAPI(srv.Org), srv.Bucket)
 	// p1: ceased on day 0, persistent after resuming on day 1 with a
 	// cramp; weakness logged after the recording. p2 interleaved.
-	record(t, srv, r, "p1", 0, ruletest.Spec{PeakRMS: 1, PerMin: 2, Resume: true})
-	record(t, srv, r, "p2", 0, ruletest.Spec{PeakRMS: 1, PerMin: 3, Resume: false})
-	live := record(t, srv, r, "p1", 1, ruletest.Spec{PeakRMS: 1, PerMin: 2, Resume: true, AfterPerMin: 2, Cramps: 1})
-	record(t, srv, r, "p2", 1, ruletest.Spec{PeakRMS: 1, PerMin: 3, Resume: true})
+	record(t, srv, r, "p1", 0, ruletest.Spec{PeakRMS: 1, PerMin: 2, Resume: true}, legacy)
+	record(t, srv, r, "p2", 0, ruletest.Spec{PeakRMS: 1, PerMin: 3, Resume: false}, legacy)
+	live := record(t, srv, r, "p1", 1, ruletest.Spec{PeakRMS: 1, PerMin: 2, Resume: true, AfterPerMin: 2, Cramps: 1}, legacy)
+	record(t, srv, r, "p2", 1, ruletest.Spec{PeakRMS: 1, PerMin: 3, Resume: true}, legacy)
 	if live.Status != string(rule.StatusPersistentWithSymptoms) {
 		t.Fatalf("live status %s (%s), want persistent_with_symptoms (cramp)", live.Status, live.Reason)
 	}
@@ -151,5 +166,43 @@ func TestReport(t *testing.T) {
 		Config: cfg})
 	if err != nil || len(rep.Sites) != 0 {
 		t.Errorf("unknown subject: %+v, %v", rep, err)
+	}
+}
+
+// TestPastCacheMatchesLoad: the history the report's cache answers for
+// each recording's query is what the reader's own Load returns.
+func TestPastCacheMatchesLoad(t *testing.T) {
+	srv := influxtest.Shared(t)
+	srv.Reset(t)
+	r := history.NewReader(srv.Client().QueryAPI(srv.Org), srv.Bucket)
+	for d := 0; d < 4; d++ {
+		record(t, srv, r, "p1", d, ruletest.Spec{PeakRMS: 1, PerMin: 2, Resume: d%2 == 0, AfterPerMin: 2, Cramps: d % 2}, false)
+		record(t, srv, r, "p2", d, ruletest.Spec{PeakRMS: 1, PerMin: 3}, false)
+	}
+	ruletest.Write(t, srv, &pipeline.Symptom{Time: pipeline.Timestamp(day0.AddDate(0, 0, 1).Add(3 * time.Hour).UnixNano()),
+		Tags: pipeline.Tags{Subject: "p1"}, Symptom: rule.SymptomWeakness, Text: "stairs"})
+	cfg := rule.DefaultConfig()
+	opts := Options{Subject: "p1", Since: day0.AddDate(0, 0, -1), Until: day0.AddDate(0, 0, 5), Config: cfg}
+	c := newPastCache(r, opts, "calf_left")
+	for d := 0; d < 5; d++ {
+		at := day0.AddDate(0, 0, d).Add(10 * time.Minute)
+		q := rule.Query{Subject: "p1", Site: "calf_left", ExcludeSession: ruletest.Session("p1", day0.AddDate(0, 0, d)),
+			Start: at.Add(-cfg.Lookback()), End: at}
+		want, err := r.For(cfg).Load(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.Load(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rule.SortPast(&want)
+		rule.SortPast(&got)
+		if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+			t.Errorf("day %d:\ncache %+v\nload  %+v", d, got, want)
+		}
+		if d > 1 && (len(want.Bouts) == 0 || len(want.Episodes) == 0 || len(want.Finals) == 0 || len(want.Cramps) == 0 || len(want.Symptoms) == 0) {
+			t.Errorf("day %d: the history lacks something to compare: %+v", d, want)
+		}
 	}
 }

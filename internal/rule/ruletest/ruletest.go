@@ -14,6 +14,7 @@ import (
 
 	"github.com/twitchd/twitchd/internal/influxtest"
 	"github.com/twitchd/twitchd/internal/rule"
+	"github.com/twitchd/twitchd/internal/schema"
 	"github.com/twitchd/twitchd/internal/sink/influx"
 	"github.com/twitchd/twitchd/pipeline"
 )
@@ -104,6 +105,46 @@ func Write(t testing.TB, srv *influxtest.Server, evs ...pipeline.Event) {
 	}
 	if err := srv.Client().WriteAPIBlocking(srv.Org, srv.Bucket).WritePoint(context.Background(), all...); err != nil {
 		t.Fatalf("write %d points: %v", len(all), err)
+	}
+}
+
+// WriteLegacy stores evs in srv as twitchd wrote them before issue 12:
+// the recording in a "session" tag of every point instead of a field, and
+// assessment and ingest points at their own times (no
+// schema.SessionShift). The readers must read this schema too.
+func WriteLegacy(t testing.TB, srv *influxtest.Server, evs ...pipeline.Event) {
+	t.Helper()
+	var all []*write.Point
+	for _, ev := range evs {
+		if ev.EventType() == pipeline.TypeWatermark {
+			continue
+		}
+		pts, err := influx.Points(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pts {
+			tags := map[string]string{}
+			for _, tg := range p.TagList() {
+				tags[tg.Key] = tg.Value
+			}
+			fields := map[string]any{}
+			for _, f := range p.FieldList() {
+				fields[f.Key] = f.Value
+			}
+			tm := p.Time()
+			if sess, ok := fields[schema.FieldSession].(string); ok {
+				delete(fields, schema.FieldSession)
+				tags[schema.TagSession] = sess
+				if m := p.Name(); m == schema.Assessment || m == schema.Ingest {
+					tm = tm.Add(-time.Duration(schema.SessionShift(sess)))
+				}
+			}
+			all = append(all, write.NewPoint(p.Name(), tags, fields, tm))
+		}
+	}
+	if err := srv.Client().WriteAPIBlocking(srv.Org, srv.Bucket).WritePoint(context.Background(), all...); err != nil {
+		t.Fatalf("write %d legacy points: %v", len(all), err)
 	}
 }
 

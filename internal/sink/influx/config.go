@@ -33,6 +33,12 @@ type Config struct {
 	// Bucket is "database/retention-policy" on InfluxDB 1.8, e.g.
 	// "twitchd/autogen". Required.
 	Bucket string
+	// ActivityBucket, when set and not Bucket, takes the per-epoch
+	// activity points (measurement activity) instead of Bucket: on
+	// InfluxDB 1.8 a retention policy of limited duration, e.g.
+	// "twitchd/activity_raw", which `twitchd influx setup` creates with a
+	// continuous query that keeps hourly means and maxima for ever.
+	ActivityBucket string
 	// Token authenticates: empty with auth off, "user:password" on 1.8,
 	// an API token on 2.x.
 	Token string
@@ -98,6 +104,9 @@ func (c *Config) SetOrg(org string) *Config { c.Org = org; return c }
 
 // SetBucket sets Bucket.
 func (c *Config) SetBucket(bucket string) *Config { c.Bucket = bucket; return c }
+
+// SetActivityBucket sets ActivityBucket.
+func (c *Config) SetActivityBucket(bucket string) *Config { c.ActivityBucket = bucket; return c }
 
 // SetToken sets Token.
 func (c *Config) SetToken(token string) *Config { c.Token = token; return c }

@@ -25,47 +25,47 @@ func TestAppendLinesSchema(t *testing.T) {
 	}{
 		{"twitch", &pipeline.Twitch{Start: t0, End: t0 + 120_000_000, Tags: ids, Sensor: "emg", Channel: "emg1",
 			Peak: 0.25, Phase: pipeline.PhasePostExercise, SNR: 7.5, Potentials: 3, Confirmed: true},
-			"twitch,channel=emg1,phase=post_exercise,sensor=emg,session=20261125T100000Z-3fa2c1,site=calf_left,subject=s1 " +
-				"peak=0.25,snr=7.5,duration_s=0.12,potentials=3i,confirmed=true 1795600800000000000\n"},
+			"twitch,channel=emg1,phase=post_exercise,sensor=emg,site=calf_left,subject=s1 " +
+				"peak=0.25,snr=7.5,duration_s=0.12,potentials=3i,confirmed=true,session=\"20261125T100000Z-3fa2c1\" 1795600800000000000\n"},
 		{"acc bout leaves out EMG fields", &pipeline.Bout{Start: t0, End: t0 + 90e9, Tags: ids, Sensor: "acc",
 			Intensity: pipeline.IntensityModerate, MeanENMO: 150, PeakENMO: 400.5, PeakAcc: 1.25},
-			"bout,intensity=moderate,sensor=acc,session=20261125T100000Z-3fa2c1,site=calf_left,subject=s1 " +
-				"duration_s=90,mean_enmo_mg=150,peak_enmo_mg=400.5,peak_acc_g=1.25,intensity_level=2i 1795600800000000000\n"},
+			"bout,intensity=moderate,sensor=acc,site=calf_left,subject=s1 " +
+				"duration_s=90,mean_enmo_mg=150,peak_enmo_mg=400.5,peak_acc_g=1.25,intensity_level=2i,session=\"20261125T100000Z-3fa2c1\" 1795600800000000000\n"},
 		{"acc+emg bout", &pipeline.Bout{Start: t0, End: t0 + 1e9, Tags: ids, Sensor: "acc+emg",
 			Intensity: pipeline.IntensityVigorous, PeakRMS: 0.5, MeanRMS: 0.125},
-			"bout,intensity=vigorous,sensor=acc+emg,session=20261125T100000Z-3fa2c1,site=calf_left,subject=s1 " +
-				"duration_s=1,mean_enmo_mg=0,peak_enmo_mg=0,peak_acc_g=0,peak_emg_rms_mv=0.5,mean_emg_rms_mv=0.125,intensity_level=3i 1795600800000000000\n"},
+			"bout,intensity=vigorous,sensor=acc+emg,site=calf_left,subject=s1 " +
+				"duration_s=1,mean_enmo_mg=0,peak_enmo_mg=0,peak_acc_g=0,peak_emg_rms_mv=0.5,mean_emg_rms_mv=0.125,intensity_level=3i,session=\"20261125T100000Z-3fa2c1\" 1795600800000000000\n"},
 		{"rest without session", &pipeline.Rest{Start: t0, End: t0 + 2_500_000_000, Tags: pipeline.Tags{Subject: "s1", Site: "calf_left"}, AfterExercise: true},
 			"rest,site=calf_left,subject=s1 duration_s=2.5,after_exercise=true 1795600800000000000\n"},
 		{"cramp", &pipeline.Cramp{Start: t0, End: t0 + 30e9, Tags: ids, Sensor: "emg", Channel: "emg", Peak: 1.5, MeanRMS: 0.75},
-			"cramp,channel=emg,sensor=emg,session=20261125T100000Z-3fa2c1,site=calf_left,subject=s1 duration_s=30,peak=1.5,mean_rms=0.75 1795600800000000000\n"},
+			"cramp,channel=emg,sensor=emg,site=calf_left,subject=s1 duration_s=30,peak=1.5,mean_rms=0.75,session=\"20261125T100000Z-3fa2c1\" 1795600800000000000\n"},
 		{"acc epoch keeps zero ENMO", &pipeline.Epoch{Start: t0, End: t0 + 5e9, Tags: ids, Sensor: "acc", Channel: "acc",
 			Intensity: pipeline.IntensitySedentary},
-			"activity,channel=acc,intensity=sedentary,sensor=acc,session=20261125T100000Z-3fa2c1,site=calf_left,subject=s1 " +
-				"enmo_mg=0,noise=0,intensity_level=0i,duration_s=5 1795600800000000000\n"},
+			"activity,channel=acc,intensity=sedentary,sensor=acc,site=calf_left,subject=s1 " +
+				"enmo_mg=0,noise=0,intensity_level=0i,duration_s=5,session=\"20261125T100000Z-3fa2c1\" 1795600800000000000\n"},
 		{"emg epoch", &pipeline.Epoch{Start: t0, End: t0 + 5e9, Tags: ids, Sensor: "emg", Channel: "emg", RMS: 0.02, Noise: 0.005},
-			"activity,channel=emg,sensor=emg,session=20261125T100000Z-3fa2c1,site=calf_left,subject=s1 " +
-				"rms_mv=0.02,noise=0.005,duration_s=5 1795600800000000000\n"},
+			"activity,channel=emg,sensor=emg,site=calf_left,subject=s1 " +
+				"rms_mv=0.02,noise=0.005,duration_s=5,session=\"20261125T100000Z-3fa2c1\" 1795600800000000000\n"},
 		{"assessment with measures sorted and a reserved name prefixed", &pipeline.Assessment{Time: t0, Tags: ids, Status: "persistent",
 			Reason: `rate "high"`, Advice: []string{"rest", "see a doctor"}, Notice: "not a diagnosis",
 			Measures: map[string]float64{"rate_after": 2.5, "reason": 1, "count": 12}},
-			"assessment,session=20261125T100000Z-3fa2c1,site=calf_left,status=persistent,subject=s1 " +
-				`status_level=4i,reason="rate \"high\"",advice="rest; see a doctor",notice="not a diagnosis",count=12,m_reason=1,rate_after=2.5 1795600800000000000` + "\n"},
+			"assessment,site=calf_left,status=persistent,subject=s1 " +
+				`status_level=4i,reason="rate \"high\"",advice="rest; see a doctor",notice="not a diagnosis",count=12,m_reason=1,rate_after=2.5,session="20261125T100000Z-3fa2c1" 1795600800000210070` + "\n"},
 		{"summary at its start", &pipeline.Summary{Tags: ids, File: `C:\data\calf run.csv`, Format: "csv", Start: t0, End: t0 + 60e9,
 			Channels:     []pipeline.ChannelSummary{{Name: "acc_x", Samples: 6000}, {Name: "emg", Samples: 60000}},
 			SkippedLines: 2, LostSamples: 5, Bouts: 1, Twitches: 7, Cramps: 0},
-			"ingest,session=20261125T100000Z-3fa2c1,site=calf_left,subject=s1 " +
-				`samples=66000i,duration_s=60,skipped_lines=2i,lost_samples=5i,twitches=7i,bouts=1i,cramps=0i,file="C:\\data\\calf run.csv",format="csv" 1795600800000000000` + "\n"},
+			"ingest,site=calf_left,subject=s1 " +
+				`samples=66000i,duration_s=60,skipped_lines=2i,lost_samples=5i,twitches=7i,bouts=1i,cramps=0i,file="C:\\data\\calf run.csv",format="csv",session="20261125T100000Z-3fa2c1" 1795600800000210070` + "\n"},
 		{"live segment ended by a clock step", &pipeline.Summary{Tags: ids, File: "/dev/ttyUSB0", Format: "openbci-cyton", Start: t0, End: t0 + 30e9,
 			Channels: []pipeline.ChannelSummary{{Name: "exg0", Samples: 7500}}, Segment: 1, ClockStepS: 10800.25},
-			"ingest,session=20261125T100000Z-3fa2c1,site=calf_left,subject=s1 " +
-				`samples=7500i,duration_s=30,skipped_lines=0i,lost_samples=0i,twitches=0i,bouts=0i,cramps=0i,file="/dev/ttyUSB0",format="openbci-cyton",segment=1i,clock_step_s=10800.25 1795600800000000000` + "\n"},
+			"ingest,site=calf_left,subject=s1 " +
+				`samples=7500i,duration_s=30,skipped_lines=0i,lost_samples=0i,twitches=0i,bouts=0i,cramps=0i,file="/dev/ttyUSB0",format="openbci-cyton",segment=1i,clock_step_s=10800.25,session="20261125T100000Z-3fa2c1" 1795600800000210070` + "\n"},
 		{"symptom", &pipeline.Symptom{Time: t0, Tags: ids, Symptom: "cramp", Text: "left calf,\nafter run"},
-			"symptom,session=20261125T100000Z-3fa2c1,site=calf_left,subject=s1,symptom=cramp " +
-				`text="left calf,\nafter run",count=1i 1795600800000000000` + "\n"},
+			"symptom,site=calf_left,subject=s1,symptom=cramp " +
+				`text="left calf,\nafter run",count=1i,session="20261125T100000Z-3fa2c1" 1795600800000000000` + "\n"},
 		{"NaN peak is left out", &pipeline.Twitch{Start: t0, End: t0, Tags: ids, Sensor: "acc", Channel: "acc", Peak: math.NaN(), SNR: math.Inf(1), Phase: "rest"},
-			"twitch,channel=acc,phase=rest,sensor=acc,session=20261125T100000Z-3fa2c1,site=calf_left,subject=s1 " +
-				"duration_s=0,potentials=0i,confirmed=false 1795600800000000000\n"},
+			"twitch,channel=acc,phase=rest,sensor=acc,site=calf_left,subject=s1 " +
+				"duration_s=0,potentials=0i,confirmed=false,session=\"20261125T100000Z-3fa2c1\" 1795600800000000000\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -37,8 +37,8 @@ type field struct {
 
 type tag struct{ key, value string }
 
-// maxTags bounds the tags of any measurement (subject, site, session,
-// sensor, channel and one categorical tag).
+// maxTags bounds the tags of any measurement (subject, site, sensor,
+// channel and one categorical tag).
 const maxTags = 8
 
 // point is one InfluxDB point as the schema builds it, before it is
@@ -47,6 +47,7 @@ const maxTags = 8
 type point struct {
 	measurement string
 	time        int64 // Unix ns
+	session     string
 	ntags       int
 	tags        [maxTags]tag
 	fields      []field
@@ -54,7 +55,7 @@ type point struct {
 }
 
 func (p *point) reset(measurement string, t pipeline.Timestamp) {
-	p.measurement, p.time, p.ntags = measurement, int64(t), 0
+	p.measurement, p.time, p.ntags, p.session = measurement, int64(t), 0, ""
 	p.fields = p.fieldBuf[:0]
 }
 
@@ -93,11 +94,20 @@ func (p *point) str(key, v string) {
 	}
 }
 
+// ids adds the subject and site tags and notes the session, which
+// endSession adds as a field once the event's own fields are in.
 func (p *point) ids(t pipeline.Tags) {
 	p.tag(schema.TagSubject, t.Subject)
 	p.tag(schema.TagSite, t.Site)
-	p.tag(schema.TagSession, t.Session)
+	p.session = t.Session
 }
+
+// endSession adds the session field.
+func (p *point) endSession() { p.str(schema.FieldSession, p.session) }
+
+// shift moves the point by its session's schema.SessionShift, for the
+// measurements without a sensor tag whose times two recordings may share.
+func (p *point) shift() { p.time += schema.SessionShift(p.session) }
 
 // channel adds the tags of an event from one sensor channel.
 func (p *point) channel(t pipeline.Tags, sensor, channel string) {
@@ -190,6 +200,7 @@ func fill(p *point, ev pipeline.Event) error {
 	case *pipeline.Summary:
 		p.reset(schema.Ingest, e.Start)
 		p.ids(e.Tags)
+		p.shift()
 		var samples int64
 		for _, c := range e.Channels {
 			samples += c.Samples
@@ -221,12 +232,14 @@ func fill(p *point, ev pipeline.Event) error {
 	if len(p.fields) == 0 {
 		return fmt.Errorf("influx: %s event at %v: %w", ev.EventType(), ev.At(), errNoFields)
 	}
+	p.endSession()
 	return nil
 }
 
 func fillAssessment(p *point, e *pipeline.Assessment) {
 	p.reset(schema.Assessment, e.Time)
 	p.ids(e.Tags)
+	p.shift()
 	p.tag(schema.TagStatus, e.Status)
 	if l := statusLevel(e.Status); l >= 0 {
 		p.int(schema.FieldStatusLevel, l)
@@ -296,6 +309,7 @@ func AppendDelivery(dst []byte, s *pipeline.Summary, rejected int64) []byte {
 	var p point
 	p.reset(schema.Ingest, s.Start)
 	p.ids(s.Tags)
+	p.shift()
 	p.int(schema.FieldPointsRejected, rejected)
 	return p.appendLine(dst)
 }

@@ -40,6 +40,7 @@ import (
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
 	http2 "github.com/influxdata/influxdb-client-go/v2/api/http"
 
+	"github.com/twitchd/twitchd/internal/schema"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
@@ -122,13 +123,21 @@ func New(cfg *Config) (*Sink, error) {
 	}
 	client := influxdb2.NewClientWithOptions(c.URL, c.Token, opts)
 	w := client.WriteAPIBlocking(c.Org, c.Bucket)
+	post := func(ctx context.Context, body string) error { return w.WriteRecord(ctx, body) }
+	if c.ActivityBucket != "" && c.ActivityBucket != c.Bucket {
+		wa := client.WriteAPIBlocking(c.Org, c.ActivityBucket)
+		post = func(ctx context.Context, body string) error {
+			return postSplit(ctx, body, func(ctx context.Context, b string) error { return w.WriteRecord(ctx, b) },
+				func(ctx context.Context, b string) error { return wa.WriteRecord(ctx, b) })
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Sink{
 		cfg:      c,
 		client:   client,
 		log:      c.Logger,
 		t0:       time.Now(),
-		post:     func(ctx context.Context, body string) error { return w.WriteRecord(ctx, body) },
+		post:     post,
 		ping:     func(ctx context.Context) error { return pingOf(ctx, client) },
 		progress: make(chan struct{}),
 		wake:     make(chan struct{}, 1),
@@ -141,6 +150,49 @@ func New(cfg *Config) (*Sink, error) {
 }
 
 // pingOf pings the server of client.
+// activityPrefix starts every line of the activity measurement.
+const activityPrefix = schema.Activity + ","
+
+// postSplit sends the activity lines of body through activity and the
+// others through events, as two requests. One error stands for both: a
+// retryable failure of either makes the whole body be retried (writing a
+// point again is harmless), and when both were answered with a
+// rejection, a plain 400 makes deliver bisect the body until the bad
+// lines are isolated, so that no count of dropped points is lost.
+func postSplit(ctx context.Context, body string, events, activity func(ctx context.Context, body string) error) error {
+	var ev, act strings.Builder
+	for rest := body; rest != ""; {
+		line, tail, _ := strings.Cut(rest, "\n")
+		rest = tail
+		if strings.HasPrefix(line, activityPrefix) {
+			act.WriteString(line)
+			act.WriteByte('\n')
+		} else if line != "" {
+			ev.WriteString(line)
+			ev.WriteByte('\n')
+		}
+	}
+	var errE, errA error
+	if ev.Len() > 0 {
+		errE = events(ctx, ev.String())
+	}
+	if act.Len() > 0 {
+		errA = activity(ctx, act.String())
+	}
+	switch {
+	case errE == nil:
+		return errA
+	case errA == nil:
+		return errE
+	}
+	for _, err := range []error{errE, errA} {
+		if out, _, _ := classify(ctx, err); out != outRejected && out != outBisect && out != outPartial {
+			return err
+		}
+	}
+	return &http2.Error{StatusCode: 400, Code: "invalid", Message: fmt.Sprintf("both buckets rejected lines: %v; %v", errE, errA)}
+}
+
 func pingOf(ctx context.Context, client influxdb2.Client) error {
 	ok, err := client.Ping(ctx)
 	if err == nil && !ok {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/twitchd/twitchd/internal/influxtest"
 	"github.com/twitchd/twitchd/internal/metrics"
+	"github.com/twitchd/twitchd/internal/schema"
 	"github.com/twitchd/twitchd/pipeline"
 )
 
@@ -202,7 +203,7 @@ func TestRoundTrip(t *testing.T) {
 	// The tags read back are the event's own, escapes undone (but for the
 	// trailing backslash line protocol cannot carry).
 	recs := srv.Query(t, `from(bucket: "twitchd/autogen") |> range(start: 0, stop: 2100-01-01T00:00:00Z)
-		|> filter(fn: (r) => r._measurement == "rest" and r.session == "séance 2, take=3")`)
+		|> filter(fn: (r) => r._measurement == "rest" and r._field == "session" and r._value == "séance 2, take=3")`)
 	if len(recs) == 0 {
 		t.Fatalf("no rest point for session %q", oddIDs.Session)
 	}
@@ -237,6 +238,88 @@ func checkLatencyHist(t testing.TB, s *Sink) {
 	w.Flush()
 	if want := fmt.Sprintf("twitchd_write_latency_seconds_bucket{le=\"+Inf\"} %d\n", st.Written); !strings.Contains(b.String(), want) {
 		t.Errorf("/metrics lacks %q:\n%s", want, b.String())
+	}
+}
+
+// TestSessionsDoNotOverwrite writes the same events as two recordings of
+// the same subject and site (an EMG and an accelerometer file of the
+// same hour, say) whose summaries and assessments fall at the same
+// nanosecond: the session is a field now, not a tag, and the session's
+// shift (schema.SessionShift) keeps the two recordings' ingest and
+// assessment points apart, while the series stay those of the subject.
+func TestSessionsDoNotOverwrite(t *testing.T) {
+	srv := influxtest.Shared(t)
+	other := ids
+	other.Session = "20261125T100000Z-77aa01"
+	var evs []pipeline.Event
+	for _, tags := range []pipeline.Tags{ids, other} {
+		evs = append(evs,
+			&pipeline.Assessment{Time: t0, Tags: tags, Status: "none", Reason: "r"},
+			&pipeline.Summary{Tags: tags, File: "f.csv", Format: "csv", Start: t0, End: t0 + 60e9})
+	}
+	s := newSink(t, fastConfig(srv))
+	writeAll(t, s, evs)
+	if err := flush(t, s); err != nil {
+		t.Fatalf("Flush: %v", err)
+	}
+	for _, m := range []string{schema.Assessment, schema.Ingest} {
+		recs := srv.Query(t, `from(bucket: "twitchd/autogen") |> range(start: 0, stop: 2100-01-01T00:00:00Z)
+		|> filter(fn: (r) => r._measurement == "`+m+`" and r._field == "session")`)
+		got := map[string]bool{}
+		for _, r := range recs {
+			got[fmt.Sprint(r["_value"])] = true
+			if _, tagged := r["session"]; tagged {
+				t.Errorf("%s: a session tag: %v", m, r)
+			}
+		}
+		if !got[ids.Session] || !got[other.Session] || len(recs) != 2 {
+			t.Errorf("%s: sessions read back %v, want both %q and %q", m, got, ids.Session, other.Session)
+		}
+	}
+}
+
+// TestActivityBucket sends the activity points to their own retention
+// policy and everything else to the bucket, through the same batches; a
+// field type conflict in the events' bucket is still counted exactly.
+func TestActivityBucket(t *testing.T) {
+	srv := influxtest.Shared(t)
+	srv.Exec(t, "CREATE RETENTION POLICY activity_raw ON twitchd DURATION INF REPLICATION 1")
+	// twitch.peak becomes a string: the two twitches are rejected.
+	if code, body := srv.WriteRaw(t, fmt.Sprintf("twitch,subject=other peak=\"high\" %d\n", t0)); code != 204 {
+		t.Fatalf("raw write: %d %s", code, body)
+	}
+	s := newSink(t, fastConfig(srv).SetActivityBucket("twitchd/activity_raw"))
+	evs := sampleEvents(ids, t0)
+	writeAll(t, s, evs)
+	_ = flush(t, s)
+	var acts, twitches int
+	for _, ev := range evs {
+		switch ev.EventType() {
+		case pipeline.TypeEpoch:
+			acts++
+		case pipeline.TypeTwitch:
+			twitches++
+		}
+	}
+	if acts == 0 || twitches == 0 {
+		t.Fatalf("sample events without activity (%d) or twitches (%d)", acts, twitches)
+	}
+	checkStats(t, s.Stats(), int64(len(evs)-twitches), int64(twitches), 0, 0, 0)
+	count := func(bucket, m string) int {
+		return len(srv.Query(t, `from(bucket: "`+bucket+`") |> range(start: 1970-01-01T00:00:00Z, stop: 2100-01-01T00:00:00Z)
+		|> filter(fn: (r) => r._measurement == "`+m+`" and r._field == "duration_s" and r.subject == "s1")`))
+	}
+	if n := count("twitchd/activity_raw", schema.Activity); n != acts {
+		t.Errorf("%d activity points in activity_raw, want %d", n, acts)
+	}
+	if n := count("twitchd/autogen", schema.Activity); n != 0 {
+		t.Errorf("%d activity points in autogen, want none", n)
+	}
+	if n := count("twitchd/autogen", schema.Bout); n == 0 {
+		t.Errorf("no bout in autogen")
+	}
+	if n := count("twitchd/activity_raw", schema.Bout); n != 0 {
+		t.Errorf("%d bouts in activity_raw, want none", n)
 	}
 }
 
