@@ -78,6 +78,21 @@ func TestScoreModalities(t *testing.T) {
 			}
 		})
 	}
+	// The session's twitching really persisted (both sensors), below
+	// what the oracle deems visible to the accelerometer: the acc-only
+	// replay's persistent disagrees with its expectation (none) but is
+	// no false alarm; the session that had none is one.
+	opt := DefaultOptions()
+	opt.Modality = simulate.ModAcc
+	l.Expected.Both.Status = simulate.StatusPersistent
+	if r := Score(l, evs, opt); r.StatusCases != 1 || r.StatusAgreed != 0 || r.FalsePersistent != 0 {
+		t.Errorf("persisting session, acc replay: agreed %d, false persistent %d; want 0, 0", r.StatusAgreed, r.FalsePersistent)
+	}
+	l.Expected.Both.Status = simulate.StatusNone
+	if r := Score(l, evs, opt); r.FalsePersistent != 1 {
+		t.Errorf("session without twitching, acc replay: false persistent %d, want 1", r.FalsePersistent)
+	}
+	l.Expected.Both.Status = simulate.StatusPostExercise
 	l.Expected.Both.Ambiguous = "borderline"
 	if r := Score(l, evs, DefaultOptions()); r.StatusCases != 0 || r.FalsePersistent != 0 {
 		t.Errorf("an ambiguous expectation was judged: %+v", r)
