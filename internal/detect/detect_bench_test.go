@@ -125,8 +125,11 @@ func perSample(b *testing.B, samples int) {
 
 // BenchmarkEMGChannel measures one EMG channel's per-sample work at 1 kHz
 // (band-pass, notch, envelopes, floors, bursts, rhythm points).
-func BenchmarkEMGChannel(b *testing.B) {
-	cfg := Default()
+func BenchmarkEMGChannel(b *testing.B) { benchEMGChannel(b, Default()) }
+
+// benchEMGChannel measures one 1 kHz EMG channel of cfg on noise, after
+// a minute to settle.
+func benchEMGChannel(b *testing.B, cfg Config) {
 	c, err := newEMG(&cfg, 0, "emg", 1000, newTimeline(240), &recorder{})
 	if err != nil {
 		b.Fatal(err)
@@ -281,23 +284,7 @@ func BenchmarkEMGChannelMains(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			cfg := Default()
 			cfg.Mains, cfg.MainsTrackHz = 50, track
-			c, err := newEMG(&cfg, 0, "emg", 1000, newTimeline(240), &recorder{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			x := benchNoise(1 << 16)
-			i := 0
-			for ; i < 60_000; i++ { // settle
-				c.step(int64(i)*1e6, x[i&(len(x)-1)])
-			}
-			b.ReportAllocs()
-			n := 0
-			for b.Loop() {
-				c.step(int64(i)*1e6, x[i&(len(x)-1)])
-				i++
-				n++
-			}
-			perSample(b, n)
+			benchEMGChannel(b, cfg)
 		})
 	}
 }

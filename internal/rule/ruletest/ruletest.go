@@ -92,6 +92,41 @@ func sortEmitted(evs []pipeline.Event) {
 // request (watermarks, which have no schema, are left out).
 func Write(t testing.TB, srv *influxtest.Server, evs ...pipeline.Event) {
 	t.Helper()
+	writePoints(t, srv, "", points(t, evs))
+}
+
+// WriteLegacy stores evs in srv as twitchd wrote them before issue 12:
+// the recording in a "session" tag of every point instead of a field, and
+// assessment and ingest points at their own times (no
+// schema.SessionShift). The readers must read this schema too.
+func WriteLegacy(t testing.TB, srv *influxtest.Server, evs ...pipeline.Event) {
+	t.Helper()
+	pts := points(t, evs)
+	for i, p := range pts {
+		tags := map[string]string{}
+		for _, tg := range p.TagList() {
+			tags[tg.Key] = tg.Value
+		}
+		fields := map[string]any{}
+		for _, f := range p.FieldList() {
+			fields[f.Key] = f.Value
+		}
+		tm := p.Time()
+		if sess, ok := fields[schema.FieldSession].(string); ok {
+			delete(fields, schema.FieldSession)
+			tags[schema.TagSession] = sess
+			if m := p.Name(); m == schema.Assessment || m == schema.Ingest {
+				tm = tm.Add(-time.Duration(schema.SessionShift(sess)))
+			}
+		}
+		pts[i] = write.NewPoint(p.Name(), tags, fields, tm)
+	}
+	writePoints(t, srv, "legacy ", pts)
+}
+
+// points returns the sink's points of evs, watermarks left out.
+func points(t testing.TB, evs []pipeline.Event) []*write.Point {
+	t.Helper()
 	var all []*write.Point
 	for _, ev := range evs {
 		if ev.EventType() == pipeline.TypeWatermark {
@@ -103,48 +138,14 @@ func Write(t testing.TB, srv *influxtest.Server, evs ...pipeline.Event) {
 		}
 		all = append(all, pts...)
 	}
-	if err := srv.Client().WriteAPIBlocking(srv.Org, srv.Bucket).WritePoint(context.Background(), all...); err != nil {
-		t.Fatalf("write %d points: %v", len(all), err)
-	}
+	return all
 }
 
-// WriteLegacy stores evs in srv as twitchd wrote them before issue 12:
-// the recording in a "session" tag of every point instead of a field, and
-// assessment and ingest points at their own times (no
-// schema.SessionShift). The readers must read this schema too.
-func WriteLegacy(t testing.TB, srv *influxtest.Server, evs ...pipeline.Event) {
+// writePoints writes pts to srv in one request.
+func writePoints(t testing.TB, srv *influxtest.Server, what string, pts []*write.Point) {
 	t.Helper()
-	var all []*write.Point
-	for _, ev := range evs {
-		if ev.EventType() == pipeline.TypeWatermark {
-			continue
-		}
-		pts, err := influx.Points(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range pts {
-			tags := map[string]string{}
-			for _, tg := range p.TagList() {
-				tags[tg.Key] = tg.Value
-			}
-			fields := map[string]any{}
-			for _, f := range p.FieldList() {
-				fields[f.Key] = f.Value
-			}
-			tm := p.Time()
-			if sess, ok := fields[schema.FieldSession].(string); ok {
-				delete(fields, schema.FieldSession)
-				tags[schema.TagSession] = sess
-				if m := p.Name(); m == schema.Assessment || m == schema.Ingest {
-					tm = tm.Add(-time.Duration(schema.SessionShift(sess)))
-				}
-			}
-			all = append(all, write.NewPoint(p.Name(), tags, fields, tm))
-		}
-	}
-	if err := srv.Client().WriteAPIBlocking(srv.Org, srv.Bucket).WritePoint(context.Background(), all...); err != nil {
-		t.Fatalf("write %d legacy points: %v", len(all), err)
+	if err := srv.Client().WriteAPIBlocking(srv.Org, srv.Bucket).WritePoint(context.Background(), pts...); err != nil {
+		t.Fatalf("write %d %spoints: %v", len(pts), what, err)
 	}
 }
 
